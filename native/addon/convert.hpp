@@ -1,0 +1,37 @@
+// Conversions between JavaScript values and core types. The TypeScript facade
+// validates options with friendly messages first; these checks only guard the
+// binding against misuse.
+#pragma once
+
+#include <napi.h>
+
+#include <exception>
+#include <string>
+
+#include "../core/histogram.hpp"
+#include "../core/pinning.hpp"
+#include "../core/timestamping.hpp"
+#include "../core/transport.hpp"
+#include "../core/wire.hpp"
+
+namespace rtt::addon {
+
+double get_number(const Napi::Object& o, const char* key);
+bool get_bool(const Napi::Object& o, const char* key);
+std::string get_string(const Napi::Object& o, const char* key);
+
+Endpoint get_endpoint(const Napi::Object& o, const char* host_key, const char* port_key);
+TimestampSource get_timestamp_source(const Napi::Object& o);
+wire::TimestampFormat get_timestamp_format(const Napi::Object& o);
+PinningRequest get_pinning(const Napi::Object& o);
+
+Napi::Object endpoint_to_js(Napi::Env env, const Endpoint& e);
+Napi::Object histogram_to_js(Napi::Env env, const Histogram& h);
+Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
+                           const BusyPollGrant& busy);
+Napi::BigInt ns_to_js(Napi::Env env, int64_t ns);
+
+// A JS Error for a core exception: SystemError keeps its errno name as `code`.
+Napi::Error error_to_js(Napi::Env env, const std::exception& e);
+
+}  // namespace rtt::addon

@@ -1,0 +1,115 @@
+// JS class Sender: new Sender(options, onProgress) opens the socket (throwing
+// on failure) and starts probing; `result` is a Promise of the raw result.
+#include "../core/sender.hpp"
+#include "session_wrap.hpp"
+#include "sessions.hpp"
+
+namespace rtt::addon {
+namespace {
+
+SenderConfig sender_config_from_js(const Napi::Object& o) {
+  SenderConfig c;
+  c.target = get_endpoint(o, "host", "port");
+  c.bind = get_endpoint(o, "bindHost", "bindPort");
+  std::string mode = get_string(o, "mode");
+  if (mode != "pingpong" && mode != "rate") throw Napi::RangeError::New(o.Env(), "mode must be pingpong or rate");
+  c.mode = mode == "rate" ? SenderMode::Rate : SenderMode::PingPong;
+  c.count = uint64_t(get_number(o, "count"));
+  c.duration_ns = int64_t(get_number(o, "durationNs"));
+  c.warmup = uint32_t(get_number(o, "warmup"));
+  c.rate_pps = get_number(o, "rate");
+  c.size = size_t(get_number(o, "size"));
+  c.timeout_ns = int64_t(get_number(o, "timeoutNs"));
+  c.busy_poll = get_bool(o, "busyPoll");
+  c.socket_busy_poll_us = int(get_number(o, "socketBusyPollUs"));
+  c.timestamps = get_timestamp_source(o);
+  c.format = get_timestamp_format(o);
+  c.ssid = uint16_t(get_number(o, "ssid"));
+  c.pinning = get_pinning(o);
+  c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  return c;
+}
+
+Napi::Object counters_to_js(Napi::Env env, const SenderCounters& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("sent", double(c.sent));
+  o.Set("received", double(c.received));
+  o.Set("lost", double(c.lost));
+  o.Set("duplicates", double(c.duplicates));
+  o.Set("reordered", double(c.reordered));
+  o.Set("late", double(c.late));
+  o.Set("malformed", double(c.malformed));
+  o.Set("unexpected", double(c.unexpected));
+  o.Set("inFlight", double(c.in_flight));
+  o.Set("sendErrors", double(c.send_errors));
+  o.Set("icmpErrors", double(c.icmp_errors));
+  o.Set("txStampsMissing", double(c.tx_stamps_missing));
+  return o;
+}
+
+Napi::Value sender_progress_to_js(Napi::Env env, const SenderProgress& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("elapsedNs", double(p.elapsed_ns));
+  o.Set("counters", counters_to_js(env, p.counters));
+  Napi::Object metrics = Napi::Object::New(env);
+  for (size_t i = 0; i < kMetricCount; ++i) {
+    const MetricProgress& m = p.metrics[i];
+    if (m.count == 0) continue;
+    Napi::Object v = Napi::Object::New(env);
+    v.Set("count", double(m.count));
+    v.Set("min", double(m.min));
+    v.Set("p50", double(m.p50));
+    v.Set("p99", double(m.p99));
+    v.Set("p999", double(m.p999));
+    v.Set("max", double(m.max));
+    metrics.Set(kMetricNames[i], v);
+  }
+  o.Set("metrics", metrics);
+  return o;
+}
+
+Napi::Value sender_result_to_js(Napi::Env env, const Sender& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("counters", counters_to_js(env, s.counters()));
+  Napi::Object stamps = Napi::Object::New(env);
+  stamps.Set("txSoftware", double(s.stamps().tx_software));
+  stamps.Set("txHardware", double(s.stamps().tx_hardware));
+  stamps.Set("rxSoftware", double(s.stamps().rx_software));
+  stamps.Set("rxHardware", double(s.stamps().rx_hardware));
+  o.Set("stamps", stamps);
+  Napi::Object metrics = Napi::Object::New(env);
+  Napi::Object missing = Napi::Object::New(env);
+  for (size_t i = 0; i < kMetricCount; ++i) {
+    Metric m = Metric(i);
+    if (s.histogram(m).count() > 0) {
+      metrics.Set(kMetricNames[i], histogram_to_js(env, s.histogram(m)));
+    } else {
+      missing.Set(kMetricNames[i], s.missing_reason(m));
+    }
+  }
+  o.Set("metrics", metrics);
+  o.Set("missing", missing);
+  o.Set("granted", granted_to_js(env, s.timestamping(), s.pinning(), s.busy_poll()));
+  o.Set("local", endpoint_to_js(env, s.local()));
+  o.Set("startedAtNs", ns_to_js(env, s.started_ns()));
+  o.Set("endedAtNs", ns_to_js(env, s.ended_ns()));
+  o.Set("stopped", s.stopped());
+  o.Set("lastSendError", s.last_send_errno() ? Napi::Value(Napi::String::New(env, errno_name(s.last_send_errno())))
+                                             : env.Null());
+  return o;
+}
+
+struct SenderTraits {
+  using Core = Sender;
+  using Progress = SenderProgress;
+  static constexpr const char* kName = "Sender";
+  static constexpr auto config_from_js = sender_config_from_js;
+  static constexpr auto progress_to_js = sender_progress_to_js;
+  static constexpr auto result_to_js = sender_result_to_js;
+};
+
+}  // namespace
+
+Napi::Function define_sender(Napi::Env env) { return SessionWrap<SenderTraits>::define(env); }
+
+}  // namespace rtt::addon

@@ -1,0 +1,125 @@
+// Runs one core session (Sender or Reflector) on a std::thread it owns.
+// Progress snapshots reach JavaScript through a non-blocking typed
+// ThreadSafeFunction (a full queue drops the snapshot); the result resolves a
+// Promise from the TSFN finalizer, which runs on the JS thread after the
+// session thread has released it and been joined. Environment teardown stops
+// and joins the thread.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "../core/errors.hpp"
+#include "../core/progress.hpp"
+#include "convert.hpp"
+
+namespace rtt::addon {
+
+template <class Core, class Progress>
+class SessionRunner final : public ProgressSink<Progress> {
+ public:
+  using ProgressToJs = Napi::Value (*)(Napi::Env, const Progress&);
+  using ResultToJs = Napi::Value (*)(Napi::Env, const Core&);
+
+  static std::shared_ptr<SessionRunner> start(Napi::Env env, std::unique_ptr<Core> core, Napi::Function on_progress,
+                                              ProgressToJs progress_to_js, ResultToJs result_to_js) {
+    std::shared_ptr<SessionRunner> r(new SessionRunner(env, std::move(core), progress_to_js, result_to_js));
+    r->keepalive_ = r;
+    r->tsfn_ = Tsfn::New(env, on_progress, "rtt-probe session", 2, 1, r.get(), &SessionRunner::finalize);
+    napi_add_env_cleanup_hook(env, &SessionRunner::on_teardown, r.get());
+    r->hook_ = true;
+    r->thread_ = std::thread([raw = r.get()] { raw->thread_main(); });
+    return r;
+  }
+
+  ~SessionRunner() override = default;
+
+  Napi::Value promise() const { return promise_.Value(); }
+  const Core& core() const { return *core_; }
+  void stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+
+  void publish(const Progress& snapshot) noexcept override {
+    Progress* slot = slots_.acquire();
+    if (!slot) return;
+    *slot = snapshot;
+    if (tsfn_.NonBlockingCall(slot) != napi_ok) slots_.release(slot);
+  }
+
+ private:
+  static void call_js(Napi::Env env, Napi::Function callback, SessionRunner* self, Progress* snapshot) {
+    if (!snapshot) return;
+    if (env == nullptr) {
+      self->slots_.release(snapshot);
+      return;
+    }
+    Napi::Value value = self->progress_to_js_(env, *snapshot);
+    self->slots_.release(snapshot);
+    if (!callback.IsEmpty() && callback.IsFunction()) callback.Call({value});
+  }
+  using Tsfn = Napi::TypedThreadSafeFunction<SessionRunner, Progress, &SessionRunner::call_js>;
+
+  SessionRunner(Napi::Env env, std::unique_ptr<Core> core, ProgressToJs progress_to_js, ResultToJs result_to_js)
+      : env_(env),
+        core_(std::move(core)),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        // A napi_value dies with its handle scope; `result` is read later.
+        promise_(Napi::Persistent<Napi::Object>(deferred_.Promise())),
+        progress_to_js_(progress_to_js),
+        result_to_js_(result_to_js) {}
+
+  void thread_main() noexcept {
+    try {
+      core_->run(stop_, this);
+    } catch (const std::exception& e) {
+      failure_ = std::current_exception();
+    }
+    tsfn_.Release();
+  }
+
+  static void finalize(Napi::Env env, void*, SessionRunner* self) {
+    if (self->thread_.joinable()) self->thread_.join();
+    if (self->hook_) napi_remove_env_cleanup_hook(self->env_, &SessionRunner::on_teardown, self);
+    if (!self->tearing_down_) {
+      Napi::HandleScope scope(env);
+      if (self->failure_) {
+        try {
+          std::rethrow_exception(self->failure_);
+        } catch (const std::exception& e) {
+          self->deferred_.Reject(error_to_js(env, e).Value());
+        }
+      } else {
+        self->deferred_.Resolve(self->result_to_js_(env, *self->core_));
+      }
+    }
+    self->keepalive_.reset();  // may delete self
+  }
+
+  static void on_teardown(void* arg) {
+    auto* self = static_cast<SessionRunner*>(arg);
+    self->hook_ = false;
+    self->tearing_down_ = true;
+    self->stop();
+    if (self->thread_.joinable()) self->thread_.join();
+  }
+
+  napi_env env_;
+  std::unique_ptr<Core> core_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference promise_;
+  ProgressToJs progress_to_js_;
+  ResultToJs result_to_js_;
+  Tsfn tsfn_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  SnapshotSlots<Progress> slots_;
+  std::exception_ptr failure_;
+  std::shared_ptr<SessionRunner> keepalive_;
+  bool hook_ = false;
+  bool tearing_down_ = false;
+};
+
+}  // namespace rtt::addon

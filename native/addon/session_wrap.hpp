@@ -1,0 +1,59 @@
+// The JS class of a session: new Class(options, onProgress) builds the core
+// session on the JS thread (so bind/connect failures throw synchronously with
+// an errno `code`), then runs it; stop(), the `result` Promise and the `local`
+// address are the rest of its surface. Traits supply the conversions.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "session_runner.hpp"
+
+namespace rtt::addon {
+
+template <class Traits>
+class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
+  using Core = typename Traits::Core;
+  using Runner = SessionRunner<Core, typename Traits::Progress>;
+  using Base = Napi::ObjectWrap<SessionWrap<Traits>>;
+
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return Base::DefineClass(env, Traits::kName,
+                             {Base::template InstanceMethod<&SessionWrap::stop>("stop"),
+                              Base::template InstanceAccessor<&SessionWrap::result>("result"),
+                              Base::template InstanceAccessor<&SessionWrap::local>("local")});
+  }
+
+  explicit SessionWrap(const Napi::CallbackInfo& info) : Base(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      throw Napi::TypeError::New(env, std::string("new ") + Traits::kName +
+                                          "(options, onProgress) needs an options object and a function");
+    }
+    std::unique_ptr<Core> core;
+    try {
+      core = std::make_unique<Core>(Traits::config_from_js(info[0].As<Napi::Object>()));
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw error_to_js(env, e);
+    }
+    runner_ = Runner::start(env, std::move(core), info[1].As<Napi::Function>(), Traits::progress_to_js,
+                            Traits::result_to_js);
+  }
+
+ private:
+  Napi::Value stop(const Napi::CallbackInfo& info) {
+    runner_->stop();
+    return info.Env().Undefined();
+  }
+  Napi::Value result(const Napi::CallbackInfo&) { return runner_->promise(); }
+  Napi::Value local(const Napi::CallbackInfo& info) { return endpoint_to_js(info.Env(), runner_->core().local()); }
+
+  std::shared_ptr<Runner> runner_;
+};
+
+}  // namespace rtt::addon

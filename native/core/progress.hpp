@@ -1,0 +1,36 @@
+// Progress snapshots leave the session thread through a sink called once per
+// progress interval, never per packet. SnapshotSlots is the double buffer a
+// sink can use: the loop fills a free slot, the consumer frees it after
+// reading, and with both slots busy the snapshot is dropped, never waited for.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+namespace rtt {
+
+template <class Snapshot>
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void publish(const Snapshot& snapshot) noexcept = 0;
+};
+
+template <class Snapshot>
+class SnapshotSlots {
+ public:
+  Snapshot* acquire() noexcept {
+    for (size_t i = 0; i < 2; ++i) {
+      bool expected = false;
+      if (busy_[i].compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return &slots_[i];
+    }
+    return nullptr;
+  }
+  void release(Snapshot* s) noexcept { busy_[s - slots_].store(false, std::memory_order_release); }
+
+ private:
+  Snapshot slots_[2];
+  std::atomic<bool> busy_[2] = {false, false};
+};
+
+}  // namespace rtt

@@ -1,0 +1,93 @@
+#include "timestamping.hpp"
+
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "clock.hpp"
+
+namespace rtt {
+namespace {
+
+// RX_SOFTWARE alone reports nothing: SOFTWARE must be set as well.
+constexpr unsigned kSoftwareRx = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+constexpr unsigned kHardwareRx = SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
+// OPT_ID numbers TX stamps so they match probes; OPT_TSONLY returns the stamp
+// without a copy of the packet, which keeps the error queue cheap to drain.
+constexpr unsigned kOptions = SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+
+int64_t stamp_ns(const timespec& ts) noexcept {
+  return (ts.tv_sec == 0 && ts.tv_nsec == 0) ? -1 : timespec_ns(ts);
+}
+
+}  // namespace
+
+TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept {
+  TimestampingGrant g;
+  g.software_requested = source != TimestampSource::None;
+  g.hardware_requested = source == TimestampSource::Hardware || source == TimestampSource::Auto;
+  if (!g.software_requested) return g;
+  unsigned software = kSoftwareRx | (tx ? SOF_TIMESTAMPING_TX_SOFTWARE : 0);
+  unsigned hardware = kHardwareRx | (tx ? SOF_TIMESTAMPING_TX_HARDWARE : 0);
+  unsigned flags = software | (tx ? kOptions : 0) | (g.hardware_requested ? hardware : 0);
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) {
+    g.refused_errno = errno;
+    return g;
+  }
+  unsigned granted = 0;
+  socklen_t len = sizeof granted;
+  if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &granted, &len) != 0) granted = flags;
+  g.flags = granted;
+  g.software = (granted & software) == software;
+  g.hardware = g.hardware_requested && (granted & hardware) == hardware;
+  return g;
+}
+
+void parse_rx_control(const msghdr& msg, RxStamps& out) noexcept {
+  out = RxStamps{};
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
+        c->cmsg_len >= CMSG_LEN(sizeof(scm_timestamping))) {
+      scm_timestamping ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.software = stamp_ns(ts.ts[0]);
+      out.hardware = stamp_ns(ts.ts[2]);
+    } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
+               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      std::memcpy(&out.ttl, CMSG_DATA(c), sizeof(int));
+    }
+  }
+}
+
+bool parse_tx_stamp(const msghdr& msg, TxStamp& out) noexcept {
+  out = TxStamp{};
+  bool have_stamp = false;
+  bool have_id = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
+        c->cmsg_len >= CMSG_LEN(sizeof(scm_timestamping))) {
+      scm_timestamping ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.software = stamp_ns(ts.ts[0]);
+      out.hardware = stamp_ns(ts.ts[2]);
+      have_stamp = out.software >= 0 || out.hardware >= 0;
+    } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+               c->cmsg_len >= CMSG_LEN(sizeof(sock_extended_err))) {
+      sock_extended_err err;
+      std::memcpy(&err, CMSG_DATA(c), sizeof err);
+      if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+          err.ee_info == SCM_TSTAMP_SND) {
+        out.id = err.ee_data;
+        have_id = true;
+      }
+    }
+  }
+  return have_stamp && have_id;
+}
+
+}  // namespace rtt

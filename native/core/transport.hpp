@@ -1,0 +1,45 @@
+// What the sender and reflector loops need from a socket. UDP implements it
+// now; a raw AF_PACKET transport is another implementation of the same calls.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "address.hpp"
+#include "timestamping.hpp"
+
+namespace rtt {
+
+struct Datagram {
+  uint8_t* data = nullptr;
+  size_t capacity = 0;
+  size_t length = 0;
+  RxStamps stamps;
+  Endpoint peer;
+};
+
+struct BusyPollGrant {
+  int requested_us = 0;
+  bool granted = false;
+  int refused_errno = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Non-blocking; -1 with errno EAGAIN when nothing is waiting.
+  virtual ssize_t receive(Datagram& d) noexcept = 0;
+  // peer == nullptr sends to the connected peer.
+  virtual ssize_t send(const uint8_t* data, size_t length, const Endpoint* peer) noexcept = 0;
+  // Drains one TX timestamp from the error queue; false when none is waiting.
+  virtual bool read_tx_stamp(TxStamp& out) noexcept = 0;
+  // Blocks until data or an error-queue entry is waiting, or timeout_ns passes.
+  virtual void wait(int64_t timeout_ns) noexcept = 0;
+  virtual const TimestampingGrant& timestamping() const noexcept = 0;
+  virtual const BusyPollGrant& busy_poll() const noexcept = 0;
+  virtual Endpoint local() const = 0;
+};
+
+}  // namespace rtt

@@ -1,0 +1,117 @@
+#include "udp_transport.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "errors.hpp"
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+
+namespace rtt {
+namespace {
+
+std::string describe(const Endpoint& e) {
+  return e.family() == AF_INET6 ? "[" + e.host() + "]:" + std::to_string(e.port())
+                                : e.host() + ":" + std::to_string(e.port());
+}
+
+}  // namespace
+
+UdpTransport::UdpTransport(const UdpOptions& o) {
+  fd_ = socket(o.bind.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw SystemError(errno, "cannot open a UDP socket");
+  int on = 1;
+  if (o.bind.family() == AF_INET6) {
+    setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
+    // A wildcard IPv6 reflector also serves IPv4 senders (v4-mapped).
+    int off = 0;
+    setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  }
+  setsockopt(fd_, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+
+  if (bind(fd_, o.bind.sa(), o.bind.length) != 0) {
+    int err = errno;
+    close(fd_);
+    std::string hint = err == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024)"
+                       : err == EADDRINUSE ? " (another process uses this port; choose another port or 0 for any)"
+                       : err == EADDRNOTAVAIL ? " (no interface on this host has that address)"
+                                               : "";
+    throw SystemError(err, "cannot bind UDP socket to " + describe(o.bind) + hint);
+  }
+  if (o.connect && connect(fd_, o.connect->sa(), o.connect->length) != 0) {
+    int err = errno;
+    close(fd_);
+    throw SystemError(err, "cannot connect UDP socket to " + describe(*o.connect));
+  }
+
+  busy_poll_.requested_us = o.busy_poll_us;
+  if (o.busy_poll_us > 0) {
+    int us = o.busy_poll_us;
+    if (setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us) != 0 ||
+        setsockopt(fd_, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof on) != 0) {
+      busy_poll_.refused_errno = errno;
+    } else {
+      busy_poll_.granted = true;
+    }
+  }
+  timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
+}
+
+UdpTransport::~UdpTransport() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Endpoint UdpTransport::local() const {
+  Endpoint e;
+  e.length = sizeof e.storage;
+  getsockname(fd_, e.sa(), &e.length);
+  return e;
+}
+
+ssize_t UdpTransport::receive(Datagram& d) noexcept {
+  iovec iov{d.data, d.capacity};
+  msghdr msg{};
+  msg.msg_name = &d.peer.storage;
+  msg.msg_namelen = sizeof d.peer.storage;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_;
+  msg.msg_controllen = sizeof control_;
+  ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
+  if (n < 0) return n;
+  d.length = size_t(n);
+  d.peer.length = msg.msg_namelen;
+  parse_rx_control(msg, d.stamps);
+  return n;
+}
+
+ssize_t UdpTransport::send(const uint8_t* data, size_t length, const Endpoint* peer) noexcept {
+  if (peer) return sendto(fd_, data, length, 0, peer->sa(), peer->length);
+  return ::send(fd_, data, length, 0);
+}
+
+bool UdpTransport::read_tx_stamp(TxStamp& out) noexcept {
+  // ICMP errors share the error queue; skip them until a stamp or EAGAIN.
+  for (;;) {
+    msghdr msg{};
+    msg.msg_control = error_control_;
+    msg.msg_controllen = sizeof error_control_;
+    if (recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return false;
+    if (parse_tx_stamp(msg, out)) return true;
+  }
+}
+
+void UdpTransport::wait(int64_t timeout_ns) noexcept {
+  pollfd p{fd_, POLLIN, 0};  // POLLERR (error queue) is always reported
+  if (timeout_ns < 0) timeout_ns = 0;
+  timespec ts{time_t(timeout_ns / 1000000000), long(timeout_ns % 1000000000)};
+  ppoll(&p, 1, &ts, nullptr);
+}
+
+}  // namespace rtt

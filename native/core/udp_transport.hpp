@@ -1,0 +1,42 @@
+#pragma once
+
+#include <sys/socket.h>
+
+#include "transport.hpp"
+
+namespace rtt {
+
+struct UdpOptions {
+  Endpoint bind;              // family decides IPv4/IPv6; port 0 picks one
+  const Endpoint* connect = nullptr;
+  TimestampSource timestamps = TimestampSource::Auto;
+  bool tx_timestamps = true;  // TX stamps on the error queue (senders)
+  int busy_poll_us = 0;       // SO_BUSY_POLL; 0 leaves the socket default
+};
+
+class UdpTransport final : public Transport {
+ public:
+  // Throws SystemError (EADDRINUSE, EACCES, ...) with the address in the message.
+  explicit UdpTransport(const UdpOptions& options);
+  ~UdpTransport() override;
+  UdpTransport(const UdpTransport&) = delete;
+  UdpTransport& operator=(const UdpTransport&) = delete;
+
+  ssize_t receive(Datagram& d) noexcept override;
+  ssize_t send(const uint8_t* data, size_t length, const Endpoint* peer) noexcept override;
+  bool read_tx_stamp(TxStamp& out) noexcept override;
+  void wait(int64_t timeout_ns) noexcept override;
+  const TimestampingGrant& timestamping() const noexcept override { return timestamping_; }
+  const BusyPollGrant& busy_poll() const noexcept override { return busy_poll_; }
+  Endpoint local() const override;
+
+ private:
+  int fd_ = -1;
+  TimestampingGrant timestamping_;
+  BusyPollGrant busy_poll_;
+  // Reused for every recvmsg so the per-packet path never allocates.
+  alignas(cmsghdr) uint8_t control_[kControlBufferSize];
+  alignas(cmsghdr) uint8_t error_control_[kControlBufferSize];
+};
+
+}  // namespace rtt

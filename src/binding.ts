@@ -1,0 +1,240 @@
+/**
+ * The one place that loads the native addon. It checks the exports it needs
+ * and, when loading fails, says which platform it was and how to rebuild.
+ */
+import path from 'node:path';
+import { BindingLoadError } from './errors';
+import type { MetricName } from './metrics';
+
+export type NativeTimestampSource = 'auto' | 'software' | 'hardware' | 'none';
+export type NativeTimestampFormat = 'ntp' | 'ptp';
+
+interface NativeCommonOptions {
+  bindHost: string;
+  bindPort: number;
+  busyPoll: boolean;
+  socketBusyPollUs: number;
+  timestamps: NativeTimestampSource;
+  timestampFormat: NativeTimestampFormat;
+  cpu: number;
+  rtPriority: number;
+  mlock: boolean;
+  durationNs: number;
+  progressIntervalNs: number;
+}
+
+export interface NativeSenderOptions extends NativeCommonOptions {
+  host: string;
+  port: number;
+  mode: 'pingpong' | 'rate';
+  count: number;
+  warmup: number;
+  rate: number;
+  size: number;
+  timeoutNs: number;
+  ssid: number;
+}
+
+export type NativeReflectorOptions = NativeCommonOptions;
+
+export interface NativeEndpoint {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+export interface RawHistogram {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  stddev: number;
+  underflow: number;
+  overflow: number;
+  indices: Uint32Array;
+  counts: Float64Array;
+}
+
+export interface SenderCounters {
+  sent: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  late: number;
+  malformed: number;
+  unexpected: number;
+  inFlight: number;
+  sendErrors: number;
+  icmpErrors: number;
+  txStampsMissing: number;
+}
+
+export interface ReflectorCounters {
+  received: number;
+  reflected: number;
+  malformed: number;
+  sendErrors: number;
+  rxStampsMissing: number;
+}
+
+export interface Granted {
+  timestamping: {
+    softwareRequested: boolean;
+    hardwareRequested: boolean;
+    software: boolean;
+    hardware: boolean;
+    refused: string | null;
+    flags: number;
+  };
+  pinning: { cpu: number | null; rtPriority: number; mlock: boolean };
+  socketBusyPoll: { socketBusyPollUs: number; granted: boolean; refused: string | null };
+}
+
+export interface MetricProgress {
+  count: number;
+  min: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface RawSenderProgress {
+  elapsedNs: number;
+  counters: SenderCounters;
+  metrics: Partial<Record<MetricName, MetricProgress>>;
+}
+
+export interface RawReflectorProgress {
+  elapsedNs: number;
+  counters: ReflectorCounters;
+}
+
+export interface RawSenderResult {
+  counters: SenderCounters;
+  stamps: { txSoftware: number; txHardware: number; rxSoftware: number; rxHardware: number };
+  metrics: Partial<Record<MetricName, RawHistogram>>;
+  missing: Partial<Record<MetricName, string>>;
+  granted: Granted;
+  local: NativeEndpoint;
+  startedAtNs: bigint;
+  endedAtNs: bigint;
+  stopped: boolean;
+  lastSendError: string | null;
+}
+
+export interface RawReflectorResult {
+  counters: ReflectorCounters;
+  granted: Granted;
+  local: NativeEndpoint;
+  startedAtNs: bigint;
+  endedAtNs: bigint;
+}
+
+export interface NativeSession<Result> {
+  stop(): void;
+  readonly result: Promise<Result>;
+  readonly local: NativeEndpoint;
+}
+
+export interface SenderPacketFields {
+  seq: number;
+  timestamp: bigint;
+  errorEstimate: number;
+  ssid: number;
+}
+
+export interface ReflectorPacketFields extends SenderPacketFields {
+  receiveTimestamp: bigint;
+  senderSeq: number;
+  senderTimestamp: bigint;
+  senderErrorEstimate: number;
+  senderTtl: number;
+}
+
+export interface ErrorEstimateFields {
+  synchronized: boolean;
+  format: NativeTimestampFormat;
+  scale: number;
+  multiplier: number;
+}
+
+export interface WireCodec {
+  readonly packetSize: number;
+  encodeSender(fields: SenderPacketFields, size?: number): Buffer;
+  decodeSender(packet: Buffer): SenderPacketFields | null;
+  encodeReflector(fields: ReflectorPacketFields, size?: number): Buffer;
+  decodeReflector(packet: Buffer): ReflectorPacketFields | null;
+  encodeTimestamp(unixNs: bigint, format?: NativeTimestampFormat): bigint;
+  decodeTimestamp(wire: bigint, format?: NativeTimestampFormat): bigint;
+  encodeErrorEstimate(fields: ErrorEstimateFields): number;
+  decodeErrorEstimate(wire: number): ErrorEstimateFields;
+}
+
+export interface NativeBinding {
+  Sender: new (
+    options: NativeSenderOptions,
+    onProgress: (p: RawSenderProgress) => void,
+  ) => NativeSession<RawSenderResult>;
+  Reflector: new (
+    options: NativeReflectorOptions,
+    onProgress: (p: RawReflectorProgress) => void,
+  ) => NativeSession<RawReflectorResult>;
+  wire: WireCodec;
+  recordHistogram(values: Float64Array): RawHistogram;
+  metricNames: readonly MetricName[];
+  histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
+}
+
+const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'metricNames', 'histogramLayout'] as const;
+
+function libc(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'musl or unknown libc';
+}
+
+export interface LoadTarget {
+  root: string;
+  platform: NodeJS.Platform;
+  arch: string;
+  load: (root: string) => unknown;
+}
+
+/** Loads and checks the addon; `target` is injectable so the failure paths can be tested. */
+export function loadBinding(target: Partial<LoadTarget> = {}): NativeBinding {
+  const root = target.root ?? path.join(__dirname, '..');
+  const platform = target.platform ?? process.platform;
+  const arch = target.arch ?? process.arch;
+  const where = `${platform}-${arch}${platform === 'linux' ? `, ${libc()}` : ''}, Node ${process.version}`;
+  if (platform !== 'linux') {
+    throw new BindingLoadError(
+      `rtt-probe runs on Linux only (it needs SO_TIMESTAMPING, busy polling and Linux socket options); this is ${where}.`,
+    );
+  }
+  let binding: unknown;
+  try {
+    binding = (target.load ?? (require('node-gyp-build') as (dir: string) => unknown))(root);
+  } catch (error) {
+    throw new BindingLoadError(
+      `cannot load the rtt-probe native addon for ${where}: ${(error as Error).message}\n` +
+        'No prebuilt binary matched and no local build was found. Rebuild it with `npm rebuild rtt-probe` ' +
+        '(needs python3, make and a C++17 compiler), or from a checkout with `npm run build`.',
+    );
+  }
+  const missing = REQUIRED.filter((key) => (binding as Record<string, unknown> | null)?.[key] === undefined);
+  if (missing.length > 0) {
+    throw new BindingLoadError(
+      `the rtt-probe native addon for ${where} lacks ${missing.join(', ')}: it is stale or from another version. ` +
+        'Rebuild it with `npm rebuild rtt-probe` (or `npm run build` in a checkout).',
+    );
+  }
+  return binding as NativeBinding;
+}
+
+let cached: NativeBinding | undefined;
+
+export function binding(): NativeBinding {
+  cached ??= loadBinding();
+  return cached;
+}

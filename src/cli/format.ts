@@ -1,0 +1,78 @@
+/** Human output of the CLI: one table of metrics in microseconds, then the counters. */
+import type { ProbeResult, ReflectorResult } from '../index';
+import { METRIC_NAMES } from '../metrics';
+import type { ProbeProgress } from '../session';
+
+const COLUMNS = ['min', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'mean', 'stddev'] as const;
+
+/** Nanoseconds as microseconds, to ~10 ns below 100 µs and coarser above. */
+export function micros(ns: number): string {
+  const us = ns / 1000;
+  if (us < 100) return us.toFixed(3);
+  if (us < 10_000) return us.toFixed(1);
+  return us.toFixed(0);
+}
+
+function pad(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .join('\n');
+}
+
+export function formatProbeResult(result: ProbeResult): string {
+  const o = result.options;
+  const lines: string[] = [];
+  const target = result.target.family === 'IPv6' ? `[${result.target.address}]` : result.target.address;
+  const limit = [o.count ? `${o.count} probes` : '', o.durationNs ? `${o.durationNs / 1e9}s` : ''].filter(Boolean).join(' or ');
+  lines.push(
+    `rtt-probe ${target}:${result.target.port}  ${o.mode}${o.rate ? ` ${o.rate}/s` : ''}  ${o.size} B  ${limit}` +
+      `${result.stopped ? '  (stopped early: partial results)' : ''}`,
+  );
+  const rows: string[][] = [['metric (µs)', ...COLUMNS]];
+  for (const name of METRIC_NAMES) {
+    const h = result.metrics[name];
+    if (!h) continue;
+    const p = (q: number) => micros(h.percentile(q));
+    rows.push([name, micros(h.min), p(50), p(90), p(99), p(99.9), p(99.99), micros(h.max), micros(h.mean), micros(h.stddev)]);
+  }
+  if (rows.length > 1) lines.push('', pad(rows));
+  const c = result.counters;
+  const judged = c.received + c.lost;
+  const lossPct = judged ? ((100 * c.lost) / judged).toFixed(2) : '0.00';
+  lines.push(
+    '',
+    `sent ${c.sent}  received ${c.received}  lost ${c.lost} (${lossPct}%)  dup ${c.duplicates}  reordered ${c.reordered}` +
+      `  late ${c.late}${c.malformed ? `  malformed ${c.malformed}` : ''}${c.sendErrors ? `  send errors ${c.sendErrors} (${result.lastSendError})` : ''}` +
+      `${c.inFlight ? `  in flight at stop ${c.inFlight}` : ''}`,
+  );
+  const missing = Object.entries(result.missing);
+  if (missing.length > 0) {
+    lines.push('', 'not measured:');
+    for (const [name, why] of missing) lines.push(`  ${name}: ${why}`);
+  }
+  const g = result.granted;
+  const pin = g.pinning.cpu !== null ? `cpu ${g.pinning.cpu}` : 'not pinned';
+  const rt = g.pinning.rtPriority ? `, SCHED_FIFO ${g.pinning.rtPriority}` : '';
+  lines.push(
+    '',
+    `granted: ${pin}${rt}${g.pinning.mlock ? ', mlock' : ''}; timestamps ${g.timestamping.software ? 'software' : 'none'}` +
+      `${g.stamps.txHardware || g.stamps.rxHardware ? ' + hardware' : ''}; ${o.busyPoll ? 'busy polling' : 'blocking (ppoll)'}`,
+  );
+  return lines.join('\n');
+}
+
+export function formatProgress(p: ProbeProgress): string {
+  const user = p.metrics['rtt.user'];
+  const stats = user ? `  rtt.user p50 ${micros(user.p50)} µs  p99 ${micros(user.p99)} µs  max ${micros(user.max)} µs` : '';
+  return `${(p.elapsedNs / 1e9).toFixed(1)}s  sent ${p.sent}  received ${p.received}  lost ${p.lost}${stats}`;
+}
+
+export function formatReflectorResult(r: ReflectorResult): string {
+  const seconds = (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
+  return (
+    `reflector ${r.local.family === 'IPv6' ? `[${r.local.address}]` : r.local.address}:${r.local.port} ran ${seconds.toFixed(1)}s: ` +
+    `received ${r.received}  reflected ${r.reflected}  malformed ${r.malformed}  send errors ${r.sendErrors}` +
+    `${r.rxStampsMissing ? `  T2 from user clock ${r.rxStampsMissing}` : ''}`
+  );
+}

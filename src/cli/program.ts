@@ -1,0 +1,252 @@
+/**
+ * The `rtt-probe` command line. Exit codes: 0 success, 1 runtime failure,
+ * 2 bad usage, 130 after SIGINT and 143 after SIGTERM (partial results are
+ * still printed).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { OptionRangeError, OptionTypeError } from '../errors';
+import { VERSION } from '../host';
+import { DEFAULT_PORT, parseDuration, parseTarget, type ProbeOptions, type ReflectorOptions } from '../options';
+import type { ProbeResult } from '../result';
+import { probe, startReflector, type ProbeSession } from '../session';
+import { formatProbeResult, formatProgress, formatReflectorResult } from './format';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+class UsageError extends Error {}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`give a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a positive number.');
+  return n;
+}
+
+function duration(value: string): string {
+  try {
+    parseDuration(value, 'duration');
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message.replace(/^duration /, '')}.`);
+  }
+  return value;
+}
+
+interface SharedFlags {
+  cpu?: number;
+  rtPriority?: number;
+  mlock?: boolean;
+  busyPoll: boolean;
+  socketBusyPoll?: number;
+  ts: 'auto' | 'software' | 'hardware' | 'none';
+  timestampFormat: 'ntp' | 'ptp';
+  json?: boolean;
+  duration?: string;
+}
+
+interface ProbeFlags extends SharedFlags {
+  mode: 'pingpong' | 'rate';
+  count?: number;
+  rate?: number;
+  size: number;
+  warmup: number;
+  timeout: string;
+  bind?: string;
+  ssid: number;
+  progress?: boolean;
+}
+
+interface ReflectFlags extends SharedFlags {
+  bind: string;
+}
+
+function sharedOptions(cmd: Command): Command {
+  return cmd
+    .option('--cpu <n>', 'pin the session thread to this CPU', integer(0, 4095))
+    .option('--rt-priority <n>', 'run the session thread SCHED_FIFO at this priority (1-99; needs root)', integer(1, 99))
+    .option('--mlock', 'lock memory (mlockall) so page faults cannot stall the loop')
+    .option('--no-busy-poll', 'block in ppoll instead of spinning (to see what busy polling buys)')
+    .option('--socket-busy-poll <us>', 'also set SO_BUSY_POLL on the socket (kernel NIC-queue polling)', integer(1, 1_000_000))
+    .addOption(
+      new Option('--ts <source>', 'timestamps to ask the kernel for').choices(['auto', 'software', 'hardware', 'none']).default('auto'),
+    )
+    .addOption(new Option('--timestamp-format <format>', 'STAMP timestamp format this end writes').choices(['ntp', 'ptp']).default('ntp'))
+    .option('--json', 'print the result as JSON only');
+}
+
+function common(flags: SharedFlags) {
+  return {
+    cpu: flags.cpu,
+    rtPriority: flags.rtPriority,
+    mlock: flags.mlock ?? false,
+    busyPoll: flags.busyPoll,
+    socketBusyPollUs: flags.socketBusyPoll ?? 0,
+    timestamps: flags.ts,
+    timestampFormat: flags.timestampFormat,
+  };
+}
+
+/** Parses "ADDR", "ADDR:PORT", "[V6]:PORT" or ":PORT" for --bind. */
+function bindAddress(value: string): { bind: string; port: number } {
+  const text = value.startsWith(':') ? `0.0.0.0${value}` : value;
+  try {
+    const t = parseTarget(text, DEFAULT_PORT);
+    return { bind: t.host, port: t.port };
+  } catch {
+    // Port 0 (any free port) is valid for a listener but not for a target.
+    const zero = /^(.*):0$/.exec(text);
+    if (zero) return { bind: zero[1]!.replace(/^\[(.*)\]$/, '$1'), port: 0 };
+    throw new InvalidArgumentError('give ADDR, ADDR:PORT, [IPv6]:PORT or :PORT.');
+  }
+}
+
+/** Runs a probe session, printing its result; maps signals to exit codes. */
+async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean): Promise<number> {
+  let exit: number = EXIT.ok;
+  const onSignal = (code: number) => () => {
+    if (exit !== EXIT.ok) process.exit(exit);  // a second signal: leave at once
+    exit = code;
+    session.stop();
+  };
+  const onInt = onSignal(EXIT.sigint);
+  const onTerm = onSignal(EXIT.sigterm);
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  if (progress) session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
+  try {
+    const result: ProbeResult = await session.result;
+    io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
+    return exit;
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+export function buildProgram(io: Io, outcome: { exit: number }): Command {
+  const program = new Command('rtt-probe')
+    .description(
+      'Measure network round-trip time with kernel timestamps, busy polling and HDR histograms (STAMP, RFC 8762).\n' +
+        'With no command: start a reflector on loopback and probe it for a few seconds.',
+    )
+    .version(VERSION)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .option('--duration <d>', 'how long to probe loopback', duration, '3s')
+    .option('--ipv6', 'use ::1 instead of 127.0.0.1')
+    .option('--json', 'print the result as JSON only')
+    .action(async (flags: { duration: string; ipv6?: boolean; json?: boolean }) => {
+      const host = flags.ipv6 ? '::1' : '127.0.0.1';
+      const reflector = await startReflector({ bind: host, port: 0 });
+      try {
+        if (!flags.json) io.stderr.write(`built-in reflector on ${flags.ipv6 ? `[${host}]` : host}:${reflector.address.port}; probing for ${flags.duration}\n`);
+        const session = probe({ host, port: reflector.address.port }, { duration: flags.duration });
+        outcome.exit = await runProbe(io, session, flags.json ?? false, false);
+      } finally {
+        await reflector.stop();
+      }
+    });
+
+  sharedOptions(
+    program
+      .command('probe')
+      .description('probe a STAMP reflector (rtt-probe reflect, or any STAMP / TWAMP-Light reflector)')
+      .argument('<target>', 'host, host:port or [ipv6]:port (default port 862)'),
+  )
+    .addOption(new Option('--mode <mode>', 'pingpong: next probe after the reply; rate: fixed interval').choices(['pingpong', 'rate']).default('pingpong'))
+    .option('--count <n>', 'probes to measure (warm-up excluded)', integer(1, 4_000_000_000))
+    .option('--duration <d>', 'how long to send (default 10s unless --count)', duration)
+    .option('--rate <pps>', 'probes per second in rate mode', positive)
+    .option('--size <bytes>', 'UDP payload size (>= 44)', integer(44, 65507), 44)
+    .option('--warmup <n>', 'probes sent first and left out of results', integer(0, 1_000_000), 10)
+    .option('--timeout <d>', 'how long to wait for each reply', duration, '1s')
+    .option('--bind <addr>', 'local address to send from')
+    .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
+    .option('--progress', 'print a progress line to stderr every second')
+    .action(async (target: string, flags: ProbeFlags) => {
+      if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
+      const options: ProbeOptions = {
+        ...common(flags),
+        mode: flags.mode,
+        count: flags.count,
+        duration: flags.duration,
+        rate: flags.rate,
+        size: flags.size,
+        warmup: flags.warmup,
+        timeout: flags.timeout,
+        bind: flags.bind,
+        ssid: flags.ssid,
+      };
+      const session = probe(target, options);
+      outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false);
+    });
+
+  sharedOptions(
+    program
+      .command('reflect')
+      .description('answer STAMP probes until SIGINT/SIGTERM (or --duration), then print the counters'),
+  )
+    .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', '[::]:862')
+    .option('--duration <d>', 'stop by itself after this long', duration)
+    .action(async (flags: ReflectFlags) => {
+      const { bind, port } = bindAddress(flags.bind);
+      const options: ReflectorOptions = { ...common(flags), bind, port, duration: flags.duration };
+      const reflector = await startReflector(options);
+      const a = reflector.address;
+      io.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ listening: a })}\n`
+          : `listening on ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`,
+      );
+      let exit: number = EXIT.ok;
+      const onInt = () => ((exit = EXIT.sigint), reflector.stop());
+      const onTerm = () => ((exit = EXIT.sigterm), reflector.stop());
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        const result = await reflector.result;
+        io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatReflectorResult(result)}\n`);
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      }
+      outcome.exit = exit;
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const outcome = { exit: EXIT.ok as number };
+  const program = buildProgram(io, outcome);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return outcome.exit;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    const message = (error as Error).message ?? String(error);
+    io.stderr.write(`rtt-probe: ${message}\n`);
+    if (error instanceof UsageError || error instanceof OptionTypeError || error instanceof OptionRangeError) {
+      io.stderr.write('(run with --help for usage)\n');
+      return EXIT.usage;
+    }
+    return EXIT.failure;
+  }
+}

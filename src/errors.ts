@@ -1,0 +1,59 @@
+/**
+ * Every error rtt-probe throws is an Error subclass with a `code`:
+ * validation failures are TypeError / RangeError subclasses with Node's
+ * ERR_* codes, system failures carry the errno name (EADDRINUSE, EPERM, ...).
+ */
+
+/** A system or runtime failure; `code` is the errno name when the OS refused something. */
+export class RttProbeError extends Error {
+  readonly code: string;
+  readonly errno?: number;
+
+  constructor(message: string, code: string, errno?: number) {
+    super(message);
+    this.name = 'RttProbeError';
+    this.code = code;
+    if (errno !== undefined) this.errno = errno;
+  }
+}
+
+/** An option of the wrong type. */
+export class OptionTypeError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_TYPE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionTypeError';
+  }
+}
+
+/** An option outside its allowed range or set of values. */
+export class OptionRangeError extends RangeError {
+  readonly code = 'ERR_OUT_OF_RANGE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionRangeError';
+  }
+}
+
+/** The native addon could not be loaded on this platform. */
+export class BindingLoadError extends RttProbeError {
+  constructor(message: string) {
+    super(message, 'ERR_RTT_PROBE_BINDING');
+    this.name = 'BindingLoadError';
+  }
+}
+
+/** Errors thrown by the addon arrive as plain Errors with `code`; give them our class. */
+export function fromNative(error: unknown): Error {
+  if (!(error instanceof Error)) return new RttProbeError(String(error), 'ERR_RTT_PROBE');
+  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
+  if (error instanceof TypeError) return new OptionTypeError(error.message);
+  if (error instanceof RangeError) return new OptionRangeError(error.message);
+  return new RttProbeError(
+    error.message,
+    typeof code === 'string' ? code : 'ERR_RTT_PROBE',
+    typeof errno === 'number' ? errno : undefined,
+  );
+}

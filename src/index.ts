@@ -1,0 +1,29 @@
+/**
+ * rtt-probe: network round-trip time with kernel timestamps, busy polling and
+ * HDR histograms, speaking STAMP (RFC 8762).
+ *
+ *   const reflector = await startReflector({ bind: '127.0.0.1', port: 0 });
+ *   const session = probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 1000 });
+ *   const result = await session.result;
+ *   result.metrics['rtt.user']?.percentile(99);
+ */
+import { binding } from './binding';
+
+// Load the addon at import so an unsupported platform fails here, clearly.
+binding();
+
+export { probe, startReflector, ProbeSession, Reflector } from './session';
+export type { ProbeProgress, ReflectorProgress } from './session';
+export { ProbeResult } from './result';
+export type { ProbeResultJSON, ReflectorResult, ProbeOptionsUsed, Granted, Endpoint } from './result';
+export { Histogram, STANDARD_PERCENTILES } from './histogram';
+export type { HistogramJSON } from './histogram';
+export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
+export type { MetricName } from './metrics';
+export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
+export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, Duration, Target } from './options';
+export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError } from './errors';
+export { VERSION } from './host';
+
+/** The engine's own STAMP codec, for tools that build or read packets. */
+export const wire = binding().wire;

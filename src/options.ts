@@ -1,0 +1,257 @@
+/**
+ * Options of probe sessions and reflectors, validated before anything native
+ * runs: a wrong type is an OptionTypeError (TypeError), a value out of range
+ * an OptionRangeError (RangeError); each message names the option and what
+ * to give instead.
+ */
+import net from 'node:net';
+import { OptionRangeError, OptionTypeError } from './errors';
+
+export type ProbeMode = 'pingpong' | 'rate';
+export type TimestampSource = 'auto' | 'software' | 'hardware' | 'none';
+export type TimestampFormat = 'ntp' | 'ptp';
+/** A duration: milliseconds as a number, or a string with a unit ("10s", "250ms", "50us", "1m"). */
+export type Duration = number | string;
+
+export const DEFAULT_PORT = 862;
+export const MIN_PACKET_SIZE = 44;
+export const MAX_PACKET_SIZE = 65507;
+
+export interface PinningOptions {
+  /** Pin the session thread to this CPU. */
+  cpu?: number;
+  /** Run the session thread SCHED_FIFO at this priority (1-99). */
+  rtPriority?: number;
+  /** mlockall() so page faults cannot stall the loop. */
+  mlock?: boolean;
+}
+
+interface CommonOptions extends PinningOptions {
+  /** Spin on non-blocking sockets (default true); false blocks in ppoll instead. */
+  busyPoll?: boolean;
+  /** SO_BUSY_POLL microseconds (NIC queue polling in the kernel); 0 leaves it off. */
+  socketBusyPollUs?: number;
+  /** Which SO_TIMESTAMPING stamps to ask for (default 'auto': software, and hardware where the NIC gives them). */
+  timestamps?: TimestampSource;
+  /** STAMP timestamp format this end writes (default 'ntp'). */
+  timestampFormat?: TimestampFormat;
+  /** How often progress snapshots are delivered (default 1s). */
+  progressInterval?: Duration;
+  /** Stops the session; the result then holds everything recorded so far. */
+  signal?: AbortSignal;
+}
+
+export interface ProbeOptions extends CommonOptions {
+  /** Reflector port when the target does not name one (default 862). */
+  port?: number;
+  /** Local address to send from (default: the wildcard address of the target's family). */
+  bind?: string;
+  /** 'pingpong' (default): next probe right after the reply; 'rate': fixed interval, many in flight. */
+  mode?: ProbeMode;
+  /** Probes to measure (warm-up excluded). */
+  count?: number;
+  /** How long to send; with neither count nor duration, 10s. */
+  duration?: Duration;
+  /** Probes sent first and left out of the results (default 10). */
+  warmup?: number;
+  /** Probes per second in rate mode (default 1000). */
+  rate?: number;
+  /** UDP payload bytes, >= 44 (default 44). */
+  size?: number;
+  /** How long to wait for each reply (default 1s). */
+  timeout?: Duration;
+  /** STAMP session-sender identifier (default 0). */
+  ssid?: number;
+}
+
+export interface ReflectorOptions extends CommonOptions {
+  /** Address to listen on (default '::', which also serves IPv4). */
+  bind?: string;
+  /** Port to listen on (default 862; 0 picks a free one). */
+  port?: number;
+  /** Stop by itself after this long. */
+  duration?: Duration;
+}
+
+const UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
+
+/** Parses "10s", "250ms", "1.5m", "100us" into nanoseconds; numbers are milliseconds. */
+export function parseDuration(value: Duration, name: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new OptionRangeError(`${name} must be a non-negative number of milliseconds, got ${value}`);
+    }
+    return Math.round(value * 1e6);
+  }
+  if (typeof value !== 'string') {
+    throw new OptionTypeError(`${name} must be a duration such as "10s" or a number of milliseconds, got ${typeof value}`);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h)\s*$/.exec(value);
+  if (!m) {
+    throw new OptionRangeError(
+      `${name} "${value}" is not a duration: give a number with a unit, e.g. 10s, 250ms, 50us, 2m`,
+    );
+  }
+  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
+}
+
+function check<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+function integer(value: unknown, name: string, min: number, max: number, hint = ''): number {
+  if (typeof value !== 'number') throw new OptionTypeError(`${name} must be a number, got ${typeof value}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OptionRangeError(`${name} must be an integer from ${min} to ${max}, got ${value}${hint}`);
+  }
+  return value;
+}
+
+function boolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new OptionTypeError(`${name} must be true or false, got ${typeof value}`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string') throw new OptionTypeError(`${name} must be a string, got ${typeof value}`);
+  if (!allowed.includes(value as T)) {
+    throw new OptionRangeError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+/** A numeric IPv4/IPv6 address (zone allowed), or throws naming the option. */
+export function ipAddress(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new OptionTypeError(`${name} must be a string, got ${typeof value}`);
+  if (net.isIP(value.split('%')[0]!) === 0) {
+    throw new OptionRangeError(`${name} "${value}" is not an IPv4 or IPv6 address (e.g. 127.0.0.1 or ::1)`);
+  }
+  return value;
+}
+
+export interface NormalizedCommon {
+  busyPoll: boolean;
+  socketBusyPollUs: number;
+  timestamps: TimestampSource;
+  timestampFormat: TimestampFormat;
+  cpu: number;
+  rtPriority: number;
+  mlock: boolean;
+  progressIntervalNs: number;
+}
+
+function normalizeCommon(o: CommonOptions): NormalizedCommon {
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new OptionTypeError('signal must be an AbortSignal');
+  }
+  const progressIntervalNs = parseDuration(check(o.progressInterval, '1s'), 'progressInterval');
+  if (progressIntervalNs < 10e6) throw new OptionRangeError('progressInterval must be at least 10ms');
+  return {
+    busyPoll: boolean(check(o.busyPoll, true), 'busyPoll'),
+    socketBusyPollUs: integer(check(o.socketBusyPollUs, 0), 'socketBusyPollUs', 0, 1_000_000),
+    timestamps: oneOf(check(o.timestamps, 'auto'), 'timestamps', ['auto', 'software', 'hardware', 'none'] as const),
+    timestampFormat: oneOf(check(o.timestampFormat, 'ntp'), 'timestampFormat', ['ntp', 'ptp'] as const),
+    cpu: o.cpu === undefined ? -1 : integer(o.cpu, 'cpu', 0, 4095),
+    rtPriority: integer(check(o.rtPriority, 0), 'rtPriority', 0, 99, ' (1-99 selects SCHED_FIFO, 0 leaves the scheduler alone)'),
+    mlock: boolean(check(o.mlock, false), 'mlock'),
+    progressIntervalNs,
+  };
+}
+
+export interface NormalizedProbeOptions extends NormalizedCommon {
+  bind: string | undefined;
+  mode: ProbeMode;
+  count: number;
+  durationNs: number;
+  warmup: number;
+  rate: number;
+  size: number;
+  timeoutNs: number;
+  ssid: number;
+}
+
+export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOptions {
+  if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
+  const common = normalizeCommon(o);
+  const count = o.count === undefined ? 0 : integer(o.count, 'count', 1, 2 ** 32 - 1024);
+  let durationNs = o.duration === undefined ? 0 : parseDuration(o.duration, 'duration');
+  if (o.duration !== undefined && durationNs === 0) throw new OptionRangeError('duration must be longer than 0');
+  if (count === 0 && durationNs === 0) durationNs = 10e9;
+  const timeoutNs = parseDuration(check(o.timeout, '1s'), 'timeout');
+  if (timeoutNs < 1000 || timeoutNs > 60e9) {
+    throw new OptionRangeError('timeout must be between 1us and 60s (e.g. "100ms")');
+  }
+  const rate = check(o.rate, 1000);
+  if (typeof rate !== 'number') throw new OptionTypeError(`rate must be a number of probes per second, got ${typeof rate}`);
+  if (!Number.isFinite(rate) || rate <= 0 || rate > 10_000_000) {
+    throw new OptionRangeError(`rate must be between 0 and 10000000 probes per second, got ${rate}`);
+  }
+  return {
+    ...common,
+    bind: o.bind === undefined ? undefined : ipAddress(o.bind, 'bind'),
+    mode: oneOf(check(o.mode, 'pingpong'), 'mode', ['pingpong', 'rate'] as const),
+    count,
+    durationNs,
+    warmup: integer(check(o.warmup, 10), 'warmup', 0, 1_000_000),
+    rate,
+    size: integer(check(o.size, MIN_PACKET_SIZE), 'size', MIN_PACKET_SIZE, MAX_PACKET_SIZE, ' (a STAMP packet is at least 44 bytes)'),
+    timeoutNs,
+    ssid: integer(check(o.ssid, 0), 'ssid', 0, 65535),
+  };
+}
+
+export interface NormalizedReflectorOptions extends NormalizedCommon {
+  bind: string;
+  port: number;
+  durationNs: number;
+}
+
+export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedReflectorOptions {
+  if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
+  return {
+    ...normalizeCommon(o),
+    bind: ipAddress(check(o.bind, '::'), 'bind'),
+    port: integer(check(o.port, DEFAULT_PORT), 'port', 0, 65535),
+    durationNs: o.duration === undefined ? 0 : parseDuration(o.duration, 'duration'),
+  };
+}
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/** Parses "host", "host:port", "[v6]:port" or a bare IPv6 address. */
+export function parseTarget(target: string | Partial<Target>, defaultPort = DEFAULT_PORT): Target {
+  if (typeof target === 'object' && target !== null) {
+    if (typeof target.host !== 'string' || target.host === '') throw new OptionTypeError('target.host must be a non-empty string');
+    return { host: target.host, port: integer(check(target.port, defaultPort), 'target.port', 1, 65535) };
+  }
+  if (typeof target !== 'string' || target.trim() === '') {
+    throw new OptionTypeError('target must be "host", "host:port" or "[ipv6]:port"');
+  }
+  const t = target.trim();
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
+  if (bracketed) return { host: bracketed[1]!, port: bracketed[2] ? portOf(bracketed[2], t) : defaultPort };
+  if (net.isIPv6(t.split('%')[0]!)) return { host: t, port: defaultPort };
+  const colon = t.lastIndexOf(':');
+  if (colon > 0 && !t.slice(0, colon).includes(':')) return { host: t.slice(0, colon), port: portOf(t.slice(colon + 1), t) };
+  if (t.includes(':')) throw new OptionRangeError(`target "${t}" is ambiguous: write an IPv6 address with a port as [addr]:port`);
+  return { host: t, port: defaultPort };
+}
+
+function portOf(text: string, target: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw new OptionRangeError(`port in target "${target}" must be 1-65535`);
+  }
+  return port;
+}

@@ -1,0 +1,233 @@
+/**
+ * Results of probe sessions and reflectors. A ProbeResult holds a Histogram
+ * per measured metric, the reason for every metric it could not measure, the
+ * loss counters, the options used and what the kernel granted; toJSON() gives
+ * the `--json` object (integer nanoseconds) and fromJSON() reads it back.
+ */
+import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult, ReflectorCounters, SenderCounters } from './binding';
+import { Histogram, type HistogramJSON } from './histogram';
+import { hostInfo, type HostInfo } from './host';
+import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
+import type { NormalizedProbeOptions, NormalizedReflectorOptions } from './options';
+
+export type { Granted, SenderCounters, ReflectorCounters, NativeEndpoint as Endpoint };
+
+/** The options a probe ran with, durations in nanoseconds. */
+export interface ProbeOptionsUsed {
+  target: string;
+  port: number;
+  bind: string;
+  mode: 'pingpong' | 'rate';
+  count: number | null;
+  durationNs: number | null;
+  warmup: number;
+  rate: number | null;
+  size: number;
+  timeoutNs: number;
+  busyPoll: boolean;
+  socketBusyPollUs: number;
+  timestamps: string;
+  timestampFormat: string;
+  ssid: number;
+  cpu: number | null;
+  rtPriority: number;
+  mlock: boolean;
+  progressIntervalNs: number;
+}
+
+export interface TimestampCounts {
+  txSoftware: number;
+  txHardware: number;
+  rxSoftware: number;
+  rxHardware: number;
+}
+
+export interface ProbeResultJSON extends SenderCounters {
+  metrics: Partial<Record<MetricName, HistogramJSON>>;
+  missing: Partial<Record<MetricName, string>>;
+  caveats: Partial<Record<MetricName, string>>;
+  target: NativeEndpoint;
+  local: NativeEndpoint;
+  options: ProbeOptionsUsed;
+  granted: Granted & { stamps: TimestampCounts };
+  host: HostInfo;
+  startedAt: string;
+  endedAt: string;
+  /** True when the session was stopped (signal, stop()) before it finished. */
+  stopped: boolean;
+  lastSendError: string | null;
+}
+
+function isoFromNs(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`);
+}
+
+export class ProbeResult {
+  readonly metrics: Partial<Record<MetricName, Histogram>>;
+  readonly missing: Partial<Record<MetricName, string>>;
+  readonly counters: SenderCounters;
+  readonly target: NativeEndpoint;
+  readonly local: NativeEndpoint;
+  readonly options: ProbeOptionsUsed;
+  readonly granted: Granted & { stamps: TimestampCounts };
+  readonly host: HostInfo;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly stopped: boolean;
+  readonly lastSendError: string | null;
+
+  private constructor(json: Omit<ProbeResultJSON, 'metrics' | keyof SenderCounters | 'caveats'> & {
+    metrics: Partial<Record<MetricName, Histogram>>;
+    counters: SenderCounters;
+  }) {
+    this.metrics = json.metrics;
+    this.missing = json.missing;
+    this.counters = json.counters;
+    this.target = json.target;
+    this.local = json.local;
+    this.options = json.options;
+    this.granted = json.granted;
+    this.host = json.host;
+    this.startedAt = json.startedAt;
+    this.endedAt = json.endedAt;
+    this.stopped = json.stopped;
+    this.lastSendError = json.lastSendError;
+  }
+
+  static fromNative(raw: RawSenderResult, target: NativeEndpoint, options: ProbeOptionsUsed): ProbeResult {
+    const metrics: Partial<Record<MetricName, Histogram>> = {};
+    for (const name of METRIC_NAMES) {
+      const h = raw.metrics[name];
+      if (h) metrics[name] = Histogram.fromRaw(h);
+    }
+    return new ProbeResult({
+      metrics,
+      missing: raw.missing,
+      counters: raw.counters,
+      target,
+      local: raw.local,
+      options,
+      granted: { ...raw.granted, stamps: raw.stamps },
+      host: hostInfo(),
+      startedAt: isoFromNs(raw.startedAtNs),
+      endedAt: isoFromNs(raw.endedAtNs),
+      stopped: raw.stopped,
+      lastSendError: raw.lastSendError,
+    });
+  }
+
+  static fromJSON(json: ProbeResultJSON): ProbeResult {
+    const metrics: Partial<Record<MetricName, Histogram>> = {};
+    for (const name of METRIC_NAMES) {
+      const h = json.metrics[name];
+      if (h) metrics[name] = Histogram.fromJSON(h);
+    }
+    const counters = {} as SenderCounters;
+    for (const key of COUNTER_KEYS) counters[key] = json[key];
+    return new ProbeResult({ ...json, metrics, counters });
+  }
+
+  get sent(): number {
+    return this.counters.sent;
+  }
+  get received(): number {
+    return this.counters.received;
+  }
+  get lost(): number {
+    return this.counters.lost;
+  }
+  /** Lost probes as a fraction of those sent and judged (0..1). */
+  get lossRatio(): number {
+    const judged = this.counters.received + this.counters.lost;
+    return judged === 0 ? 0 : this.counters.lost / judged;
+  }
+
+  toJSON(): ProbeResultJSON {
+    const metrics: Partial<Record<MetricName, HistogramJSON>> = {};
+    const caveats: Partial<Record<MetricName, string>> = {};
+    for (const name of METRIC_NAMES) {
+      const h = this.metrics[name];
+      if (!h) continue;
+      metrics[name] = h.toJSON();
+      const caveat = METRIC_CAVEATS[name];
+      if (caveat) caveats[name] = caveat;
+    }
+    return {
+      metrics,
+      missing: this.missing,
+      caveats,
+      ...this.counters,
+      target: this.target,
+      local: this.local,
+      options: this.options,
+      granted: this.granted,
+      host: this.host,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+      stopped: this.stopped,
+      lastSendError: this.lastSendError,
+    };
+  }
+}
+
+const COUNTER_KEYS: Array<keyof SenderCounters> = [
+  'sent',
+  'received',
+  'lost',
+  'duplicates',
+  'reordered',
+  'late',
+  'malformed',
+  'unexpected',
+  'inFlight',
+  'sendErrors',
+  'icmpErrors',
+  'txStampsMissing',
+];
+
+export interface ReflectorResult extends ReflectorCounters {
+  local: NativeEndpoint;
+  options: Omit<NormalizedReflectorOptions, 'cpu'> & { cpu: number | null };
+  granted: Granted;
+  host: HostInfo;
+  startedAt: string;
+  endedAt: string;
+}
+
+export function reflectorResult(raw: RawReflectorResult, options: NormalizedReflectorOptions): ReflectorResult {
+  return {
+    ...raw.counters,
+    local: raw.local,
+    options: { ...options, cpu: options.cpu >= 0 ? options.cpu : null },
+    granted: raw.granted,
+    host: hostInfo(),
+    startedAt: isoFromNs(raw.startedAtNs),
+    endedAt: isoFromNs(raw.endedAtNs),
+  };
+}
+
+export function probeOptionsUsed(target: string, port: number, bind: string, o: NormalizedProbeOptions): ProbeOptionsUsed {
+  return {
+    target,
+    port,
+    bind,
+    mode: o.mode,
+    count: o.count || null,
+    durationNs: o.durationNs || null,
+    warmup: o.warmup,
+    rate: o.mode === 'rate' ? o.rate : null,
+    size: o.size,
+    timeoutNs: o.timeoutNs,
+    busyPoll: o.busyPoll,
+    socketBusyPollUs: o.socketBusyPollUs,
+    timestamps: o.timestamps,
+    timestampFormat: o.timestampFormat,
+    ssid: o.ssid,
+    cpu: o.cpu >= 0 ? o.cpu : null,
+    rtPriority: o.rtPriority,
+    mlock: o.mlock,
+    progressIntervalNs: o.progressIntervalNs,
+  };
+}
