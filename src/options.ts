@@ -159,7 +159,7 @@ function normalizeCommon(o: CommonOptions): NormalizedCommon {
     socketBusyPollUs: integer(check(o.socketBusyPollUs, 0), 'socketBusyPollUs', 0, 1_000_000),
     timestamps: oneOf(check(o.timestamps, 'auto'), 'timestamps', ['auto', 'software', 'hardware', 'none'] as const),
     timestampFormat: oneOf(check(o.timestampFormat, 'ntp'), 'timestampFormat', ['ntp', 'ptp'] as const),
-    cpu: o.cpu === undefined ? -1 : integer(o.cpu, 'cpu', 0, 4095),
+    cpu: o.cpu === undefined ? -1 : integer(o.cpu, 'cpu', 0, 1023),
     rtPriority: integer(check(o.rtPriority, 0), 'rtPriority', 0, 99, ' (1-99 selects SCHED_FIFO, 0 leaves the scheduler alone)'),
     mlock: boolean(check(o.mlock, false), 'mlock'),
     progressIntervalNs,

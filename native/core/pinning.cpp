@@ -30,7 +30,10 @@ PinningGrant apply_pinning(const PinningRequest& r) {
   PinningGrant g;
   pthread_t self = pthread_self();
   if (r.cpu >= 0) {
-    if (r.cpu >= CPU_SETSIZE) throw SystemError(EINVAL, "CPU " + std::to_string(r.cpu) + " does not exist");
+    if (r.cpu >= CPU_SETSIZE) {
+      throw SystemError(EINVAL, "CPU " + std::to_string(r.cpu) + " does not exist (this process may use CPUs " +
+                                    allowed_cpus() + ")");
+    }
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(r.cpu, &set);

@@ -70,12 +70,12 @@ interface ProbeFlags extends SharedFlags {
 }
 
 interface ReflectFlags extends SharedFlags {
-  bind: string;
+  bind: { bind: string; port: number };
 }
 
 function sharedOptions(cmd: Command): Command {
   return cmd
-    .option('--cpu <n>', 'pin the session thread to this CPU', integer(0, 4095))
+    .option('--cpu <n>', 'pin the session thread to this CPU', integer(0, 1023))
     .option('--rt-priority <n>', 'run the session thread SCHED_FIFO at this priority (1-99; needs root)', integer(1, 99))
     .option('--mlock', 'lock memory (mlockall) so page faults cannot stall the loop')
     .option('--no-busy-poll', 'block in ppoll instead of spinning (to see what busy polling buys)')
@@ -146,6 +146,8 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Options after a command belong to that command (probe and reflect have their own --json, --duration).
+    .enablePositionalOptions()
     .option('--duration <d>', 'how long to probe loopback', duration, '3s')
     .option('--ipv6', 'use ::1 instead of 127.0.0.1')
     .option('--json', 'print the result as JSON only')
@@ -200,10 +202,10 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
       .command('reflect')
       .description('answer STAMP probes until SIGINT/SIGTERM (or --duration), then print the counters'),
   )
-    .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', '[::]:862')
+    .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', bindAddress, { bind: '::', port: DEFAULT_PORT })
     .option('--duration <d>', 'stop by itself after this long', duration)
     .action(async (flags: ReflectFlags) => {
-      const { bind, port } = bindAddress(flags.bind);
+      const { bind, port } = flags.bind;
       const options: ReflectorOptions = { ...common(flags), bind, port, duration: flags.duration };
       const reflector = await startReflector(options);
       const a = reflector.address;

@@ -1,0 +1,66 @@
+/**
+ * The loader is the one way into the addon: it checks the exports and, when
+ * loading fails, names the platform and says how to rebuild.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BindingLoadError, loadBinding } from '../src/binding';
+import { METRIC_NAMES } from '../src/metrics';
+
+const root = path.join(__dirname, '..');
+
+describe('loadBinding', () => {
+  it('loads the addon with every export the facade uses', () => {
+    const b = loadBinding();
+    expect(typeof b.Sender).toBe('function');
+    expect(typeof b.Reflector).toBe('function');
+    expect(b.wire.packetSize).toBe(44);
+  });
+
+  it('uses the same metric names as the native engine', () => {
+    expect([...loadBinding().metricNames]).toEqual([...METRIC_NAMES]);
+  });
+
+  it('on another platform throws a clear error naming it', () => {
+    const call = () => loadBinding({ platform: 'darwin', arch: 'arm64' });
+    expect(call).toThrow(BindingLoadError);
+    expect(call).toThrow(/runs on Linux only.*darwin-arm64/);
+  });
+
+  it('when no binary loads, names platform, arch and libc and how to rebuild', () => {
+    const call = () =>
+      loadBinding({
+        load: () => {
+          throw new Error('No native build was found');
+        },
+      });
+    expect(call).toThrow(/linux-x64, (glibc [\d.]+|musl or unknown libc)/);
+    expect(call).toThrow(/npm rebuild rtt-probe/);
+    try {
+      call();
+    } catch (error) {
+      expect((error as BindingLoadError).code).toBe('ERR_RTT_PROBE_BINDING');
+    }
+  });
+
+  it('refuses a stale binary that lacks exports', () => {
+    expect(() => loadBinding({ load: () => ({ Sender: () => {} }) })).toThrow(/lacks Reflector, wire/);
+  });
+});
+
+describe('package entry points', () => {
+  // A child process sees the package exactly as a user's code does.
+  const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+
+  it('serves require() from the compiled build', () => {
+    expect(run(['-e', "const m = require('rtt-probe'); console.log(typeof m.probe, typeof m.startReflector)"])).toBe(
+      'function function',
+    );
+  });
+
+  it('serves import with the same named exports', () => {
+    const code = "import { probe, METRIC_NAMES } from 'rtt-probe'; console.log(typeof probe, METRIC_NAMES.includes('rtt.kernel'))";
+    expect(run(['--input-type=module', '-e', code])).toBe('function true');
+  });
+});

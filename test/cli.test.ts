@@ -1,0 +1,173 @@
+/**
+ * The `rtt-probe` command: the main job on a fresh machine, probe and reflect
+ * in separate processes, JSON output, signals and exit codes (0 success,
+ * 1 runtime failure, 2 bad usage, 130 SIGINT, 143 SIGTERM).
+ */
+import dgram from 'node:dgram';
+import { describe, expect, it } from 'vitest';
+import { METRIC_NAMES } from '../src/metrics';
+import { firstLine, runCli, spawnCli, startCliReflector } from './support/cli';
+
+const NO_STACK = /^\s+at /m;
+
+describe('rtt-probe with no arguments', () => {
+  it('starts a reflector on loopback, probes it for a few seconds and prints rtt.user and rtt.kernel percentiles', async () => {
+    const run = await runCli([]);
+    expect(run.stderr).toMatch(/built-in reflector on 127\.0\.0\.1:\d+/);
+    expect(run.code).toBe(0);
+    const header = run.stdout.split('\n').find((l) => l.startsWith('metric (µs)'));
+    expect(header?.split(/\s{2,}/)).toEqual(['metric (µs)', 'min', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'mean', 'stddev']);
+    expect(run.stdout).toMatch(/^rtt\.user(\s+\d+(\.\d+)?){9}$/m);
+    expect(run.stdout).toMatch(/^rtt\.kernel(\s+\d+(\.\d+)?){9}$/m);
+    expect(run.stdout).toMatch(/sent \d+ {2}received \d+ {2}lost 0 \(0\.00%\) {2}dup 0 {2}reordered 0/);
+  });
+
+  it('--json prints only the result object', async () => {
+    const run = await runCli(['--duration', '300ms', '--json', '--ipv6']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.target).toMatchObject({ address: '::1', family: 'IPv6' });
+    expect(result.metrics['rtt.kernel'].count).toBeGreaterThan(0);
+  });
+});
+
+describe('probe and reflect in two processes', () => {
+  it.each([
+    ['IPv4 ping-pong', '127.0.0.1:0', ['--count', '3000']],
+    ['IPv6 ping-pong', '[::1]:0', ['--count', '3000', '--size', '300']],
+    ['IPv4 rate', '127.0.0.1:0', ['--mode', 'rate', '--rate', '5000', '--count', '3000']],
+    ['IPv6 rate', '[::1]:0', ['--mode', 'rate', '--rate', '5000', '--count', '3000']],
+  ])('%s: --json has every field the format promises', async (_name, bind, args) => {
+    const reflector = await startCliReflector(bind);
+    try {
+      const { address, port } = reflector.listening;
+      const target = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+      const run = await runCli(['probe', target, '--json', ...args]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const r = JSON.parse(run.stdout);
+      for (const key of ['metrics', 'sent', 'received', 'lost', 'duplicates', 'reordered', 'late', 'options', 'granted', 'host', 'startedAt', 'endedAt', 'missing']) {
+        expect(r).toHaveProperty(key);
+      }
+      expect(r.sent).toBe(3000);
+      expect(r.received + r.lost).toBe(3000);
+      const user = r.metrics['rtt.user'];
+      expect(Object.keys(user)).toEqual(expect.arrayContaining(['count', 'min', 'max', 'mean', 'stddev', 'percentiles']));
+      expect(Object.keys(user.percentiles)).toEqual(['50', '90', '99', '99.9', '99.99']);
+      for (const name of Object.keys(r.metrics)) {
+        expect(METRIC_NAMES).toContain(name);
+        for (const v of [r.metrics[name].min, r.metrics[name].mean, ...Object.values(r.metrics[name].percentiles)]) {
+          expect(Number.isInteger(v)).toBe(true);
+        }
+      }
+      const kernel = r.metrics['rtt.kernel'];
+      for (const p of ['50', '90', '99', '99.9', '99.99']) {
+        expect(kernel.percentiles[p]).toBeLessThanOrEqual(user.percentiles[p]);
+        expect(r.metrics['rtt.net'].percentiles[p]).toBeLessThan(user.percentiles[p]);
+      }
+      expect(r.metrics.residence.min).toBeGreaterThan(0);
+      expect(r.missing['rtt.hw']).toBeTypeOf('string');
+      expect(r.caveats['owd.fwd']).toMatch(/one clock/);
+      expect(r.host.kernel).toBeTypeOf('string');
+    } finally {
+      reflector.child.kill('SIGINT');
+      const done = await reflector.done;
+      expect(done.code).toBe(130);
+      const counters = JSON.parse(done.stdout.trim().split('\n').at(-1)!);
+      expect(counters.reflected).toBeGreaterThanOrEqual(3000);
+    }
+  });
+
+  it('SIGINT to a probe prints the partial table and exits 130', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    try {
+      const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--duration', '60s']);
+      await new Promise((r) => setTimeout(r, 1500));
+      probe.child.kill('SIGINT');
+      const run = await probe.done;
+      expect(run.code).toBe(130);
+      expect(run.stdout).toMatch(/stopped early: partial results/);
+      expect(run.stdout).toMatch(/^rtt\.user(\s+\d+(\.\d+)?){9}$/m);
+    } finally {
+      reflector.child.kill('SIGTERM');
+      expect((await reflector.done).code).toBe(143);
+    }
+  });
+
+  it('reflect prints its address first and its counters when --duration ends', async () => {
+    const run = spawnCli(['reflect', '--bind', '127.0.0.1:0', '--duration', '500ms']);
+    const line = await firstLine(run.child);
+    expect(line).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
+    const done = await run.done;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/received 0 {2}reflected 0 {2}malformed 0/);
+  });
+
+  it('--no-busy-poll still measures', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--no-busy-poll'] });
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--count', '200', '--no-busy-poll', '--json']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ received: 200, options: { busyPoll: false } });
+    } finally {
+      reflector.child.kill('SIGINT');
+      await reflector.done;
+    }
+  });
+
+  it('a probe to a closed port reports 100% loss and exits on time', async () => {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = sock.address().port;
+    sock.close();
+    const run = await runCli(['probe', `127.0.0.1:${port}`, '--count', '3', '--warmup', '0', '--timeout', '100ms', '--json'], {
+      timeoutMs: 10_000,
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sent: 3, received: 0, lost: 3 });
+  });
+});
+
+describe('bad usage exits 2 with a message that names the problem', () => {
+  it.each([
+    [['probe'], /missing required argument 'target'/],
+    [['probe', '127.0.0.1', '--count', 'ten'], /--count.*whole number/],
+    [['probe', '127.0.0.1', '--ts', 'nic'], /--ts.*Allowed choices are auto, software, hardware, none/],
+    [['probe', '127.0.0.1', '--duration', '10'], /--duration.*give a number with a unit/],
+    [['probe', '127.0.0.1', '--rate', '5'], /--rate needs --mode rate/],
+    [['probe', '127.0.0.1', '--size', '20'], /--size.*from 44 to 65507/],
+    [['probe', '127.0.0.1:99999'], /port in target "127\.0\.0\.1:99999" must be 1-65535/],
+    [['probe', '127.0.0.1', '--bind', 'eth0'], /bind "eth0" is not an IPv4 or IPv6 address/],
+    [['reflect', '--bind', 'nowhere:x'], /--bind.*ADDR:PORT/],
+    [['probe', '127.0.0.1', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['fly'], /unknown command|too many arguments/],
+  ])('%j', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('--help describes the commands; exits 0', async () => {
+    const run = await runCli(['probe', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/--mode <mode>/);
+    expect(run.stdout).toMatch(/--no-busy-poll/);
+  });
+});
+
+describe('runtime failures exit 1', () => {
+  it('a port in use: EADDRINUSE, the address, and what to do', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    try {
+      const run = await runCli(['reflect', '--bind', `127.0.0.1:${reflector.listening.port}`]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/EADDRINUSE/);
+      expect(run.stderr).toMatch(/choose another port/);
+      expect(run.stderr).not.toMatch(NO_STACK);
+    } finally {
+      reflector.child.kill('SIGINT');
+      await reflector.done;
+    }
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * A reflector and a sender in one process on loopback: both modes, IPv4 and
+ * IPv6, with kernel-stamped metrics that agree with each other, progress,
+ * stopping, loss and system errors.
+ */
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProbeResult, RttProbeError, probe, startReflector, type Reflector } from '../src/index';
+
+const STANDARD = [50, 90, 99, 99.9, 99.99];
+
+/** The consistency every kernel-stamped result must show (DESIGN.md's metric table). */
+function expectConsistentKernelMetrics(result: ProbeResult): void {
+  const user = result.metrics['rtt.user']!;
+  const kernel = result.metrics['rtt.kernel']!;
+  expect(kernel, `rtt.kernel missing: ${result.missing['rtt.kernel']}`).toBeDefined();
+  // Per probe T1k >= T1u and T4k <= T4u, so every percentile of rtt.kernel is at most rtt.user's.
+  for (const p of STANDARD) expect(kernel.percentile(p)).toBeLessThanOrEqual(user.percentile(p));
+  expect(result.metrics.residence!.min).toBeGreaterThan(0);
+  const net = result.metrics['rtt.net']!;
+  for (const p of STANDARD) expect(net.percentile(p)).toBeLessThan(user.percentile(p));
+  for (const name of ['stack.tx', 'stack.rx', 'owd.fwd', 'owd.rev'] as const) {
+    expect(result.metrics[name]?.count, name).toBe(user.count);
+  }
+  expect(result.missing['rtt.hw']).toMatch(/hardware/);
+}
+
+describe.each([
+  ['IPv4', '127.0.0.1'],
+  ['IPv6', '::1'],
+])('on %s loopback', (_family, host) => {
+  let reflector: Reflector;
+  beforeAll(async () => {
+    reflector = await startReflector({ bind: host, port: 0 });
+  });
+  afterAll(async () => {
+    await reflector.stop();
+  });
+
+  it('ping-pong measures every probe with user and kernel stamps', async () => {
+    const result = await probe({ host, port: reflector.address.port }, { count: 2000, warmup: 50 }).result;
+    expect(result.counters).toMatchObject({ sent: 2000, received: 2000, lost: 0, duplicates: 0, late: 0, malformed: 0 });
+    expect(result.metrics['rtt.user']!.count).toBe(2000);
+    expect(result.granted.timestamping.software).toBe(true);
+    expect(result.target.family).toBe(_family);
+    expectConsistentKernelMetrics(result);
+  });
+
+  it('rate mode keeps several probes in flight and matches replies by sequence number', async () => {
+    const started = Date.now();
+    const result = await probe({ host, port: reflector.address.port }, { mode: 'rate', rate: 20_000, count: 10_000 }).result;
+    const elapsed = Date.now() - started;
+    expect(result.counters.sent).toBe(10_000);
+    expect(result.counters.received + result.counters.lost).toBe(10_000);
+    expect(result.counters.received).toBeGreaterThan(9_900);
+    expect(result.options).toMatchObject({ mode: 'rate', rate: 20_000 });
+    expect(elapsed).toBeGreaterThan(400); // 10 010 probes at 20k/s cannot finish sooner
+    expectConsistentKernelMetrics(result);
+  });
+
+  it('without busy polling blocks in ppoll and still measures', async () => {
+    const result = await probe({ host, port: reflector.address.port }, { count: 300, busyPoll: false }).result;
+    expect(result.counters.received).toBe(300);
+    expect(result.options.busyPoll).toBe(false);
+    expectConsistentKernelMetrics(result);
+  });
+});
+
+describe('sessions', () => {
+  let reflector: Reflector;
+  beforeAll(async () => {
+    reflector = await startReflector({ bind: '127.0.0.1', port: 0, progressInterval: '50ms' });
+  });
+  afterAll(async () => {
+    await reflector.stop();
+  });
+  const target = () => ({ host: '127.0.0.1', port: reflector.address.port });
+
+  it('delivers progress snapshots as events and by async iteration', async () => {
+    const session = probe(target(), { duration: '400ms', progressInterval: '50ms' });
+    const events: number[] = [];
+    session.on('progress', (p) => events.push(p.received));
+    const iterated = [];
+    for await (const p of session) iterated.push(p);
+    const result = await session.result;
+    expect(iterated.length).toBeGreaterThanOrEqual(3);
+    expect(events.length).toBe(iterated.length);
+    expect(events).toEqual([...events].sort((a, b) => a - b));
+    expect(iterated.at(-1)!.metrics['rtt.user']!.p50).toBeGreaterThan(0);
+    expect(result.counters.received).toBeGreaterThanOrEqual(events.at(-1)!);
+  });
+
+  it('stops on an AbortSignal and resolves with what was recorded so far', async () => {
+    const controller = new AbortController();
+    const session = probe(target(), { duration: '30s', signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const result = await session.result;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.stopped).toBe(true);
+    expect(result.counters.received).toBeGreaterThan(0);
+    expect(result.metrics['rtt.user']!.count).toBe(result.counters.received);
+  });
+
+  it('runs several sessions at once against one reflector', async () => {
+    const results = await Promise.all([1, 2, 3].map((ssid) => probe(target(), { count: 500, ssid }).result));
+    for (const r of results) expect(r.counters.received).toBe(500);
+  });
+
+  it('serialises to JSON and back without losing metrics or counters', async () => {
+    const result = await probe(target(), { count: 200 }).result;
+    const json = JSON.parse(JSON.stringify(result));
+    expect(Object.keys(json.metrics)).toContain('rtt.kernel');
+    expect(json.metrics['rtt.user'].percentiles).toHaveProperty('99.99');
+    expect(Number.isInteger(json.metrics['rtt.user'].mean)).toBe(true);
+    const back = ProbeResult.fromJSON(json);
+    expect(back.counters).toEqual(result.counters);
+    expect(back.metrics['rtt.user']!.percentile(99)).toBe(result.metrics['rtt.user']!.percentile(99));
+    expect(JSON.parse(JSON.stringify(back))).toEqual(json);
+  });
+
+  it('reports the pinning that took effect', async () => {
+    const result = await probe(target(), { count: 100, cpu: 0 }).result;
+    expect(result.granted.pinning.cpu).toBe(0);
+  });
+
+  it('rejects a CPU this process may not use with EINVAL and the allowed CPUs', async () => {
+    const session = probe(target(), { count: 10, cpu: 1000 });
+    await expect(session.result).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringMatching(/may use CPUs/) });
+  });
+
+  it('with timestamps off, says why the kernel metrics are missing', async () => {
+    const result = await probe(target(), { count: 100, timestamps: 'none' }).result;
+    expect(result.metrics['rtt.user']!.count).toBe(100);
+    expect(result.metrics['rtt.kernel']).toBeUndefined();
+    expect(result.missing['rtt.kernel']).toMatch(/timestamping is off/);
+  });
+});
+
+describe('failures', () => {
+  it('a probe to a port where nothing listens ends on time with 100% loss', async () => {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = sock.address().port;
+    sock.close(); // the port is now closed
+    const started = Date.now();
+    const result = await probe({ host: '127.0.0.1', port }, { count: 5, warmup: 0, timeout: '100ms' }).result;
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(result.counters).toMatchObject({ sent: 5, received: 0, lost: 5 });
+    expect(result.lossRatio).toBe(1);
+    expect(result.missing['rtt.user']).toMatch(/no replies/);
+  });
+
+  it('a busy port is EADDRINUSE, with the address and what to do', async () => {
+    const first = await startReflector({ bind: '127.0.0.1', port: 0 });
+    try {
+      const second = startReflector({ bind: '127.0.0.1', port: first.address.port });
+      await expect(second).rejects.toBeInstanceOf(RttProbeError);
+      await expect(second).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+        message: expect.stringMatching(new RegExp(`127\\.0\\.0\\.1:${first.address.port}.*choose another port`)),
+      });
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('an unresolvable host rejects with the resolver code', async () => {
+    await expect(probe('no-such-host.invalid', { count: 1 }).result).rejects.toMatchObject({
+      code: expect.stringMatching(/ENOTFOUND|EAI_AGAIN/),
+    });
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Options are checked before anything native runs: a wrong type is a
+ * TypeError, an out-of-range value a RangeError, both with a `code` and a
+ * message that names the option and what to give instead.
+ */
+import { describe, expect, it } from 'vitest';
+import { OptionRangeError, OptionTypeError, parseDuration, parseTarget, probe, startReflector } from '../src/index';
+import { normalizeProbeOptions } from '../src/options';
+
+describe('probe options', () => {
+  it('defaults to ping-pong for 10 s with 10 warm-up probes of 44 bytes', () => {
+    const o = normalizeProbeOptions({});
+    expect(o).toMatchObject({ mode: 'pingpong', durationNs: 10e9, count: 0, warmup: 10, size: 44, timeoutNs: 1e9 });
+    expect(o).toMatchObject({ busyPoll: true, timestamps: 'auto', timestampFormat: 'ntp', cpu: -1, rtPriority: 0 });
+  });
+
+  it.each([
+    [{ count: '10' }, /count must be a number/],
+    [{ busyPoll: 'yes' }, /busyPoll must be true or false/],
+    [{ size: null }, /size must be a number/],
+    [{ duration: {} }, /duration must be a duration/],
+    [{ signal: 'stop' }, /signal must be an AbortSignal/],
+    [{ mode: 1 }, /mode must be a string/],
+  ])('%j is a TypeError', (options, message) => {
+    const call = () => probe('127.0.0.1', options as never);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(OptionTypeError);
+    expect(call).toThrow(message);
+    try {
+      call();
+    } catch (error) {
+      expect((error as OptionTypeError).code).toBe('ERR_INVALID_ARG_TYPE');
+    }
+  });
+
+  it.each([
+    [{ count: 0 }, /count must be an integer from 1/],
+    [{ size: 43 }, /size must be an integer from 44 to 65507.*at least 44 bytes/],
+    [{ size: 70000 }, /size must be an integer from 44/],
+    [{ rate: -5 }, /rate must be between/],
+    [{ timeout: '0ms' }, /timeout must be between 1us and 60s/],
+    [{ duration: '10 parsecs' }, /is not a duration: give a number with a unit/],
+    [{ mode: 'burst' }, /mode must be one of pingpong, rate/],
+    [{ timestamps: 'nic' }, /timestamps must be one of auto, software, hardware, none/],
+    [{ rtPriority: 100 }, /rtPriority must be an integer from 0 to 99/],
+    [{ cpu: -1 }, /cpu must be an integer from 0/],
+    [{ bind: 'localhost' }, /bind "localhost" is not an IPv4 or IPv6 address/],
+    [{ progressInterval: '1ms' }, /progressInterval must be at least 10ms/],
+  ])('%j is a RangeError', (options, message) => {
+    const call = () => probe('127.0.0.1', options as never);
+    expect(call).toThrow(RangeError);
+    expect(call).toThrow(OptionRangeError);
+    expect(call).toThrow(message);
+  });
+
+  it('rejects reflector options the same way, before binding', async () => {
+    await expect(startReflector({ port: 70000 })).rejects.toThrow(/port must be an integer from 0 to 65535/);
+    await expect(startReflector({ bind: 'nowhere' })).rejects.toBeInstanceOf(OptionRangeError);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['250ns', 250],
+    ['50us', 50_000],
+    ['50µs', 50_000],
+    ['1.5ms', 1_500_000],
+    ['10s', 10e9],
+    ['2m', 120e9],
+    [100, 100e6],
+  ])('%s is %d ns', (text, ns) => {
+    expect(parseDuration(text, 'duration')).toBe(ns);
+  });
+
+  it('wants a unit on strings', () => {
+    expect(() => parseDuration('10', 'timeout')).toThrow(/timeout "10" is not a duration/);
+  });
+});
+
+describe('parseTarget', () => {
+  it.each([
+    ['198.18.0.1', { host: '198.18.0.1', port: 862 }],
+    ['198.18.0.1:9000', { host: '198.18.0.1', port: 9000 }],
+    ['localhost:4000', { host: 'localhost', port: 4000 }],
+    ['::1', { host: '::1', port: 862 }],
+    ['[::1]:9000', { host: '::1', port: 9000 }],
+    ['[fe80::1%lo]:9000', { host: 'fe80::1%lo', port: 9000 }],
+  ])('%s', (text, target) => {
+    expect(parseTarget(text)).toEqual(target);
+  });
+
+  it('rejects bad ports and ambiguous IPv6', () => {
+    expect(() => parseTarget('host:0')).toThrow(/port in target "host:0" must be 1-65535/);
+    expect(() => parseTarget('host:http')).toThrow(RangeError);
+    expect(() => parseTarget('')).toThrow(TypeError);
+  });
+});

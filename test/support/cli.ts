@@ -1,0 +1,62 @@
+/** Runs the built CLI (dist/cli/main.js) as a user's shell would, optionally inside a network namespace. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function command(args: string[], netns?: string): [string, string[]] {
+  return netns ? ['ip', ['netns', 'exec', netns, process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+}
+
+/** Spawns the CLI; `done` settles when it exits (killed after timeoutMs). */
+export function spawnCli(args: string[], options: { netns?: string; timeoutMs?: number } = {}) {
+  const [cmd, argv] = command(args, options.netns);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const done = new Promise<CliRun>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+export function runCli(args: string[], options: { netns?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return spawnCli(args, options).done;
+}
+
+/** Waits for the child's first stdout line (a reflector's listening line). */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.once('line', (line) => {
+      rl.close();
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing a line`)));
+  });
+}
+
+/** Starts `rtt-probe reflect --json` and returns its port once it listens. */
+export async function startCliReflector(bind: string, options: { netns?: string; extra?: string[] } = {}) {
+  const run = spawnCli(['reflect', '--bind', bind, '--json', ...(options.extra ?? [])], {
+    netns: options.netns,
+    timeoutMs: 120_000,
+  });
+  const line = await firstLine(run.child);
+  const { listening } = JSON.parse(line) as { listening: { address: string; port: number; family: string } };
+  return { ...run, listening };
+}

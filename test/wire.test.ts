@@ -1,0 +1,116 @@
+/**
+ * The STAMP codec against byte vectors written out by hand from the RFC 8762
+ * section 4.2 layouts (unauthenticated sender and reflector packets) and the
+ * RFC 4656 / RFC 8762 timestamp and error-estimate formats.
+ */
+import { describe, expect, it } from 'vitest';
+import { wire } from '../src/index';
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+describe('Session-Sender packet (44 bytes)', () => {
+  // seq | T1 | error estimate | SSID | 28 MBZ
+  const bytes = hex(`
+    01020304
+    1122334455667788
+    850a
+    beef
+    ${'00'.repeat(28)}`);
+  const fields = { seq: 0x01020304, timestamp: 0x1122334455667788n, errorEstimate: 0x850a, ssid: 0xbeef };
+
+  it('encodes each field at its RFC offset, big-endian, MBZ zeroed', () => {
+    expect(wire.encodeSender(fields)).toEqual(bytes);
+  });
+
+  it('decodes the same bytes back to the fields', () => {
+    expect(wire.decodeSender(bytes)).toEqual(fields);
+  });
+
+  it('pads to the requested size with zeros', () => {
+    const padded = wire.encodeSender(fields, 128);
+    expect(padded.length).toBe(128);
+    expect(padded.subarray(0, 44)).toEqual(bytes);
+    expect(padded.subarray(44).every((b) => b === 0)).toBe(true);
+  });
+
+  it('refuses packets shorter than 44 bytes', () => {
+    expect(wire.decodeSender(bytes.subarray(0, 43))).toBeNull();
+  });
+});
+
+describe('Session-Reflector packet (44 bytes)', () => {
+  // seq | T3 | error estimate | SSID | T2 | sender seq | T1 | sender error estimate | MBZ(2) | TTL | MBZ(3)
+  const bytes = hex(`
+    0000002a
+    83aa7e8180000000
+    0001
+    0102
+    83aa7e8140000000
+    00000029
+    83aa7e8100000000
+    8000
+    0000
+    40
+    000000`);
+  const fields = {
+    seq: 42,
+    timestamp: 0x83aa7e8180000000n,
+    errorEstimate: 0x0001,
+    ssid: 0x0102,
+    receiveTimestamp: 0x83aa7e8140000000n,
+    senderSeq: 41,
+    senderTimestamp: 0x83aa7e8100000000n,
+    senderErrorEstimate: 0x8000,
+    senderTtl: 64,
+  };
+
+  it('encodes each field at its RFC offset', () => {
+    expect(wire.encodeReflector(fields)).toEqual(bytes);
+  });
+
+  it('decodes the same bytes back to the fields', () => {
+    expect(wire.decodeReflector(bytes)).toEqual(fields);
+  });
+
+  it('refuses packets shorter than 44 bytes', () => {
+    expect(wire.decodeReflector(bytes.subarray(0, 40))).toBeNull();
+  });
+});
+
+describe('timestamps', () => {
+  it('NTP: seconds since 1900 in the high word, 2^-32 s fraction in the low word', () => {
+    // The Unix epoch is 2208988800 s = 0x83AA7E80 after the NTP epoch.
+    expect(wire.encodeTimestamp(0n, 'ntp')).toBe(0x83aa7e8000000000n);
+    expect(wire.encodeTimestamp(1_500_000_000n, 'ntp')).toBe(0x83aa7e8180000000n);
+    expect(wire.decodeTimestamp(0x83aa7e8180000000n, 'ntp')).toBe(1_500_000_000n);
+  });
+
+  it('NTP round-trips to the nanosecond', () => {
+    for (const ns of [1_795_000_000_123_456_789n, 1n, 999_999_999n, 1_700_000_000_000_000_001n]) {
+      expect(wire.decodeTimestamp(wire.encodeTimestamp(ns, 'ntp'), 'ntp')).toBe(ns);
+    }
+  });
+
+  it('NTP reads seconds past the 2036 era rollover as era 1', () => {
+    const y2040 = 2_208_988_800n * 1_000_000_000n; // 2040-01-01T00:00:00Z in Unix ns: NTP seconds 4417977600 - 2^32 = 0x0754FD00
+    const encoded = wire.encodeTimestamp(y2040, 'ntp');
+    expect(encoded >> 32n).toBe(0x0754fd00n);
+    expect(wire.decodeTimestamp(encoded, 'ntp')).toBe(y2040);
+  });
+
+  it('PTPv2 truncated: 32-bit seconds and 32-bit nanoseconds', () => {
+    expect(wire.encodeTimestamp(1_500_000_000n, 'ptp')).toBe(0x000000011dcd6500n);
+    expect(wire.decodeTimestamp(0x000000011dcd6500n, 'ptp')).toBe(1_500_000_000n);
+  });
+});
+
+describe('error estimate: S(1) Z(1) Scale(6) Multiplier(8)', () => {
+  it('packs the bits in RFC order', () => {
+    expect(wire.encodeErrorEstimate({ synchronized: true, format: 'ntp', scale: 5, multiplier: 10 })).toBe(0x850a);
+    expect(wire.encodeErrorEstimate({ synchronized: false, format: 'ptp', scale: 0x3f, multiplier: 1 })).toBe(0x7f01);
+  });
+
+  it('unpacks them', () => {
+    expect(wire.decodeErrorEstimate(0xc203)).toEqual({ synchronized: true, format: 'ptp', scale: 2, multiplier: 3 });
+  });
+});
