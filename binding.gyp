@@ -2,29 +2,62 @@
   "targets": [
     {
       "target_name": "rtt_probe",
-      "sources": [
-        "native/core/address.cpp",
-        "native/core/clock.cpp",
-        "native/core/errors.cpp",
-        "native/core/histogram.cpp",
-        "native/core/pinning.cpp",
-        "native/core/reflector.cpp",
-        "native/core/sender.cpp",
-        "native/core/timestamping.cpp",
-        "native/core/udp_transport.cpp",
-        "native/core/wire.cpp",
-        "native/addon/addon.cpp",
-        "native/addon/codec.cpp",
-        "native/addon/convert.cpp",
-        "native/addon/reflector_session.cpp",
-        "native/addon/sender_session.cpp"
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fexceptions"],
-      "ldflags": ["-pthread"]
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-fno-rtti"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter",
+        "-fexceptions"
+      ],
+      "ldflags": [
+        "-pthread"
+      ],
+      "conditions": [
+        [
+          "OS==\"linux\"",
+          {
+            "sources": [
+              "native/core/address.cpp",
+              "native/core/clock.cpp",
+              "native/core/errors.cpp",
+              "native/core/histogram.cpp",
+              "native/core/pinning.cpp",
+              "native/core/reflector.cpp",
+              "native/core/sender.cpp",
+              "native/core/timestamping.cpp",
+              "native/core/udp_transport.cpp",
+              "native/core/wire.cpp",
+              "native/addon/addon.cpp",
+              "native/addon/codec.cpp",
+              "native/addon/convert.cpp",
+              "native/addon/reflector_session.cpp",
+              "native/addon/sender_session.cpp"
+            ]
+          }
+        ],
+        [
+          "OS!=\"linux\"",
+          {
+            "type": "none"
+          }
+        ]
+      ]
     }
   ]
 }

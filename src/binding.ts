@@ -219,14 +219,14 @@ export function loadBinding(target: Partial<LoadTarget> = {}): NativeBinding {
     throw new BindingLoadError(
       `cannot load the rtt-probe native addon for ${where}: ${(error as Error).message}\n` +
         'No prebuilt binary matched and no local build was found. Rebuild it with `npm rebuild rtt-probe` ' +
-        '(needs python3, make and a C++17 compiler), or from a checkout with `npm run build`.',
+        '(needs python3, make and a C++17 compiler), or from a checkout with `npm run compile`.',
     );
   }
   const missing = REQUIRED.filter((key) => (binding as Record<string, unknown> | null)?.[key] === undefined);
   if (missing.length > 0) {
     throw new BindingLoadError(
       `the rtt-probe native addon for ${where} lacks ${missing.join(', ')}: it is stale or from another version. ` +
-        'Rebuild it with `npm rebuild rtt-probe` (or `npm run build` in a checkout).',
+        'Rebuild it with `npm rebuild rtt-probe` (or `npm run compile` in a checkout).',
     );
   }
   return binding as NativeBinding;

@@ -20,6 +20,9 @@ function command(args: string[], netns?: string): [string, string[]] {
 export function spawnCli(args: string[], options: { netns?: string; timeoutMs?: number } = {}) {
   const [cmd, argv] = command(args, options.netns);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A spinning reflector must never outlive the test process, whatever failed.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -28,6 +31,7 @@ export function spawnCli(args: string[], options: { netns?: string; timeoutMs?: 
   const done = new Promise<CliRun>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.off('exit', reap);
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -56,7 +60,12 @@ export async function startCliReflector(bind: string, options: { netns?: string;
     netns: options.netns,
     timeoutMs: 120_000,
   });
-  const line = await firstLine(run.child);
-  const { listening } = JSON.parse(line) as { listening: { address: string; port: number; family: string } };
-  return { ...run, listening };
+  try {
+    const line = await firstLine(run.child);
+    const { listening } = JSON.parse(line) as { listening: { address: string; port: number; family: string } };
+    return { ...run, listening };
+  } catch (error) {
+    run.child.kill('SIGKILL');
+    throw error;
+  }
 }
