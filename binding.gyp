@@ -38,6 +38,7 @@
               "native/core/errors.cpp",
               "native/core/histogram.cpp",
               "native/core/pinning.cpp",
+              "native/core/probe_stream.cpp",
               "native/core/reflector.cpp",
               "native/core/sender.cpp",
               "native/core/timestamping.cpp",

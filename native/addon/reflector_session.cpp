@@ -54,6 +54,7 @@ struct ReflectorTraits {
   static constexpr auto config_from_js = reflector_config_from_js;
   static constexpr auto progress_to_js = reflector_progress_to_js;
   static constexpr auto result_to_js = reflector_result_to_js;
+  static Endpoint local(const Reflector& r) { return r.local(); }
 };
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace rtt::addon {
 namespace {
 
 SenderConfig sender_config_from_js(const Napi::Object& o) {
-  SenderConfig c;
+  StreamConfig c;
   c.target = get_endpoint(o, "host", "port");
   c.bind = get_endpoint(o, "bindHost", "bindPort");
   std::string mode = get_string(o, "mode");
@@ -20,14 +20,16 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   c.rate_pps = get_number(o, "rate");
   c.size = size_t(get_number(o, "size"));
   c.timeout_ns = int64_t(get_number(o, "timeoutNs"));
-  c.busy_poll = get_bool(o, "busyPoll");
   c.socket_busy_poll_us = int(get_number(o, "socketBusyPollUs"));
   c.timestamps = get_timestamp_source(o);
   c.format = get_timestamp_format(o);
   c.ssid = uint16_t(get_number(o, "ssid"));
-  c.pinning = get_pinning(o);
-  c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
-  return c;
+  SenderConfig config;
+  config.streams.push_back(c);
+  config.busy_poll = get_bool(o, "busyPoll");
+  config.pinning = get_pinning(o);
+  config.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  return config;
 }
 
 Napi::Object counters_to_js(Napi::Env env, const SenderCounters& c) {
@@ -47,13 +49,15 @@ Napi::Object counters_to_js(Napi::Env env, const SenderCounters& c) {
   return o;
 }
 
+// The JS API probes one target per session: stream 0.
 Napi::Value sender_progress_to_js(Napi::Env env, const SenderProgress& p) {
+  const StreamProgress& stream = p.streams.front();
   Napi::Object o = Napi::Object::New(env);
   o.Set("elapsedNs", double(p.elapsed_ns));
-  o.Set("counters", counters_to_js(env, p.counters));
+  o.Set("counters", counters_to_js(env, stream.counters));
   Napi::Object metrics = Napi::Object::New(env);
   for (size_t i = 0; i < kMetricCount; ++i) {
-    const MetricProgress& m = p.metrics[i];
+    const MetricProgress& m = stream.metrics[i];
     if (m.count == 0) continue;
     Napi::Object v = Napi::Object::New(env);
     v.Set("count", double(m.count));
@@ -68,7 +72,8 @@ Napi::Value sender_progress_to_js(Napi::Env env, const SenderProgress& p) {
   return o;
 }
 
-Napi::Value sender_result_to_js(Napi::Env env, const Sender& s) {
+Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
+  const ProbeStream& s = *sender.streams().front();
   Napi::Object o = Napi::Object::New(env);
   o.Set("counters", counters_to_js(env, s.counters()));
   Napi::Object stamps = Napi::Object::New(env);
@@ -89,11 +94,11 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& s) {
   }
   o.Set("metrics", metrics);
   o.Set("missing", missing);
-  o.Set("granted", granted_to_js(env, s.timestamping(), s.pinning(), s.busy_poll()));
+  o.Set("granted", granted_to_js(env, s.timestamping(), sender.pinning(), s.busy_poll()));
   o.Set("local", endpoint_to_js(env, s.local()));
-  o.Set("startedAtNs", ns_to_js(env, s.started_ns()));
-  o.Set("endedAtNs", ns_to_js(env, s.ended_ns()));
-  o.Set("stopped", s.stopped());
+  o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
+  o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));
+  o.Set("stopped", sender.stopped());
   o.Set("lastSendError", s.last_send_errno() ? Napi::Value(Napi::String::New(env, errno_name(s.last_send_errno())))
                                              : env.Null());
   return o;
@@ -106,6 +111,7 @@ struct SenderTraits {
   static constexpr auto config_from_js = sender_config_from_js;
   static constexpr auto progress_to_js = sender_progress_to_js;
   static constexpr auto result_to_js = sender_result_to_js;
+  static Endpoint local(const Sender& s) { return s.streams().front()->local(); }
 };
 
 }  // namespace

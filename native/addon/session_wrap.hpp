@@ -51,7 +51,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
     return info.Env().Undefined();
   }
   Napi::Value result(const Napi::CallbackInfo&) { return runner_->promise(); }
-  Napi::Value local(const Napi::CallbackInfo& info) { return endpoint_to_js(info.Env(), runner_->core().local()); }
+  Napi::Value local(const Napi::CallbackInfo& info) { return endpoint_to_js(info.Env(), Traits::local(runner_->core())); }
 
   std::shared_ptr<Runner> runner_;
 };

@@ -1,5 +1,7 @@
 #include "reflector.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -73,7 +75,12 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
       reflect(datagram_, now);
     } else {
       if (now >= until) break;
-      if (!config_.busy_poll) transport_->wait(std::min({until, next_progress, now + kMaxBlockNs}) - now);
+      if (!config_.busy_poll) {
+        int64_t wait = std::min({until, next_progress, now + kMaxBlockNs}) - now;
+        pollfd p{transport_->fd(), POLLIN, 0};
+        timespec ts{time_t(wait / 1000000000), long(wait % 1000000000)};
+        ppoll(&p, 1, &ts, nullptr);
+      }
     }
     if (sink && now >= next_progress) {
       progress.elapsed_ns = now - started_ns_;

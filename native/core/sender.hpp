@@ -1,150 +1,65 @@
-// STAMP Session-Sender: probes one reflector in ping-pong or fixed-rate mode
-// on the calling thread, spinning on non-blocking sockets (or blocking in
-// ppoll when busy polling is off), and records every metric into histograms
-// only this loop writes.
+// STAMP Session-Sender: drives one or more probe streams (one per reflector)
+// from the calling thread, spinning on non-blocking sockets, or blocking in
+// ppoll on all of them when busy polling is off.
 #pragma once
+
+#include <poll.h>
 
 #include <array>
 #include <atomic>
 #include <memory>
-#include <string>
 #include <vector>
 
-#include "histogram.hpp"
-#include "metrics.hpp"
 #include "pinning.hpp"
+#include "probe_stream.hpp"
 #include "progress.hpp"
-#include "transport.hpp"
-#include "wire.hpp"
 
 namespace rtt {
 
-enum class SenderMode : uint8_t { PingPong, Rate };
-
 struct SenderConfig {
-  Endpoint target;
-  Endpoint bind;                  // local address; family must match target
-  SenderMode mode = SenderMode::PingPong;
-  uint64_t count = 0;             // measured probes; 0: until duration_ns
-  int64_t duration_ns = 0;        // 0: until count
-  uint32_t warmup = 0;            // probes sent first and left out of results
-  double rate_pps = 1000;         // rate mode only
-  size_t size = wire::kPacketSize;
-  int64_t timeout_ns = 1000000000;
-  bool busy_poll = true;          // spin on non-blocking recvmsg; false: block in ppoll
-  int socket_busy_poll_us = 0;    // SO_BUSY_POLL (NIC queue polling), 0: off
-  TimestampSource timestamps = TimestampSource::Auto;
-  wire::TimestampFormat format = wire::TimestampFormat::Ntp;
-  uint16_t ssid = 0;
+  std::vector<StreamConfig> streams;
+  bool busy_poll = true;  // spin on non-blocking recvmsg; false: block in ppoll
   PinningRequest pinning;
   int64_t progress_interval_ns = 1000000000;
 };
 
-struct SenderCounters {
-  uint64_t sent = 0;            // measured probes sent
-  uint64_t received = 0;        // measured probes answered in time: the samples
-  uint64_t lost = 0;            // no reply before the timeout
-  uint64_t duplicates = 0;      // another reply to an answered probe
-  uint64_t reordered = 0;       // reply older than one already received
-  uint64_t late = 0;            // reply after its probe timed out (not a sample)
-  uint64_t malformed = 0;       // too short to be a reflector packet
-  uint64_t unexpected = 0;      // sequence number this session never sent
-  uint64_t in_flight = 0;       // awaiting reply when the session was stopped
-  uint64_t send_errors = 0;
-  uint64_t icmp_errors = 0;     // ECONNREFUSED and friends reported on the socket
-  uint64_t tx_stamps_missing = 0;
-};
-
-struct StampCounters {
-  uint64_t tx_software = 0, tx_hardware = 0, rx_software = 0, rx_hardware = 0;
-};
-
-struct SenderProgress {
-  int64_t elapsed_ns = 0;
+struct StreamProgress {
   SenderCounters counters;
   std::array<MetricProgress, kMetricCount> metrics;
 };
 
+struct SenderProgress {
+  int64_t elapsed_ns = 0;
+  std::vector<StreamProgress> streams;  // sized once; copies reuse the storage
+};
+
 class Sender {
  public:
-  // Opens and configures the socket; throws SystemError / ConfigError.
+  // Opens every stream's socket; throws SystemError / ConfigError.
   explicit Sender(const SenderConfig& config);
-  ~Sender();
 
-  // Runs on the session thread until done or stop is set. Throws SystemError
-  // when pinning is refused (before any probe is sent).
+  // Runs on the session thread until every stream is done or stop is set.
+  // Throws SystemError when pinning is refused (before any probe is sent).
   void run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink);
 
-  const SenderConfig& config() const noexcept { return config_; }
-  const SenderCounters& counters() const noexcept { return counters_; }
-  const StampCounters& stamps() const noexcept { return stamps_; }
-  const Histogram& histogram(Metric m) const noexcept { return histograms_[index(m)]; }
+  const std::vector<std::unique_ptr<ProbeStream>>& streams() const noexcept { return streams_; }
   const PinningGrant& pinning() const noexcept { return pinning_; }
-  const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
-  const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
-  Endpoint local() const { return transport_->local(); }
+  bool busy_poll() const noexcept { return config_.busy_poll; }
   int64_t started_ns() const noexcept { return started_ns_; }
   int64_t ended_ns() const noexcept { return ended_ns_; }
   bool stopped() const noexcept { return stopped_; }
-  int last_send_errno() const noexcept { return last_send_errno_; }
-  // Why a metric has no samples; empty when it has some.
-  std::string missing_reason(Metric m) const;
 
  private:
-  enum class State : uint8_t { Free, InFlight, Answered, Done, Expired };
-  struct Probe {
-    uint32_t seq = 0;
-    uint32_t tx_key = 0;
-    State state = State::Free;
-    bool measured = false;
-    int64_t deadline = 0;
-    int64_t t1_user = 0, t1_kernel = -1, t1_hw = -1;
-    int64_t t2 = -1, t3 = -1;
-    int64_t t4_user = 0, t4_kernel = -1, t4_hw = -1;
-  };
-
-  Probe& slot(uint32_t seq) noexcept { return probes_[seq & mask_]; }
-  bool ready_to_send(int64_t now) const noexcept;
-  void send_probe() noexcept;
-  bool drain_tx_stamps() noexcept;
-  bool drain_replies() noexcept;
-  void on_reply(const Datagram& d, int64_t t4_user) noexcept;
-  bool tx_complete(const Probe& p) const noexcept;
-  void finalize(Probe& p) noexcept;
-  void expire(int64_t now) noexcept;
-  int64_t next_event(int64_t now) const noexcept;
   void publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept;
 
   SenderConfig config_;
-  std::unique_ptr<Transport> transport_;
-  std::array<Histogram, kMetricCount> histograms_;
-  std::vector<Probe> probes_;
-  std::vector<uint32_t> key_to_seq_;
-  uint32_t mask_ = 0;
-  std::vector<uint8_t> packet_;
-  std::vector<uint8_t> receive_buffer_;
-  Datagram datagram_;
+  std::vector<std::unique_ptr<ProbeStream>> streams_;
+  std::vector<pollfd> pollfds_;
   SenderProgress progress_;
-
-  uint64_t total_ = 0;        // probes to send including warm-up; UINT64_MAX: until duration
-  uint32_t next_seq_ = 0;
-  uint32_t next_tx_key_ = 0;
-  uint32_t oldest_ = 0;       // oldest probe not yet answered or expired
-  uint32_t in_flight_ = 0;
-  uint32_t tx_pending_ = 0;   // sent probes whose TX stamp has not arrived
-  int64_t highest_answered_ = -1;
-  int64_t interval_ns_ = 0;
-  int64_t next_send_ns_ = 0;
-  int64_t send_until_ns_ = 0;
-  bool hw_tx_seen_ = false;
-
-  SenderCounters counters_;
-  StampCounters stamps_;
   PinningGrant pinning_;
   int64_t started_ns_ = 0;
   int64_t ended_ns_ = 0;
   bool stopped_ = false;
-  int last_send_errno_ = 0;
 };
 
 }  // namespace rtt

@@ -35,8 +35,8 @@ class Transport {
   virtual ssize_t send(const uint8_t* data, size_t length, const Endpoint* peer) noexcept = 0;
   // Drains one TX timestamp from the error queue; false when none is waiting.
   virtual bool read_tx_stamp(TxStamp& out) noexcept = 0;
-  // Blocks until data or an error-queue entry is waiting, or timeout_ns passes.
-  virtual void wait(int64_t timeout_ns) noexcept = 0;
+  // For poll/ppoll: readable when data waits, POLLERR when the error queue does.
+  virtual int fd() const noexcept = 0;
   virtual const TimestampingGrant& timestamping() const noexcept = 0;
   virtual const BusyPollGrant& busy_poll() const noexcept = 0;
   virtual Endpoint local() const = 0;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -107,11 +106,5 @@ bool UdpTransport::read_tx_stamp(TxStamp& out) noexcept {
   }
 }
 
-void UdpTransport::wait(int64_t timeout_ns) noexcept {
-  pollfd p{fd_, POLLIN, 0};  // POLLERR (error queue) is always reported
-  if (timeout_ns < 0) timeout_ns = 0;
-  timespec ts{time_t(timeout_ns / 1000000000), long(timeout_ns % 1000000000)};
-  ppoll(&p, 1, &ts, nullptr);
-}
 
 }  // namespace rtt

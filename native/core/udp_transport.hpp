@@ -25,7 +25,7 @@ class UdpTransport final : public Transport {
   ssize_t receive(Datagram& d) noexcept override;
   ssize_t send(const uint8_t* data, size_t length, const Endpoint* peer) noexcept override;
   bool read_tx_stamp(TxStamp& out) noexcept override;
-  void wait(int64_t timeout_ns) noexcept override;
+  int fd() const noexcept override { return fd_; }
   const TimestampingGrant& timestamping() const noexcept override { return timestamping_; }
   const BusyPollGrant& busy_poll() const noexcept override { return busy_poll_; }
   Endpoint local() const override;

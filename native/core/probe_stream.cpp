@@ -1,0 +1,309 @@
+#include "probe_stream.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+
+#include "clock.hpp"
+#include "errors.hpp"
+#include "udp_transport.hpp"
+
+namespace rtt {
+namespace {
+
+constexpr int kReplyBatch = 64;
+
+uint32_t ring_size(const StreamConfig& c) {
+  // Enough slots for every probe that can be in flight within one timeout.
+  double in_flight = c.mode == SenderMode::Rate ? c.rate_pps * double(c.timeout_ns) / 1e9 : 1;
+  uint64_t want = uint64_t(std::ceil(in_flight)) * 2 + 64;
+  uint64_t size = 64;
+  while (size < want && size < (uint64_t(1) << 24)) size <<= 1;
+  return uint32_t(size);
+}
+
+}  // namespace
+
+ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
+  if (config_.size < wire::kPacketSize || config_.size > 65507) {
+    throw ConfigError("size must be between 44 and 65507 bytes");
+  }
+  if (config_.bind.family() != config_.target.family()) {
+    throw ConfigError("bind address and target must both be IPv4 or both IPv6");
+  }
+  UdpOptions o;
+  o.bind = config_.bind;
+  o.connect = &config_.target;
+  o.timestamps = config_.timestamps;
+  o.busy_poll_us = config_.socket_busy_poll_us;
+  transport_ = std::make_unique<UdpTransport>(o);
+
+  uint32_t n = ring_size(config_);
+  probes_.resize(n);
+  key_to_seq_.resize(n);
+  mask_ = n - 1;
+  packet_.assign(config_.size, 0);
+  wire::SenderPacket header;
+  header.error_estimate = wire::encode_error_estimate(local_error_estimate(config_.format));
+  header.ssid = config_.ssid;
+  wire::write_sender(packet_.data(), header);
+  receive_buffer_.resize(65536);
+  datagram_.data = receive_buffer_.data();
+  datagram_.capacity = receive_buffer_.size();
+  if (config_.mode == SenderMode::Rate) interval_ns_ = int64_t(std::llround(1e9 / config_.rate_pps));
+}
+
+ProbeStream::~ProbeStream() = default;
+
+bool ProbeStream::ready_to_send(int64_t now) const noexcept {
+  if (next_seq_ >= total_ || now >= send_until_ns_) return false;
+  if (config_.mode == SenderMode::PingPong) return in_flight_ == 0;
+  if (now < next_send_ns_) return false;
+  State s = probes_[next_seq_ & mask_].state;
+  return s != State::InFlight && s != State::Answered;
+}
+
+void ProbeStream::send_probe() noexcept {
+  uint32_t seq = next_seq_++;
+  Probe& p = slot(seq);
+  p = Probe{};
+  p.seq = seq;
+  p.measured = seq >= config_.warmup;
+  if (p.measured) ++counters_.sent;
+  next_send_ns_ += interval_ns_;
+
+  p.t1_user = realtime_ns();
+  wire::update_sender(packet_.data(), seq, wire::encode_timestamp(p.t1_user, config_.format));
+  if (transport_->send(packet_.data(), packet_.size(), nullptr) < 0) {
+    // A probe that never left is lost, so count- and time-bounded runs still end.
+    last_send_errno_ = errno;
+    ++counters_.send_errors;
+    if (errno == ECONNREFUSED) ++counters_.icmp_errors;
+    p.state = State::Expired;
+    if (p.measured) ++counters_.lost;
+    return;
+  }
+  p.state = State::InFlight;
+  p.deadline = p.t1_user + config_.timeout_ns;
+  ++in_flight_;
+  if (transport_->timestamping().software) {
+    p.tx_key = next_tx_key_++;
+    key_to_seq_[p.tx_key & mask_] = seq;
+    ++tx_pending_;
+  }
+}
+
+bool ProbeStream::drain_tx_stamps() noexcept {
+  bool any = false;
+  TxStamp ts;
+  while (transport_->read_tx_stamp(ts)) {
+    any = true;
+    if (ts.software >= 0) ++stamps_.tx_software;
+    if (ts.hardware >= 0) {
+      ++stamps_.tx_hardware;
+      hw_tx_seen_ = true;
+    }
+    uint32_t seq = key_to_seq_[ts.id & mask_];
+    Probe& p = slot(seq);
+    if (p.seq != seq || p.tx_key != ts.id || (p.state != State::InFlight && p.state != State::Answered)) continue;
+    // A stamp older than the probe's own send belongs to another datagram.
+    if (ts.software >= 0 && ts.software < p.t1_user) continue;
+    if (ts.software >= 0 && p.t1_kernel < 0) {
+      p.t1_kernel = ts.software;
+      if (tx_pending_) --tx_pending_;
+    }
+    if (ts.hardware >= 0) p.t1_hw = ts.hardware;
+    if (p.state == State::Answered && tx_complete(p)) finalize(p);
+  }
+  return any;
+}
+
+bool ProbeStream::drain_replies() noexcept {
+  for (int i = 0; i < kReplyBatch; ++i) {
+    ssize_t n = transport_->receive(datagram_);
+    int64_t t4_user = realtime_ns();
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;
+      // A connected UDP socket reports ICMP unreachable as ECONNREFUSED once.
+      ++counters_.icmp_errors;
+      continue;
+    }
+    on_reply(datagram_, t4_user);
+  }
+  return true;
+}
+
+void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
+  wire::ReflectorPacket r;
+  if (!wire::read_reflector(d.data, d.length, r)) {
+    ++counters_.malformed;
+    return;
+  }
+  uint32_t seq = r.sender_seq;
+  if (seq >= next_seq_) {
+    ++counters_.unexpected;
+    return;
+  }
+  Probe& p = slot(seq);
+  if (p.seq != seq || p.state == State::Expired) {
+    if (seq >= config_.warmup) ++counters_.late;
+    return;
+  }
+  if (p.state == State::Answered || p.state == State::Done) {
+    if (p.measured) ++counters_.duplicates;
+    return;
+  }
+  if (p.state != State::InFlight) {
+    ++counters_.unexpected;
+    return;
+  }
+  if (d.stamps.software >= 0) ++stamps_.rx_software;
+  if (d.stamps.hardware >= 0) ++stamps_.rx_hardware;
+  // Each timestamp is read in the format its writer declares (Z bit).
+  auto reflector_format = wire::decode_error_estimate(r.error_estimate).format;
+  p.t2 = r.receive_timestamp ? wire::decode_timestamp(r.receive_timestamp, reflector_format) : -1;
+  p.t3 = r.timestamp ? wire::decode_timestamp(r.timestamp, reflector_format) : -1;
+  p.t4_user = t4_user;
+  p.t4_kernel = d.stamps.software;
+  p.t4_hw = d.stamps.hardware;
+  if (p.measured) {
+    if (int64_t(seq) < highest_answered_) ++counters_.reordered;
+    highest_answered_ = std::max<int64_t>(highest_answered_, seq);
+  }
+  p.state = State::Answered;
+  if (tx_complete(p)) finalize(p);
+}
+
+bool ProbeStream::tx_complete(const Probe& p) const noexcept {
+  if (transport_->timestamping().software && p.t1_kernel < 0) return false;
+  return !(hw_tx_seen_ && p.t1_hw < 0);
+}
+
+void ProbeStream::finalize(Probe& p) noexcept {
+  if (p.state == State::InFlight || p.state == State::Answered) --in_flight_;
+  if (p.t1_kernel < 0 && transport_->timestamping().software && tx_pending_) --tx_pending_;
+  p.state = State::Done;
+  if (!p.measured) return;
+  ++counters_.received;
+  auto rec = [this](Metric m, int64_t v) { histograms_[index(m)].record(v); };
+
+  int64_t best = p.t4_user - p.t1_user;
+  rec(Metric::RttUser, best);
+  if (p.t1_kernel >= 0 && p.t4_kernel >= 0) {
+    best = p.t4_kernel - p.t1_kernel;
+    rec(Metric::RttKernel, best);
+  }
+  if (p.t1_hw >= 0 && p.t4_hw >= 0) {
+    best = p.t4_hw - p.t1_hw;
+    rec(Metric::RttHw, best);
+  }
+  if (p.t2 >= 0 && p.t3 >= 0) {
+    rec(Metric::Residence, p.t3 - p.t2);
+    rec(Metric::RttNet, best - (p.t3 - p.t2));
+  }
+  // One-way delays stay in the CLOCK_REALTIME domain the reflector stamps in.
+  if (p.t2 >= 0) rec(Metric::OwdFwd, p.t2 - (p.t1_kernel >= 0 ? p.t1_kernel : p.t1_user));
+  if (p.t3 >= 0) rec(Metric::OwdRev, (p.t4_kernel >= 0 ? p.t4_kernel : p.t4_user) - p.t3);
+  if (p.t1_kernel >= 0) rec(Metric::StackTx, p.t1_kernel - p.t1_user);
+  if (p.t4_kernel >= 0) rec(Metric::StackRx, p.t4_user - p.t4_kernel);
+}
+
+void ProbeStream::expire(int64_t now) noexcept {
+  while (oldest_ < next_seq_) {
+    Probe& p = slot(oldest_);
+    if (p.seq == oldest_ && (p.state == State::InFlight || p.state == State::Answered)) {
+      if (p.deadline > now) return;
+      if (p.state == State::Answered) {
+        // The reply came; only the TX stamp did not. Keep the sample without it.
+        if (p.measured) ++counters_.tx_stamps_missing;
+        finalize(p);
+      } else {
+        p.state = State::Expired;
+        --in_flight_;
+        if (tx_pending_ && transport_->timestamping().software && p.t1_kernel < 0) --tx_pending_;
+        if (p.measured) ++counters_.lost;
+      }
+    }
+    ++oldest_;
+  }
+}
+
+
+
+
+void ProbeStream::start(int64_t now) noexcept {
+  total_ = config_.count ? uint64_t(config_.warmup) + config_.count : UINT64_MAX;
+  if (total_ > UINT32_MAX) total_ = UINT32_MAX;
+  next_send_ns_ = now;
+  send_until_ns_ = config_.duration_ns ? now + config_.duration_ns : INT64_MAX;
+}
+
+bool ProbeStream::step(int64_t now, bool blocking) noexcept {
+  bool busy = false;
+  if (ready_to_send(now)) {
+    send_probe();
+    busy = true;
+  }
+  // The error queue is read only while a stamp is owed (or always when
+  // blocking, so a stale stamp cannot keep ppoll returning POLLERR).
+  if (transport_->timestamping().software && (tx_pending_ || blocking)) busy |= drain_tx_stamps();
+  busy |= drain_replies();
+  expire(now);
+  return busy;
+}
+
+bool ProbeStream::done(int64_t now) const noexcept {
+  return in_flight_ == 0 && (next_seq_ >= total_ || now >= send_until_ns_);
+}
+
+int64_t ProbeStream::next_event(int64_t now) const noexcept {
+  if (ready_to_send(now)) return now;
+  int64_t next = INT64_MAX;
+  if (config_.mode == SenderMode::Rate && next_seq_ < total_ && now < send_until_ns_) next = next_send_ns_;
+  if (oldest_ < next_seq_) next = std::min(next, probes_[oldest_ & mask_].deadline);
+  return next;
+}
+
+SenderCounters ProbeStream::counters() const noexcept {
+  SenderCounters c = counters_;
+  c.in_flight = in_flight_;
+  return c;
+}
+
+std::string ProbeStream::missing_reason(Metric m) const {
+  if (histograms_[index(m)].count() > 0) return "";
+  if (counters_.received == 0) return "no replies were received";
+  const TimestampingGrant& ts = transport_->timestamping();
+  auto kernel_reason = [&](bool tx, bool rx) -> std::string {
+    if (!ts.software_requested) return "timestamping is off (ts: none)";
+    if (ts.refused_errno) return "the kernel refused SO_TIMESTAMPING (" + errno_name(ts.refused_errno) + ")";
+    if (!ts.software) return "the kernel did not grant software timestamping";
+    if (tx && stamps_.tx_software == 0) return "no kernel TX timestamps arrived on the error queue";
+    if (rx && stamps_.rx_software == 0) return "no kernel RX timestamps arrived with the replies";
+    return "no probe had all the kernel timestamps this metric needs";
+  };
+  switch (m) {
+    case Metric::RttUser:
+      return "no replies were received";
+    case Metric::RttKernel:
+      return kernel_reason(true, true);
+    case Metric::StackTx:
+      return kernel_reason(true, false);
+    case Metric::StackRx:
+      return kernel_reason(false, true);
+    case Metric::RttHw:
+      if (!ts.hardware_requested) return "hardware timestamps were not requested (ts: software)";
+      if (ts.refused_errno || !ts.hardware) return "the socket refused hardware timestamping flags";
+      return "no NIC hardware timestamps arrived: the interface lacks them or hardware timestamping "
+             "is not enabled on it (SIOCSHWTSTAMP; see ethtool -T)";
+    case Metric::Residence:
+    case Metric::RttNet:
+    case Metric::OwdFwd:
+    case Metric::OwdRev:
+      return "the reflector left its receive/transmit timestamps (T2/T3) empty";
+  }
+  return "not measured";
+}
+
+}  // namespace rtt

@@ -1,0 +1,134 @@
+// One reflector being probed: its socket, the probes in flight, the counters
+// and a histogram per metric. A Sender drives one or more streams from one
+// thread; nothing here blocks, allocates or locks once constructed.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "histogram.hpp"
+#include "metrics.hpp"
+#include "transport.hpp"
+#include "wire.hpp"
+
+namespace rtt {
+
+enum class SenderMode : uint8_t { PingPong, Rate };
+
+struct StreamConfig {
+  Endpoint target;
+  Endpoint bind;                  // local address; family must match target
+  SenderMode mode = SenderMode::PingPong;
+  uint64_t count = 0;             // measured probes; 0: until duration_ns
+  int64_t duration_ns = 0;        // 0: until count
+  uint32_t warmup = 0;            // probes sent first and left out of results
+  double rate_pps = 1000;         // rate mode only
+  size_t size = wire::kPacketSize;
+  int64_t timeout_ns = 1000000000;
+  int socket_busy_poll_us = 0;    // SO_BUSY_POLL (NIC queue polling), 0: off
+  TimestampSource timestamps = TimestampSource::Auto;
+  wire::TimestampFormat format = wire::TimestampFormat::Ntp;
+  uint16_t ssid = 0;
+};
+
+struct SenderCounters {
+  uint64_t sent = 0;            // measured probes sent
+  uint64_t received = 0;        // measured probes answered in time: the samples
+  uint64_t lost = 0;            // no reply before the timeout
+  uint64_t duplicates = 0;      // another reply to an answered probe
+  uint64_t reordered = 0;       // reply older than one already received
+  uint64_t late = 0;            // reply after its probe timed out (not a sample)
+  uint64_t malformed = 0;       // too short to be a reflector packet
+  uint64_t unexpected = 0;      // sequence number this session never sent
+  uint64_t in_flight = 0;       // awaiting reply when the session was stopped
+  uint64_t send_errors = 0;
+  uint64_t icmp_errors = 0;     // ECONNREFUSED and friends reported on the socket
+  uint64_t tx_stamps_missing = 0;
+};
+
+struct StampCounters {
+  uint64_t tx_software = 0, tx_hardware = 0, rx_software = 0, rx_hardware = 0;
+};
+
+class ProbeStream {
+ public:
+  // Opens and configures the socket; throws SystemError / ConfigError.
+  explicit ProbeStream(const StreamConfig& config);
+  ~ProbeStream();
+
+  void start(int64_t now) noexcept;
+  // Sends what is due, reads stamps and replies, expires timed-out probes.
+  // True when it did any work (so a blocking loop should not sleep yet).
+  bool step(int64_t now, bool blocking) noexcept;
+  // Nothing left to send and nothing in flight.
+  bool done(int64_t now) const noexcept;
+  // When this stream next needs the loop, for a blocking wait.
+  int64_t next_event(int64_t now) const noexcept;
+  // Called once when the loop ends: records what is still in flight.
+  void finish() noexcept { counters_.in_flight = in_flight_; }
+
+  int fd() const noexcept { return transport_->fd(); }
+  const StreamConfig& config() const noexcept { return config_; }
+  SenderCounters counters() const noexcept;
+  const StampCounters& stamps() const noexcept { return stamps_; }
+  const Histogram& histogram(Metric m) const noexcept { return histograms_[index(m)]; }
+  const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
+  const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
+  Endpoint local() const { return transport_->local(); }
+  int last_send_errno() const noexcept { return last_send_errno_; }
+  // Why a metric has no samples; empty when it has some.
+  std::string missing_reason(Metric m) const;
+
+ private:
+  enum class State : uint8_t { Free, InFlight, Answered, Done, Expired };
+  struct Probe {
+    uint32_t seq = 0;
+    uint32_t tx_key = 0;
+    State state = State::Free;
+    bool measured = false;
+    int64_t deadline = 0;
+    int64_t t1_user = 0, t1_kernel = -1, t1_hw = -1;
+    int64_t t2 = -1, t3 = -1;
+    int64_t t4_user = 0, t4_kernel = -1, t4_hw = -1;
+  };
+
+  Probe& slot(uint32_t seq) noexcept { return probes_[seq & mask_]; }
+  bool ready_to_send(int64_t now) const noexcept;
+  void send_probe() noexcept;
+  bool drain_tx_stamps() noexcept;
+  bool drain_replies() noexcept;
+  void on_reply(const Datagram& d, int64_t t4_user) noexcept;
+  bool tx_complete(const Probe& p) const noexcept;
+  void finalize(Probe& p) noexcept;
+  void expire(int64_t now) noexcept;
+
+  StreamConfig config_;
+  std::unique_ptr<Transport> transport_;
+  std::array<Histogram, kMetricCount> histograms_;
+  std::vector<Probe> probes_;
+  std::vector<uint32_t> key_to_seq_;
+  uint32_t mask_ = 0;
+  std::vector<uint8_t> packet_;
+  std::vector<uint8_t> receive_buffer_;
+  Datagram datagram_;
+
+  uint64_t total_ = 0;        // probes to send including warm-up
+  uint32_t next_seq_ = 0;
+  uint32_t next_tx_key_ = 0;
+  uint32_t oldest_ = 0;       // oldest probe not yet answered or expired
+  uint32_t in_flight_ = 0;
+  uint32_t tx_pending_ = 0;   // sent probes whose TX stamp has not arrived
+  int64_t highest_answered_ = -1;
+  int64_t interval_ns_ = 0;
+  int64_t next_send_ns_ = 0;
+  int64_t send_until_ns_ = 0;
+  bool hw_tx_seen_ = false;
+
+  SenderCounters counters_;
+  StampCounters stamps_;
+  int last_send_errno_ = 0;
+};
+
+}  // namespace rtt
