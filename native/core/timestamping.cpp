@@ -23,6 +23,19 @@ int64_t stamp_ns(const timespec& ts) noexcept {
   return (ts.tv_sec == 0 && ts.tv_nsec == 0) ? -1 : timespec_ns(ts);
 }
 
+// SCM_TIMESTAMPING carries the software stamp in ts[0] and the raw NIC stamp in ts[2].
+bool read_stamps(const cmsghdr* c, int64_t& software, int64_t& hardware) noexcept {
+  if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING ||
+      c->cmsg_len < CMSG_LEN(sizeof(scm_timestamping))) {
+    return false;
+  }
+  scm_timestamping ts;
+  std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+  software = stamp_ns(ts.ts[0]);
+  hardware = stamp_ns(ts.ts[2]);
+  return true;
+}
+
 }  // namespace
 
 TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept {
@@ -49,13 +62,8 @@ TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) n
 void parse_rx_control(const msghdr& msg, RxStamps& out) noexcept {
   out = RxStamps{};
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
-        c->cmsg_len >= CMSG_LEN(sizeof(scm_timestamping))) {
-      scm_timestamping ts;
-      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out.software = stamp_ns(ts.ts[0]);
-      out.hardware = stamp_ns(ts.ts[2]);
-    } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+    if (read_stamps(c, out.software, out.hardware)) continue;
+    if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
                 (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
                c->cmsg_len >= CMSG_LEN(sizeof(int))) {
       std::memcpy(&out.ttl, CMSG_DATA(c), sizeof(int));
@@ -68,12 +76,7 @@ bool parse_tx_stamp(const msghdr& msg, TxStamp& out) noexcept {
   bool have_stamp = false;
   bool have_id = false;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
-        c->cmsg_len >= CMSG_LEN(sizeof(scm_timestamping))) {
-      scm_timestamping ts;
-      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out.software = stamp_ns(ts.ts[0]);
-      out.hardware = stamp_ns(ts.ts[2]);
+    if (read_stamps(c, out.software, out.hardware)) {
       have_stamp = out.software >= 0 || out.hardware >= 0;
     } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
                 (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
