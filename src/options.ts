@@ -16,6 +16,8 @@ export type Duration = number | string;
 export const DEFAULT_PORT = 862;
 export const MIN_PACKET_SIZE = 44;
 export const MAX_PACKET_SIZE = 65507;
+/** Probes that may wait for replies at once in rate mode (rate x timeout); bounds the sender's memory. */
+export const MAX_IN_FLIGHT = 1_000_000;
 
 export interface PinningOptions {
   /** Pin the session thread to this CPU. */
@@ -194,10 +196,17 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
   if (!Number.isFinite(rate) || rate <= 0 || rate > 10_000_000) {
     throw new OptionRangeError(`rate must be between 0 and 10000000 probes per second, got ${rate}`);
   }
+  const mode = oneOf(check(o.mode, 'pingpong'), 'mode', ['pingpong', 'rate'] as const);
+  if (mode === 'rate' && rate * (timeoutNs / 1e9) > MAX_IN_FLIGHT) {
+    throw new OptionRangeError(
+      `rate ${rate}/s with a ${timeoutNs / 1e6} ms timeout keeps up to ${Math.ceil(rate * (timeoutNs / 1e9))} probes in flight; ` +
+        `the most is ${MAX_IN_FLIGHT}: lower the rate or the timeout`,
+    );
+  }
   return {
     ...common,
     bind: o.bind === undefined ? undefined : ipAddress(o.bind, 'bind'),
-    mode: oneOf(check(o.mode, 'pingpong'), 'mode', ['pingpong', 'rate'] as const),
+    mode,
     count,
     durationNs,
     warmup: integer(check(o.warmup, 10), 'warmup', 0, 1_000_000),

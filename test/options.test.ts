@@ -46,6 +46,7 @@ describe('probe options', () => {
     [{ cpu: -1 }, /cpu must be an integer from 0/],
     [{ bind: 'localhost' }, /bind "localhost" is not an IPv4 or IPv6 address/],
     [{ progressInterval: '1ms' }, /progressInterval must be at least 10ms/],
+    [{ mode: 'rate', rate: 5_000_000, timeout: '1s' }, /5000000 probes in flight.*lower the rate or the timeout/],
   ])('%j is a RangeError', (options, message) => {
     const call = () => probe('127.0.0.1', options as never);
     expect(call).toThrow(RangeError);

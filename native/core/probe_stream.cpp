@@ -13,13 +13,15 @@ namespace rtt {
 namespace {
 
 constexpr int kReplyBatch = 64;
+constexpr uint64_t kMaxInFlight = uint64_t(1) << 20;  // TypeScript rejects more than 1e6 first
 
 uint32_t ring_size(const StreamConfig& c) {
   // Enough slots for every probe that can be in flight within one timeout.
   double in_flight = c.mode == SenderMode::Rate ? c.rate_pps * double(c.timeout_ns) / 1e9 : 1;
-  uint64_t want = uint64_t(std::ceil(in_flight)) * 2 + 64;
+  uint64_t want = uint64_t(std::ceil(in_flight)) + 64;
+  if (want > kMaxInFlight) throw ConfigError("rate x timeout allows too many probes in flight; lower the rate or the timeout");
   uint64_t size = 64;
-  while (size < want && size < (uint64_t(1) << 24)) size <<= 1;
+  while (size < want) size <<= 1;
   return uint32_t(size);
 }
 
@@ -121,15 +123,13 @@ bool ProbeStream::drain_tx_stamps() noexcept {
 
 bool ProbeStream::drain_replies() noexcept {
   for (int i = 0; i < kReplyBatch; ++i) {
-    ssize_t n = transport_->receive(datagram_);
-    int64_t t4_user = realtime_ns();
-    if (n < 0) {
+    if (transport_->receive(datagram_) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;
       // A connected UDP socket reports ICMP unreachable as ECONNREFUSED once.
       ++counters_.icmp_errors;
       continue;
     }
-    on_reply(datagram_, t4_user);
+    on_reply(datagram_, realtime_ns());
   }
   return true;
 }

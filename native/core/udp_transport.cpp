@@ -40,6 +40,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
     std::string hint = err == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024)"
                        : err == EADDRINUSE ? " (another process uses this port; choose another port or 0 for any)"
                        : err == EADDRNOTAVAIL ? " (no interface on this host has that address)"
+                       : err == EAFNOSUPPORT ? " (IPv6 is disabled on this host; use an IPv4 address such as 0.0.0.0)"
                                                : "";
     throw SystemError(err, "cannot bind UDP socket to " + describe(o.bind) + hint);
   }
