@@ -120,6 +120,7 @@ export interface RawSenderResult {
   local: NativeEndpoint;
   startedAtNs: bigint;
   endedAtNs: bigint;
+  cpuNs: number;
   stopped: boolean;
   lastSendError: string | null;
 }
@@ -130,6 +131,7 @@ export interface RawReflectorResult {
   local: NativeEndpoint;
   startedAtNs: bigint;
   endedAtNs: bigint;
+  cpuNs: number;
 }
 
 export interface NativeSession<Result> {

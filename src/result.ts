@@ -35,6 +35,17 @@ export interface ProbeOptionsUsed {
   progressIntervalNs: number;
 }
 
+/** CPU time of the session thread, and its share of the wall-clock run (1 = one core spinning). */
+export interface CpuUse {
+  threadNs: number;
+  utilization: number;
+}
+
+function cpuUse(cpuNs: number, startedAtNs: bigint, endedAtNs: bigint): CpuUse {
+  const wall = Number(endedAtNs - startedAtNs);
+  return { threadNs: cpuNs, utilization: wall > 0 ? Math.round((cpuNs / wall) * 1000) / 1000 : 0 };
+}
+
 export interface TimestampCounts {
   txSoftware: number;
   txHardware: number;
@@ -53,6 +64,7 @@ export interface ProbeResultJSON extends SenderCounters {
   host: HostInfo;
   startedAt: string;
   endedAt: string;
+  cpu: CpuUse;
   /** True when the session was stopped (signal, stop()) before it finished. */
   stopped: boolean;
   lastSendError: string | null;
@@ -75,6 +87,7 @@ export class ProbeResult {
   readonly host: HostInfo;
   readonly startedAt: string;
   readonly endedAt: string;
+  readonly cpu: CpuUse;
   readonly stopped: boolean;
   readonly lastSendError: string | null;
 
@@ -92,6 +105,7 @@ export class ProbeResult {
     this.host = json.host;
     this.startedAt = json.startedAt;
     this.endedAt = json.endedAt;
+    this.cpu = json.cpu;
     this.stopped = json.stopped;
     this.lastSendError = json.lastSendError;
   }
@@ -113,6 +127,7 @@ export class ProbeResult {
       host: hostInfo(),
       startedAt: isoFromNs(raw.startedAtNs),
       endedAt: isoFromNs(raw.endedAtNs),
+      cpu: cpuUse(raw.cpuNs, raw.startedAtNs, raw.endedAtNs),
       stopped: raw.stopped,
       lastSendError: raw.lastSendError,
     });
@@ -166,6 +181,7 @@ export class ProbeResult {
       host: this.host,
       startedAt: this.startedAt,
       endedAt: this.endedAt,
+      cpu: this.cpu,
       stopped: this.stopped,
       lastSendError: this.lastSendError,
     };
@@ -194,6 +210,7 @@ export interface ReflectorResult extends ReflectorCounters {
   host: HostInfo;
   startedAt: string;
   endedAt: string;
+  cpu: CpuUse;
 }
 
 export function reflectorResult(raw: RawReflectorResult, options: NormalizedReflectorOptions): ReflectorResult {
@@ -205,6 +222,7 @@ export function reflectorResult(raw: RawReflectorResult, options: NormalizedRefl
     host: hostInfo(),
     startedAt: isoFromNs(raw.startedAtNs),
     endedAt: isoFromNs(raw.endedAtNs),
+    cpu: cpuUse(raw.cpuNs, raw.startedAtNs, raw.endedAtNs),
   };
 }
 

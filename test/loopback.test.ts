@@ -43,6 +43,9 @@ describe.each([
     expect(result.metrics['rtt.user']!.count).toBe(2000);
     expect(result.granted.timestamping.software).toBe(true);
     expect(result.target.family).toBe(_family);
+    // The session thread spins: it used CPU time, at most one core's worth.
+    expect(result.cpu.threadNs).toBeGreaterThan(0);
+    expect(result.cpu.utilization).toBeLessThanOrEqual(1.05);
     expectConsistentKernelMetrics(result);
   });
 

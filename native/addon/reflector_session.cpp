@@ -44,6 +44,7 @@ Napi::Value reflector_result_to_js(Napi::Env env, const Reflector& r) {
   o.Set("local", endpoint_to_js(env, r.local()));
   o.Set("startedAtNs", ns_to_js(env, r.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, r.ended_ns()));
+  o.Set("cpuNs", double(r.cpu_ns()));
   return o;
 }
 

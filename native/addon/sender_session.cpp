@@ -98,6 +98,7 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
   o.Set("local", endpoint_to_js(env, s.local()));
   o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));
+  o.Set("cpuNs", double(sender.cpu_ns()));
   o.Set("stopped", sender.stopped());
   o.Set("lastSendError", s.last_send_errno() ? Napi::Value(Napi::String::New(env, errno_name(s.last_send_errno())))
                                              : env.Null());

@@ -62,6 +62,7 @@ void Reflector::reflect(Datagram& d, int64_t t2_user) noexcept {
 void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
   pinning_ = apply_pinning(config_.pinning);
   started_ns_ = realtime_ns();
+  int64_t cpu_start = thread_cpu_ns();
   int64_t until = config_.duration_ns ? started_ns_ + config_.duration_ns : INT64_MAX;
   int64_t next_progress = started_ns_ + config_.progress_interval_ns;
   ReflectorProgress progress;
@@ -90,6 +91,7 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     }
   }
   ended_ns_ = realtime_ns();
+  cpu_ns_ = thread_cpu_ns() - cpu_start;
 }
 
 }  // namespace rtt

@@ -52,6 +52,7 @@ class Reflector {
   Endpoint local() const { return transport_->local(); }
   int64_t started_ns() const noexcept { return started_ns_; }
   int64_t ended_ns() const noexcept { return ended_ns_; }
+  int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
 
  private:
   void reflect(Datagram& d, int64_t t2_user) noexcept;
@@ -65,6 +66,7 @@ class Reflector {
   PinningGrant pinning_;
   int64_t started_ns_ = 0;
   int64_t ended_ns_ = 0;
+  int64_t cpu_ns_ = 0;
 };
 
 }  // namespace rtt

@@ -48,6 +48,7 @@ void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
 void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink) {
   pinning_ = apply_pinning(config_.pinning);
   started_ns_ = realtime_ns();
+  int64_t cpu_start = thread_cpu_ns();
   for (auto& s : streams_) s->start(started_ns_);
   int64_t next_progress = started_ns_ + config_.progress_interval_ns;
   const bool blocking = !config_.busy_poll;
@@ -78,6 +79,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     }
   }
   ended_ns_ = realtime_ns();
+  cpu_ns_ = thread_cpu_ns() - cpu_start;
   for (auto& s : streams_) s->finish();
 }
 

@@ -47,6 +47,7 @@ class Sender {
   bool busy_poll() const noexcept { return config_.busy_poll; }
   int64_t started_ns() const noexcept { return started_ns_; }
   int64_t ended_ns() const noexcept { return ended_ns_; }
+  int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
   bool stopped() const noexcept { return stopped_; }
 
  private:
@@ -59,6 +60,7 @@ class Sender {
   PinningGrant pinning_;
   int64_t started_ns_ = 0;
   int64_t ended_ns_ = 0;
+  int64_t cpu_ns_ = 0;
   bool stopped_ = false;
 };
 
