@@ -121,6 +121,8 @@ export interface RawSenderResult {
   startedAtNs: bigint;
   endedAtNs: bigint;
   cpuNs: number;
+  probesSent: number;
+  sendSpanNs: number;
   stopped: boolean;
   lastSendError: string | null;
 }

@@ -9,6 +9,7 @@ export const METRIC_NAMES = [
   'owd.rev',
   'stack.tx',
   'stack.rx',
+  'send.error',
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -23,6 +24,7 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   'owd.rev': 'T4 - T3: reverse one-way delay',
   'stack.tx': 'T1k - T1u: sender transmit stack overhead',
   'stack.rx': 'T4u - T4k: sender receive stack overhead',
+  'send.error': 'rate mode: T1u - scheduled send time, how late each probe left',
 };
 
 /** Metrics whose values mean something only under a condition the tool cannot check. */

@@ -65,6 +65,8 @@ export interface ProbeResultJSON extends SenderCounters {
   startedAt: string;
   endedAt: string;
   cpu: CpuUse;
+  /** Probes per second actually sent, warm-up included (round trips per second in ping-pong). */
+  achievedRate: number;
   /** True when the session was stopped (signal, stop()) before it finished. */
   stopped: boolean;
   lastSendError: string | null;
@@ -88,6 +90,7 @@ export class ProbeResult {
   readonly startedAt: string;
   readonly endedAt: string;
   readonly cpu: CpuUse;
+  readonly achievedRate: number;
   readonly stopped: boolean;
   readonly lastSendError: string | null;
 
@@ -106,6 +109,7 @@ export class ProbeResult {
     this.startedAt = json.startedAt;
     this.endedAt = json.endedAt;
     this.cpu = json.cpu;
+    this.achievedRate = json.achievedRate;
     this.stopped = json.stopped;
     this.lastSendError = json.lastSendError;
   }
@@ -128,6 +132,7 @@ export class ProbeResult {
       startedAt: isoFromNs(raw.startedAtNs),
       endedAt: isoFromNs(raw.endedAtNs),
       cpu: cpuUse(raw.cpuNs, raw.startedAtNs, raw.endedAtNs),
+      achievedRate: raw.sendSpanNs > 0 ? Math.round(((raw.probesSent - 1) / raw.sendSpanNs) * 1e10) / 10 : 0,
       stopped: raw.stopped,
       lastSendError: raw.lastSendError,
     });
@@ -182,6 +187,7 @@ export class ProbeResult {
       startedAt: this.startedAt,
       endedAt: this.endedAt,
       cpu: this.cpu,
+      achievedRate: this.achievedRate,
       stopped: this.stopped,
       lastSendError: this.lastSendError,
     };

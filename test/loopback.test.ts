@@ -59,6 +59,17 @@ describe.each([
     expect(result.options).toMatchObject({ mode: 'rate', rate: 20_000 });
     expect(elapsed).toBeGreaterThan(400); // 10 010 probes at 20k/s cannot finish sooner
     expectConsistentKernelMetrics(result);
+    // Every measured probe's lateness against its schedule is recorded; the rate is measured, not assumed.
+    expect(result.metrics['send.error']!.count).toBe(10_000);
+    expect(result.achievedRate).toBeGreaterThan(0);
+    expect(result.achievedRate).toBeLessThan(20_000 * 1.01);
+  });
+
+  it('ping-pong reports round trips per second and no send.error (it has no schedule)', async () => {
+    const result = await probe({ host, port: reflector.address.port }, { count: 500 }).result;
+    expect(result.achievedRate).toBeGreaterThan(0);
+    expect(result.metrics['send.error']).toBeUndefined();
+    expect(result.missing['send.error']).toBeUndefined();
   });
 
   it('without busy polling blocks in ppoll and still measures', async () => {

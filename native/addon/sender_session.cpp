@@ -88,8 +88,8 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
     Metric m = Metric(i);
     if (s.histogram(m).count() > 0) {
       metrics.Set(kMetricNames[i], histogram_to_js(env, s.histogram(m)));
-    } else {
-      missing.Set(kMetricNames[i], s.missing_reason(m));
+    } else if (std::string why = s.missing_reason(m); !why.empty()) {
+      missing.Set(kMetricNames[i], why);
     }
   }
   o.Set("metrics", metrics);
@@ -99,6 +99,8 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
   o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));
   o.Set("cpuNs", double(sender.cpu_ns()));
+  o.Set("probesSent", double(s.probes_sent()));
+  o.Set("sendSpanNs", double(s.send_span_ns()));
   o.Set("stopped", sender.stopped());
   o.Set("lastSendError", s.last_send_errno() ? Napi::Value(Napi::String::New(env, errno_name(s.last_send_errno())))
                                              : env.Null());

@@ -16,11 +16,12 @@ enum class Metric : uint8_t {
   OwdRev,     // T4 - T3: one clock or synced clocks only
   StackTx,    // T1k - T1u
   StackRx,    // T4u - T4k
+  SendError,  // rate mode: T1u - the probe's scheduled send time
 };
-constexpr size_t kMetricCount = 9;
+constexpr size_t kMetricCount = 10;
 
 constexpr const char* kMetricNames[kMetricCount] = {
-    "rtt.user", "rtt.kernel", "rtt.hw", "residence", "rtt.net", "owd.fwd", "owd.rev", "stack.tx", "stack.rx",
+    "rtt.user", "rtt.kernel", "rtt.hw", "residence", "rtt.net", "owd.fwd", "owd.rev", "stack.tx", "stack.rx", "send.error",
 };
 
 constexpr size_t index(Metric m) noexcept { return size_t(m); }

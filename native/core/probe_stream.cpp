@@ -73,9 +73,13 @@ void ProbeStream::send_probe() noexcept {
   p.seq = seq;
   p.measured = seq >= config_.warmup;
   if (p.measured) ++counters_.sent;
+  int64_t scheduled = next_send_ns_;
   next_send_ns_ += interval_ns_;
 
   p.t1_user = realtime_ns();
+  if (seq == 0) first_send_ns_ = p.t1_user;
+  last_send_ns_ = p.t1_user;
+  if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.t1_user - scheduled);
   wire::update_sender(packet_.data(), seq, wire::encode_timestamp(p.t1_user, config_.format));
   if (transport_->send(packet_.data(), packet_.size(), nullptr) < 0) {
     // A probe that never left is lost, so count- and time-bounded runs still end.
@@ -273,6 +277,7 @@ SenderCounters ProbeStream::counters() const noexcept {
 
 std::string ProbeStream::missing_reason(Metric m) const {
   if (histograms_[index(m)].count() > 0) return "";
+  if (m == Metric::SendError) return config_.mode == SenderMode::Rate ? "no probe was sent" : "";
   if (counters_.received == 0) return "no replies were received";
   const TimestampingGrant& ts = transport_->timestamping();
   auto kernel_reason = [&](bool tx, bool rx) -> std::string {
@@ -297,6 +302,8 @@ std::string ProbeStream::missing_reason(Metric m) const {
       if (ts.refused_errno || !ts.hardware) return "the socket refused hardware timestamping flags";
       return "no NIC hardware timestamps arrived: the interface lacks them or hardware timestamping "
              "is not enabled on it (SIOCSHWTSTAMP; see ethtool -T)";
+    case Metric::SendError:  // answered before the switch
+      break;
     case Metric::Residence:
     case Metric::RttNet:
     case Metric::OwdFwd:

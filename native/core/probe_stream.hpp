@@ -78,7 +78,10 @@ class ProbeStream {
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
   Endpoint local() const { return transport_->local(); }
   int last_send_errno() const noexcept { return last_send_errno_; }
-  // Why a metric has no samples; empty when it has some.
+  uint32_t probes_sent() const noexcept { return next_seq_; }  // warm-up included
+  // From the first probe's send to the last one's: the achieved rate's denominator.
+  int64_t send_span_ns() const noexcept { return last_send_ns_ - first_send_ns_; }
+  // Why a metric has no samples; empty when it has some or it does not apply.
   std::string missing_reason(Metric m) const;
 
  private:
@@ -124,6 +127,8 @@ class ProbeStream {
   int64_t interval_ns_ = 0;
   int64_t next_send_ns_ = 0;
   int64_t send_until_ns_ = 0;
+  int64_t first_send_ns_ = 0;
+  int64_t last_send_ns_ = 0;
   bool hw_tx_seen_ = false;
 
   SenderCounters counters_;
