@@ -39,6 +39,7 @@ ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
   o.connect = &config_.target;
   o.timestamps = config_.timestamps;
   o.busy_poll_us = config_.socket_busy_poll_us;
+  o.receive_ttl = false;
   transport_ = std::make_unique<UdpTransport>(o);
 
   uint32_t n = ring_size(config_);
@@ -60,10 +61,12 @@ ProbeStream::~ProbeStream() = default;
 
 bool ProbeStream::ready_to_send(int64_t now) const noexcept {
   if (next_seq_ >= total_ || now >= send_until_ns_) return false;
-  if (config_.mode == SenderMode::PingPong) return in_flight_ == 0;
-  if (now < next_send_ns_) return false;
   State s = probes_[next_seq_ & mask_].state;
-  return s != State::InFlight && s != State::Answered;
+  if (s == State::InFlight || s == State::Answered) return false;
+  // Ping-pong sends as soon as no probe awaits its reply: one that is only
+  // owed its TX stamp is settled while the next probe is on the wire.
+  if (config_.mode == SenderMode::PingPong) return awaiting_reply_ == 0;
+  return now >= next_send_ns_;
 }
 
 void ProbeStream::send_probe() noexcept {
@@ -93,6 +96,7 @@ void ProbeStream::send_probe() noexcept {
   p.state = State::InFlight;
   p.deadline = p.t1_user + config_.timeout_ns;
   ++in_flight_;
+  ++awaiting_reply_;
   if (transport_->timestamping().software) {
     p.tx_key = next_tx_key_++;
     key_to_seq_[p.tx_key & mask_] = seq;
@@ -100,10 +104,11 @@ void ProbeStream::send_probe() noexcept {
   }
 }
 
-bool ProbeStream::drain_tx_stamps() noexcept {
+bool ProbeStream::drain_tx_stamps(bool all) noexcept {
   bool any = false;
   TxStamp ts;
-  while (transport_->read_tx_stamp(ts)) {
+  // Stop once no stamp is owed: another read would only return EAGAIN.
+  while ((all || tx_pending_ > 0) && transport_->read_tx_stamp(ts)) {
     any = true;
     if (ts.software >= 0) ++stamps_.tx_software;
     if (ts.hardware >= 0) {
@@ -120,13 +125,14 @@ bool ProbeStream::drain_tx_stamps() noexcept {
       if (tx_pending_) --tx_pending_;
     }
     if (ts.hardware >= 0) p.t1_hw = ts.hardware;
-    if (p.state == State::Answered && tx_complete(p)) finalize(p);
   }
   return any;
 }
 
 bool ProbeStream::drain_replies() noexcept {
-  for (int i = 0; i < kReplyBatch; ++i) {
+  // Ping-pong expects one reply: reading on to EAGAIN would delay the next probe by a syscall.
+  int batch = config_.mode == SenderMode::PingPong ? 1 : kReplyBatch;
+  for (int i = 0; i < batch; ++i) {
     if (transport_->receive(datagram_) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;
       // A connected UDP socket reports ICMP unreachable as ECONNREFUSED once.
@@ -176,7 +182,7 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
     highest_answered_ = std::max<int64_t>(highest_answered_, seq);
   }
   p.state = State::Answered;
-  if (tx_complete(p)) finalize(p);
+  --awaiting_reply_;
 }
 
 bool ProbeStream::tx_complete(const Probe& p) const noexcept {
@@ -185,7 +191,7 @@ bool ProbeStream::tx_complete(const Probe& p) const noexcept {
 }
 
 void ProbeStream::finalize(Probe& p) noexcept {
-  if (p.state == State::InFlight || p.state == State::Answered) --in_flight_;
+  --in_flight_;
   if (p.t1_kernel < 0 && transport_->timestamping().software && tx_pending_) --tx_pending_;
   p.state = State::Done;
   if (!p.measured) return;
@@ -213,10 +219,12 @@ void ProbeStream::finalize(Probe& p) noexcept {
   if (p.t4_kernel >= 0) rec(Metric::StackRx, p.t4_user - p.t4_kernel);
 }
 
-void ProbeStream::expire(int64_t now) noexcept {
+void ProbeStream::settle(int64_t now) noexcept {
   while (oldest_ < next_seq_) {
     Probe& p = slot(oldest_);
-    if (p.seq == oldest_ && (p.state == State::InFlight || p.state == State::Answered)) {
+    if (p.seq == oldest_ && p.state == State::Answered && tx_complete(p)) {
+      finalize(p);
+    } else if (p.seq == oldest_ && (p.state == State::InFlight || p.state == State::Answered)) {
       if (p.deadline > now) return;
       if (p.state == State::Answered) {
         // The reply came; only the TX stamp did not. Keep the sample without it.
@@ -225,6 +233,7 @@ void ProbeStream::expire(int64_t now) noexcept {
       } else {
         p.state = State::Expired;
         --in_flight_;
+        --awaiting_reply_;
         if (tx_pending_ && transport_->timestamping().software && p.t1_kernel < 0) --tx_pending_;
         if (p.measured) ++counters_.lost;
       }
@@ -232,9 +241,6 @@ void ProbeStream::expire(int64_t now) noexcept {
     ++oldest_;
   }
 }
-
-
-
 
 void ProbeStream::start(int64_t now) noexcept {
   total_ = config_.count ? uint64_t(config_.warmup) + config_.count : UINT64_MAX;
@@ -244,16 +250,17 @@ void ProbeStream::start(int64_t now) noexcept {
 }
 
 bool ProbeStream::step(int64_t now, bool blocking) noexcept {
-  bool busy = false;
+  // Replies first, so a ping-pong probe follows its predecessor's reply at
+  // once; stamps and histograms are dealt with while it is on the wire.
+  bool busy = drain_replies();
   if (ready_to_send(now)) {
     send_probe();
     busy = true;
   }
-  // The error queue is read only while a stamp is owed (or always when
+  // The error queue is read only while a stamp is owed (or drained whenever
   // blocking, so a stale stamp cannot keep ppoll returning POLLERR).
-  if (transport_->timestamping().software && (tx_pending_ || blocking)) busy |= drain_tx_stamps();
-  busy |= drain_replies();
-  expire(now);
+  if (transport_->timestamping().software && (tx_pending_ || blocking)) busy |= drain_tx_stamps(blocking);
+  settle(now);
   return busy;
 }
 

@@ -100,12 +100,13 @@ class ProbeStream {
   Probe& slot(uint32_t seq) noexcept { return probes_[seq & mask_]; }
   bool ready_to_send(int64_t now) const noexcept;
   void send_probe() noexcept;
-  bool drain_tx_stamps() noexcept;
+  bool drain_tx_stamps(bool all) noexcept;
   bool drain_replies() noexcept;
   void on_reply(const Datagram& d, int64_t t4_user) noexcept;
   bool tx_complete(const Probe& p) const noexcept;
   void finalize(Probe& p) noexcept;
-  void expire(int64_t now) noexcept;
+  // Finalizes answered probes whose stamps are in, expires timed-out ones, oldest first.
+  void settle(int64_t now) noexcept;
 
   StreamConfig config_;
   std::unique_ptr<Transport> transport_;
@@ -121,7 +122,8 @@ class ProbeStream {
   uint32_t next_seq_ = 0;
   uint32_t next_tx_key_ = 0;
   uint32_t oldest_ = 0;       // oldest probe not yet answered or expired
-  uint32_t in_flight_ = 0;
+  uint32_t in_flight_ = 0;       // sent, not yet finalized or expired
+  uint32_t awaiting_reply_ = 0;  // sent, no reply yet
   uint32_t tx_pending_ = 0;   // sent probes whose TX stamp has not arrived
   int64_t highest_answered_ = -1;
   int64_t interval_ns_ = 0;

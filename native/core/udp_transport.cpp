@@ -15,6 +15,8 @@
 namespace rtt {
 namespace {
 
+constexpr int kSocketBufferBytes = 4 << 20;
+
 std::string describe(const Endpoint& e) {
   return e.family() == AF_INET6 ? "[" + e.host() + "]:" + std::to_string(e.port())
                                 : e.host() + ":" + std::to_string(e.port());
@@ -27,12 +29,22 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   if (fd_ < 0) throw SystemError(errno, "cannot open a UDP socket");
   int on = 1;
   if (o.bind.family() == AF_INET6) {
-    setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
     // A wildcard IPv6 reflector also serves IPv4 senders (v4-mapped).
     int off = 0;
     setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   }
-  setsockopt(fd_, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+  // Room for bursts while this thread is descheduled; FORCE passes rmem_max when privileged.
+  int buffer = kSocketBufferBytes;
+  for (int opt : {SO_RCVBUF, SO_SNDBUF}) {
+    if (setsockopt(fd_, SOL_SOCKET, opt == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0) {
+      setsockopt(fd_, SOL_SOCKET, opt, &buffer, sizeof buffer);
+    }
+  }
+  // A TTL control message costs every recvmsg; only ask when it is used.
+  if (o.receive_ttl) {
+    if (o.bind.family() == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
+    setsockopt(fd_, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+  }
 
   if (bind(fd_, o.bind.sa(), o.bind.length) != 0) {
     int err = errno;

@@ -11,6 +11,7 @@ struct UdpOptions {
   const Endpoint* connect = nullptr;
   TimestampSource timestamps = TimestampSource::Auto;
   bool tx_timestamps = true;  // TX stamps on the error queue (senders)
+  bool receive_ttl = true;    // IP_RECVTTL / IPV6_RECVHOPLIMIT (reflectors report the sender's TTL)
   int busy_poll_us = 0;       // SO_BUSY_POLL; 0 leaves the socket default
 };
 

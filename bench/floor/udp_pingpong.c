@@ -1,0 +1,137 @@
+/*
+ * The floor: the least a user-space UDP ping-pong can cost on a path. One
+ * pinned thread, one non-blocking socket, a clock read on each side of the
+ * round trip, nothing else. rtt-probe is compared against this.
+ *
+ *   udp_pingpong server ADDR PORT [CPU]
+ *   udp_pingpong client ADDR PORT COUNT WARMUP [CPU] [blocking]
+ *
+ * The client prints one JSON object (nanoseconds): count, min, p50, p90, p99,
+ * p999, max, mean and round trips per second.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void pin(const char *cpu) {
+  if (!cpu) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(atoi(cpu), &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity");
+}
+
+static socklen_t address(const char *host, int port, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    return sizeof *v4;
+  }
+  if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    return sizeof *v6;
+  }
+  fprintf(stderr, "not a numeric address: %s\n", host);
+  exit(2);
+}
+
+static int compare(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int64_t rank(const int64_t *sorted, long n, double p) {
+  long r = (long)(p / 100.0 * n + 0.999999999);
+  if (r < 1) r = 1;
+  return sorted[r - 1];
+}
+
+static int server(const char *host, int port, const char *cpu) {
+  pin(cpu);
+  struct sockaddr_storage local, peer;
+  socklen_t len = address(host, port, &local);
+  int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&local, len) != 0) {
+    perror("bind");
+    return 1;
+  }
+  printf("listening\n");
+  fflush(stdout);
+  char buf[65536];
+  for (;;) {
+    socklen_t plen = sizeof peer;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
+    if (n < 0) continue;
+    sendto(fd, buf, n, 0, (struct sockaddr *)&peer, plen);
+  }
+}
+
+static int client(const char *host, int port, long count, long warmup, const char *cpu, int blocking) {
+  pin(cpu);
+  struct sockaddr_storage remote;
+  socklen_t len = address(host, port, &remote);
+  int fd = socket(remote.ss_family, SOCK_DGRAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&remote, len) != 0) {
+    perror("connect");
+    return 1;
+  }
+  int64_t *rtt = malloc(sizeof(int64_t) * count);
+  char buf[64] = {0};
+  int64_t started = 0;
+  for (long i = 0; i < warmup + count; i++) {
+    if (i == warmup) started = now_ns();
+    int64_t t0 = now_ns();
+    if (send(fd, buf, 44, 0) != 44) {
+      perror("send");
+      return 1;
+    }
+    /* A lost datagram would hang a floor measurement: give up after 1 s. */
+    while (recv(fd, buf, sizeof buf, 0) < 0) {
+      if (errno != EAGAIN || now_ns() - t0 > 1000000000) {
+        fprintf(stderr, "no reply\n");
+        return 1;
+      }
+    }
+    int64_t t1 = now_ns();
+    if (i >= warmup) rtt[i - warmup] = t1 - t0;
+  }
+  int64_t elapsed = now_ns() - started;
+  double sum = 0;
+  for (long i = 0; i < count; i++) sum += rtt[i];
+  qsort(rtt, count, sizeof(int64_t), compare);
+  printf("{\"count\":%ld,\"min\":%lld,\"p50\":%lld,\"p90\":%lld,\"p99\":%lld,\"p999\":%lld,\"max\":%lld,"
+         "\"mean\":%.0f,\"roundTripsPerSecond\":%.1f}\n",
+         count, (long long)rtt[0], (long long)rank(rtt, count, 50), (long long)rank(rtt, count, 90),
+         (long long)rank(rtt, count, 99), (long long)rank(rtt, count, 99.9), (long long)rtt[count - 1], sum / count,
+         count / (elapsed / 1e9));
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 4 && strcmp(argv[1], "server") == 0) return server(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : NULL);
+  if (argc >= 6 && strcmp(argv[1], "client") == 0) {
+    return client(argv[2], atoi(argv[3]), atol(argv[4]), atol(argv[5]), argc > 6 && strcmp(argv[6], "-") ? argv[6] : NULL,
+                  argc > 7 && strcmp(argv[7], "blocking") == 0);
+  }
+  fprintf(stderr, "usage: udp_pingpong server ADDR PORT [CPU]\n       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking]\n");
+  return 2;
+}
