@@ -80,6 +80,10 @@ export interface ReflectorCounters {
 
 export interface Granted {
   timestamping: {
+    /** The interface carrying the socket's traffic ("*" for a wildcard bind). */
+    interface: string;
+    /** Its driver reports hardware timestamping; 'auto' asks for hardware stamps only then. */
+    hardwareCapable: boolean;
     softwareRequested: boolean;
     hardwareRequested: boolean;
     software: boolean;

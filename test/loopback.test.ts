@@ -144,6 +144,19 @@ describe('sessions', () => {
     await expect(session.result).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringMatching(/may use CPUs/) });
   });
 
+  it('auto asks for hardware stamps only where the interface has them, and says so', async () => {
+    const result = await probe(target(), { count: 50 }).result;
+    expect(result.granted.timestamping).toMatchObject({ interface: 'lo', hardwareCapable: false, hardwareRequested: false, software: true });
+    expect(result.missing['rtt.hw']).toBe('interface lo has no hardware timestamping (see ethtool -T lo)');
+  });
+
+  it('hardware asks for NIC stamps anyway and reports that none arrived', async () => {
+    const result = await probe(target(), { count: 50, timestamps: 'hardware' }).result;
+    expect(result.granted.timestamping).toMatchObject({ hardwareRequested: true, software: true });
+    expect(result.missing['rtt.hw']).toMatch(/no NIC hardware timestamps arrived.*ethtool -T/);
+    expect(result.metrics['rtt.kernel']!.count).toBe(50);
+  });
+
   it('with timestamps off, says why the kernel metrics are missing', async () => {
     const result = await probe(target(), { count: 100, timestamps: 'none' }).result;
     expect(result.metrics['rtt.user']!.count).toBe(100);

@@ -3,8 +3,12 @@
  * pinned thread, one non-blocking socket, a clock read on each side of the
  * round trip, nothing else. rtt-probe is compared against this.
  *
- *   udp_pingpong server ADDR PORT [CPU]
- *   udp_pingpong client ADDR PORT COUNT WARMUP [CPU] [blocking]
+ * With `stamped`, both ends also do the least that kernel software stamps
+ * need (SO_TIMESTAMPING on both sockets, the TTL on the server, the TX stamp
+ * read from the client's error queue): the floor for a kernel-stamped tool.
+ *
+ *   udp_pingpong server ADDR PORT [CPU|-] [stamped]
+ *   udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]
  *
  * The client prints one JSON object (nanoseconds): count, min, p50, p90, p99,
  * p999, max, mean and round trips per second.
@@ -12,6 +16,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdint.h>
@@ -54,6 +59,32 @@ static socklen_t address(const char *host, int port, struct sockaddr_storage *ss
   exit(2);
 }
 
+static int has_flag(int argc, char **argv, int from, const char *flag) {
+  for (int i = from; i < argc; i++)
+    if (strcmp(argv[i], flag) == 0) return 1;
+  return 0;
+}
+
+static void stamp(int fd, unsigned flags) {
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) perror("SO_TIMESTAMPING");
+}
+
+/* recvmsg with room for control messages: what a stamped receive costs. */
+static ssize_t receive(int fd, char *buf, size_t len, struct sockaddr_storage *peer, socklen_t *plen, int flags) {
+  char control[256];
+  struct iovec iov = {buf, len};
+  struct msghdr msg = {0};
+  msg.msg_name = peer;
+  msg.msg_namelen = peer ? *plen : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(fd, &msg, flags);
+  if (peer) *plen = msg.msg_namelen;
+  return n;
+}
+
 static int compare(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return (x > y) - (x < y);
@@ -65,7 +96,7 @@ static int64_t rank(const int64_t *sorted, long n, double p) {
   return sorted[r - 1];
 }
 
-static int server(const char *host, int port, const char *cpu) {
+static int server(const char *host, int port, const char *cpu, int stamped) {
   pin(cpu);
   struct sockaddr_storage local, peer;
   socklen_t len = address(host, port, &local);
@@ -74,18 +105,24 @@ static int server(const char *host, int port, const char *cpu) {
     perror("bind");
     return 1;
   }
+  if (stamped) {
+    int on = 1;
+    stamp(fd, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+    setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+  }
   printf("listening\n");
   fflush(stdout);
   char buf[65536];
   for (;;) {
     socklen_t plen = sizeof peer;
-    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
+    ssize_t n = stamped ? receive(fd, buf, sizeof buf, &peer, &plen, 0)
+                        : recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
     if (n < 0) continue;
     sendto(fd, buf, n, 0, (struct sockaddr *)&peer, plen);
   }
 }
 
-static int client(const char *host, int port, long count, long warmup, const char *cpu, int blocking) {
+static int client(const char *host, int port, long count, long warmup, const char *cpu, int blocking, int stamped) {
   pin(cpu);
   struct sockaddr_storage remote;
   socklen_t len = address(host, port, &remote);
@@ -93,6 +130,10 @@ static int client(const char *host, int port, long count, long warmup, const cha
   if (fd < 0 || connect(fd, (struct sockaddr *)&remote, len) != 0) {
     perror("connect");
     return 1;
+  }
+  if (stamped) {
+    stamp(fd, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+                  SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY);
   }
   int64_t *rtt = malloc(sizeof(int64_t) * count);
   char buf[64] = {0};
@@ -104,8 +145,10 @@ static int client(const char *host, int port, long count, long warmup, const cha
       perror("send");
       return 1;
     }
+    /* The TX stamp is queued before send() returns on loopback and veth. */
+    if (stamped) receive(fd, buf, sizeof buf, NULL, NULL, MSG_ERRQUEUE | MSG_DONTWAIT);
     /* A lost datagram would hang a floor measurement: give up after 1 s. */
-    while (recv(fd, buf, sizeof buf, 0) < 0) {
+    while ((stamped ? receive(fd, buf, sizeof buf, NULL, NULL, 0) : recv(fd, buf, sizeof buf, 0)) < 0) {
       if (errno != EAGAIN || now_ns() - t0 > 1000000000) {
         fprintf(stderr, "no reply\n");
         return 1;
@@ -127,11 +170,14 @@ static int client(const char *host, int port, long count, long warmup, const cha
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 4 && strcmp(argv[1], "server") == 0) return server(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : NULL);
+  if (argc >= 4 && strcmp(argv[1], "server") == 0) {
+    return server(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "-") ? argv[4] : NULL, has_flag(argc, argv, 5, "stamped"));
+  }
   if (argc >= 6 && strcmp(argv[1], "client") == 0) {
     return client(argv[2], atoi(argv[3]), atol(argv[4]), atol(argv[5]), argc > 6 && strcmp(argv[6], "-") ? argv[6] : NULL,
-                  argc > 7 && strcmp(argv[7], "blocking") == 0);
+                  has_flag(argc, argv, 7, "blocking"), has_flag(argc, argv, 7, "stamped"));
   }
-  fprintf(stderr, "usage: udp_pingpong server ADDR PORT [CPU]\n       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking]\n");
+  fprintf(stderr, "usage: udp_pingpong server ADDR PORT [CPU|-] [stamped]\n"
+                  "       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]\n");
   return 2;
 }

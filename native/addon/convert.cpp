@@ -105,6 +105,8 @@ Napi::Object histogram_to_js(Napi::Env env, const Histogram& h) {
 Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
                            const BusyPollGrant& busy) {
   Napi::Object t = Napi::Object::New(env);
+  t.Set("interface", ts.interface);
+  t.Set("hardwareCapable", ts.hardware_capable);
   t.Set("softwareRequested", ts.software_requested);
   t.Set("hardwareRequested", ts.hardware_requested);
   t.Set("software", ts.software);

@@ -305,6 +305,9 @@ std::string ProbeStream::missing_reason(Metric m) const {
     case Metric::StackRx:
       return kernel_reason(false, true);
     case Metric::RttHw:
+      if (config_.timestamps == TimestampSource::Auto && !ts.hardware_capable) {
+        return "interface " + ts.interface + " has no hardware timestamping (see ethtool -T " + ts.interface + ")";
+      }
       if (!ts.hardware_requested) return "hardware timestamps were not requested (ts: software)";
       if (ts.refused_errno || !ts.hardware) return "the socket refused hardware timestamping flags";
       return "no NIC hardware timestamps arrived: the interface lacks them or hardware timestamping "

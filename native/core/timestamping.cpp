@@ -1,8 +1,14 @@
 #include "timestamping.hpp"
 
+#include <ifaddrs.h>
 #include <linux/errqueue.h>
+#include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,12 +42,58 @@ bool read_stamps(const cmsghdr* c, int64_t& software, int64_t& hardware) noexcep
   return true;
 }
 
+bool interface_capable(int fd, const char* name) noexcept {
+  ethtool_ts_info info{};
+  info.cmd = ETHTOOL_GET_TS_INFO;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char*>(&info);
+  if (ioctl(fd, SIOCETHTOOL, &ifr) != 0) return false;
+  return (info.so_timestamping & kHardwareRx) == kHardwareRx && (info.so_timestamping & SOF_TIMESTAMPING_TX_HARDWARE);
+}
+
+bool same_address(const sockaddr* a, const sockaddr_storage& b) noexcept {
+  if (!a || a->sa_family != b.ss_family) return false;
+  if (a->sa_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(&b)->sin_addr.s_addr;
+  }
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6*>(&b)->sin6_addr, sizeof(in6_addr)) == 0;
+}
+
+bool is_wildcard(const sockaddr_storage& s) noexcept {
+  if (s.ss_family == AF_INET) return reinterpret_cast<const sockaddr_in*>(&s)->sin_addr.s_addr == INADDR_ANY;
+  return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&s)->sin6_addr);
+}
+
 }  // namespace
+
+HardwareSupport hardware_support(int fd) noexcept {
+  HardwareSupport h;
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  ifaddrs* list = nullptr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 || getifaddrs(&list) != 0) return h;
+  bool wildcard = is_wildcard(local);
+  if (wildcard) h.interface = "*";
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!wildcard && !same_address(i->ifa_addr, local)) continue;
+    if (!wildcard) h.interface = i->ifa_name;
+    if (interface_capable(fd, i->ifa_name)) h.capable = true;
+    if (!wildcard) break;
+  }
+  freeifaddrs(list);
+  return h;
+}
 
 TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept {
   TimestampingGrant g;
+  HardwareSupport support = hardware_support(fd);
+  g.interface = support.interface;
+  g.hardware_capable = support.capable;
   g.software_requested = source != TimestampSource::None;
-  g.hardware_requested = source == TimestampSource::Hardware || source == TimestampSource::Auto;
+  g.hardware_requested = source == TimestampSource::Hardware || (source == TimestampSource::Auto && support.capable);
   if (!g.software_requested) return g;
   unsigned software = kSoftwareRx | (tx ? SOF_TIMESTAMPING_TX_SOFTWARE : 0);
   unsigned hardware = kHardwareRx | (tx ? SOF_TIMESTAMPING_TX_HARDWARE : 0);

@@ -6,12 +6,15 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <string>
 
 namespace rtt {
 
 enum class TimestampSource : uint8_t { None, Software, Hardware, Auto };
 
 struct TimestampingGrant {
+  std::string interface;         // carrying this socket's traffic ("*" for a wildcard bind)
+  bool hardware_capable = false;  // its driver reports hardware timestamping (ETHTOOL_GET_TS_INFO)
   bool software_requested = false;
   bool hardware_requested = false;
   bool software = false;  // kernel accepted software stamping (RX, and TX when asked)
@@ -22,7 +25,18 @@ struct TimestampingGrant {
 
 // Never throws: a refusal is recorded in the grant and the run goes on without stamps.
 // tx: also stamp outgoing datagrams (a reflector only needs RX stamps).
+// Auto asks for hardware stamps only where the interface can give them: the
+// flags cost every packet (a PTP classifier runs on each transmit) even when
+// no stamp ever comes. Call after bind/connect so the local address is known.
 TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept;
+
+struct HardwareSupport {
+  std::string interface;
+  bool capable = false;
+};
+// The interface owning the socket's local address and whether it can stamp in
+// hardware; for a wildcard address, whether any interface can.
+HardwareSupport hardware_support(int fd) noexcept;
 
 struct RxStamps {
   int64_t software = -1;  // ns, CLOCK_REALTIME; -1 when absent

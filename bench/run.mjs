@@ -1,0 +1,293 @@
+// rtt-probe benchmark: rtt-probe against the C floor and its peers on the same
+// paths, interleaved over several rounds, plus rate accuracy, event-loop delay,
+// memory over a long run, start-up costs, host settings and instruction counts.
+// Prints a markdown report and writes the figures as JSON to bench/out/.
+//
+//   npm run bench                      full run (several minutes)
+//   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
+//   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOOPBACK, createVethPath } from './lib/paths.mjs';
+import { hasCommand, runClient, startServer } from './lib/process.mjs';
+import { median, ratio, spread, us } from './lib/stats.mjs';
+import { FLOOR, TOOLS, measure } from './lib/tools.mjs';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'bench', 'out');
+const CLI = path.join(root, 'dist', 'cli', 'main.js');
+const LIBRARY = path.join(root, 'bench', 'library-probe.mjs');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const quick = args.includes('--quick');
+const settings = {
+  rounds: Number(option('--rounds', quick ? 2 : 3)),
+  count: Number(option('--count', quick ? 30000 : 100000)),
+  seconds: Number(option('--seconds', quick ? 1 : 2)),
+  soak: Number(option('--soak', quick ? 0 : 10_000_000)),
+  only: option('--only', null),
+  callgrind: !quick && !args.includes('--no-callgrind'),
+};
+
+const lines = [];
+const say = (s = '') => {
+  lines.push(s);
+  console.log(s);
+};
+const report = { settings, startedAt: new Date().toISOString(), host: {}, paths: {}, rate: [], startup: {}, settingsEffects: [] };
+
+function prepare() {
+  mkdirSync(out, { recursive: true });
+  execFileSync('cc', ['-O2', '-o', FLOOR, path.join(root, 'bench/floor/udp_pingpong.c')]);
+  execFileSync('cc', ['-O2', '-o', path.join(out, 'clock_cost'), path.join(root, 'bench/floor/clock_cost.c')]);
+  const missing = ['sockperf', 'irtt'].filter((c) => !hasCommand(c));
+  if (missing.length && process.getuid?.() === 0 && hasCommand('apt-get')) {
+    console.error(`installing ${missing.join(', ')} from Debian ...`);
+    try {
+      execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    } catch {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+      execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+  }
+  report.host = {
+    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    cpus: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
+    node: process.version,
+    clocksource: execFileSync('cat', ['/sys/devices/system/clocksource/clocksource0/current_clocksource'], { encoding: 'utf8' }).trim(),
+  };
+}
+
+let nextPort = 19000;
+
+async function comparePath(pathSpec) {
+  const tools = TOOLS.map((tool) => ({ tool, why: tool.missing() }));
+  const runs = Object.fromEntries(TOOLS.map((t) => [t.name, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const { tool, why } of tools) {
+      if (why) continue;
+      try {
+        runs[tool.name].push(await measure(tool, pathSpec, nextPort++, settings));
+      } catch (error) {
+        console.error(`${pathSpec.name} round ${round} ${tool.name}: ${error.message.split('\n')[0]}`);
+      }
+    }
+    console.error(`${pathSpec.name}: round ${round}/${settings.rounds} done`);
+  }
+  const summary = {};
+  for (const { tool, why } of tools) {
+    const r = runs[tool.name];
+    summary[tool.name] = why
+      ? { skipped: why }
+      : Object.fromEntries(['p50', 'p99', 'p999', 'roundTripsPerSecond'].map((k) => [k, spread(r.map((x) => x[k]))]));
+    if (tool.name === 'rtt-probe library' && r.length) summary[tool.name].eventLoopDelayP99Ns = median(r.map((x) => x.eventLoopDelayP99Ns));
+  }
+  // Ratios per round (rtt-probe over the other tool in the same round), then their spread.
+  const ratios = {};
+  for (const mine of ['rtt-probe CLI', 'rtt-probe library']) {
+    for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', 'sockperf busy', 'sockperf default', 'irtt 10us']) {
+      const a = runs[mine];
+      const b = runs[other];
+      if (!a.length || !b.length) continue;
+      const n = Math.min(a.length, b.length);
+      const per = (k) => spread(Array.from({ length: n }, (_, i) => a[i][k] / b[i][k]));
+      ratios[`${mine} / ${other}`] = { p50: per('p50'), p99: per('p99'), roundTripsPerSecond: per('roundTripsPerSecond') };
+    }
+  }
+  report.paths[pathSpec.name] = { tools: summary, ratios };
+
+  say(`### ${pathSpec.name}: user RTT, median of ${settings.rounds} rounds (min-max)`);
+  say();
+  say('| tool | p50 µs | p99 µs | p99.9 µs | round trips/s |');
+  say('|---|---|---|---|---|');
+  const cell = (s) => `${us(s.median)} (${us(s.min)}-${us(s.max)})`;
+  for (const [name, s] of Object.entries(summary)) {
+    if (s.skipped) say(`| ${name} | skipped: ${s.skipped} | | | |`);
+    else say(`| ${name} | ${cell(s.p50)} | ${cell(s.p99)} | ${cell(s.p999)} | ${Math.round(s.roundTripsPerSecond.median)} |`);
+  }
+  say();
+  say('| ratio | p50 | p99 | round trips/s |');
+  say('|---|---|---|---|');
+  const rc = (s) => `${ratio(s.median)} (${ratio(s.min)}-${ratio(s.max)})`;
+  for (const [name, r] of Object.entries(ratios)) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
+  say();
+}
+
+async function withReflector(fn) {
+  const port = nextPort++;
+  const server = await startServer([process.execPath, CLI, 'reflect', '--bind', `127.0.0.1:${port}`, '--cpu', '0']);
+  try {
+    return await fn(port);
+  } finally {
+    await server.stop();
+  }
+}
+
+const library = (port, count, extra = []) =>
+  JSON.parse(runClient([process.execPath, LIBRARY, '127.0.0.1', String(port), String(count), '--cpu', '1', ...extra], { timeoutMs: 600_000 }));
+
+async function rateAccuracy() {
+  say('### rate mode on loopback: achieved rate and send-time error against the schedule');
+  say();
+  say('| target /s | achieved /s | achieved / target | send.error p50 µs | send.error p99 µs | lost |');
+  say('|---|---|---|---|---|---|');
+  const row = (target, r) => {
+    const entry = { target, ...r, accuracy: r.achievedRate / target };
+    report.rate.push(entry);
+    say(`| ${target} | ${Math.round(r.achievedRate)} | ${r.achievedRate ? (r.achievedRate / target).toFixed(4) : 'n/a'} | ${us(r.sendError?.p50)} | ${us(r.sendError?.p99)} | ${r.lost} |`);
+    return entry;
+  };
+  await withReflector(async (port) => {
+    for (const target of [10_000, 100_000]) row(target, library(port, quick ? target / 2 : target * 2, ['--rate', String(target)]));
+    // The highest rate that holds its schedule within 0.1% with under 0.1% loss.
+    let sustained = null;
+    for (const target of [200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000]) {
+      const e = row(target, library(port, target, ['--rate', String(target)]));
+      if (e.accuracy < 0.999 || e.lost > e.sent * 0.001) break;
+      sustained = target;
+    }
+    report.highestSustainedRate = sustained;
+    say();
+    say(`highest sustained rate (within 0.1% of target, < 0.1% loss): ${sustained ?? 'below 200000'} probes/s`);
+    say();
+  });
+}
+
+async function soak() {
+  if (!settings.soak) return;
+  await withReflector(async (port) => {
+    const r = library(port, settings.soak, ['--rss']);
+    report.soak = { probes: settings.soak, ...r.rss, growthBytes: r.rss.end - r.rss.afterWarmup, received: r.received };
+    say(`### memory over ${settings.soak} probes (library, ping-pong)`);
+    say();
+    const mb = (b) => (b / 2 ** 20).toFixed(1);
+    say(`RSS after warm-up ${mb(r.rss.afterWarmup)} MiB, max ${mb(r.rss.max)} MiB, end ${mb(r.rss.end)} MiB: growth ${mb(report.soak.growthBytes)} MiB over ${r.received} round trips`);
+    say();
+  });
+}
+
+function startup() {
+  const times = (argv, n) => {
+    const t = [];
+    for (let i = 0; i < n; i++) {
+      const started = process.hrtime.bigint();
+      execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+      t.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    return median(t);
+  };
+  const load = [];
+  for (let i = 0; i < 5; i++) {
+    const code = "const t=process.hrtime.bigint();require('./build/Release/rtt_probe.node');console.log(Number(process.hrtime.bigint()-t)/1e6)";
+    load.push(Number(execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' })));
+  }
+  report.startup = {
+    addonLoadMs: median(load),
+    versionMs: times([process.execPath, CLI, '--version'], 7),
+    nodeBareMs: times([process.execPath, '-e', '0'], 7),
+  };
+  const clock = JSON.parse(execFileSync(path.join(out, 'clock_cost'), { encoding: 'utf8' }));
+  report.clock = clock;
+  say('### start-up and clock');
+  say();
+  say(`addon load ${report.startup.addonLoadMs.toFixed(2)} ms; \`rtt-probe --version\` ${report.startup.versionMs.toFixed(1)} ms (bare \`node -e 0\`: ${report.startup.nodeBareMs.toFixed(1)} ms)`);
+  say(`clock read: CLOCK_REALTIME via vDSO ${clock.clockGettimeNs.toFixed(1)} ns, rdtscp ${clock.rdtscpNs.toFixed(1)} ns per call`);
+  say();
+}
+
+async function settingsEffects() {
+  say('### host settings: their effect on rtt-probe ping-pong over loopback (median of rounds)');
+  say();
+  say('| setting | p50 µs | p99 µs | round trips/s |');
+  say('|---|---|---|---|');
+  const variants = [
+    ['pinned, busy polling (default bench setup)', ['--cpu', '1'], ['--cpu', '0']],
+    ['not pinned', [], []],
+    ['blocking (--no-busy-poll)', ['--cpu', '1', '--no-busy-poll'], ['--cpu', '0', '--no-busy-poll']],
+    ['SO_BUSY_POLL 50 µs (--socket-busy-poll 50)', ['--cpu', '1', '--socket-busy-poll', '50'], ['--cpu', '0', '--socket-busy-poll', '50']],
+    ['kernel timestamps off (--ts none)', ['--cpu', '1', '--ts', 'none'], ['--cpu', '0', '--ts', 'none']],
+  ];
+  for (const [name, probeArgs, reflectArgs] of variants) {
+    const runs = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      const port = nextPort++;
+      const server = await startServer([process.execPath, CLI, 'reflect', '--bind', `127.0.0.1:${port}`, ...reflectArgs]);
+      try {
+        const r = JSON.parse(runClient([process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--count', String(settings.count), '--warmup', '1000', '--json', ...probeArgs]));
+        runs.push({ p50: r.metrics['rtt.user'].percentiles['50'], p99: r.metrics['rtt.user'].percentiles['99'], rtps: r.achievedRate });
+      } finally {
+        await server.stop();
+      }
+    }
+    const e = { setting: name, p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), roundTripsPerSecond: median(runs.map((r) => r.rtps)) };
+    report.settingsEffects.push(e);
+    say(`| ${name} | ${us(e.p50)} | ${us(e.p99)} | ${Math.round(e.roundTripsPerSecond)} |`);
+  }
+  say();
+}
+
+/** Instructions per round trip, from the difference of two callgrind runs (blocking mode: no spin counted). */
+async function instructions() {
+  if (!settings.callgrind || !hasCommand('valgrind')) return;
+  const collected = (argv) => {
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv], { encoding: 'utf8', timeout: 600_000 });
+    const m = /Collected : (\d+)/.exec(r.stderr);
+    if (!m) throw new Error(`callgrind printed no count: ${r.stderr.slice(-300)}`);
+    return Number(m[1]);
+  };
+  const [n1, n2] = [2000, 6000];
+  const perRoundTrip = (makeArgv) => (collected(makeArgv(n2)) - collected(makeArgv(n1))) / (n2 - n1);
+  const result = {};
+  const floorPort = nextPort++;
+  const floorServer = await startServer([FLOOR, 'server', '127.0.0.1', String(floorPort), '0']);
+  try {
+    result.floor = perRoundTrip((n) => [FLOOR, 'client', '127.0.0.1', String(floorPort), String(n), '0', '1', 'blocking']);
+  } finally {
+    await floorServer.stop();
+  }
+  await withReflector(async (port) => {
+    result.rttProbe = perRoundTrip((n) => [process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--count', String(n), '--warmup', '0', '--no-busy-poll', '--json']);
+  });
+  report.instructionsPerRoundTrip = result;
+  say('### instructions per round trip (callgrind, sender process, blocking mode so spinning is not counted)');
+  say();
+  say(`floor ${Math.round(result.floor)}; rtt-probe ${Math.round(result.rttProbe)} (ratio ${ratio(result.rttProbe / result.floor)})`);
+  say();
+}
+
+async function main() {
+  prepare();
+  say(`## rtt-probe benchmark (${new Date().toISOString()}, ${report.host.cpus} CPUs, kernel ${report.host.kernel}, node ${report.host.node})`);
+  say();
+  say(`${settings.rounds} rounds, ${settings.count} round trips per tool and round (sockperf/irtt: ${settings.seconds} s); server on CPU 0, client on CPU 1; tools interleaved within each round.`);
+  say();
+  const paths = [LOOPBACK];
+  const veth = createVethPath();
+  if (veth.path) paths.push(veth.path);
+  else say(`veth path skipped: ${veth.reason}`);
+  try {
+    for (const p of paths) if (!settings.only || settings.only === p.name) await comparePath(p);
+  } finally {
+    veth.remove?.();
+  }
+  await rateAccuracy();
+  await settingsEffects();
+  startup();
+  await soak();
+  await instructions();
+  const file = path.join(out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(out, 'latest.md'), `${lines.join('\n')}\n`);
+  console.error(`wrote ${path.relative(root, file)} and bench/out/latest.md`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
