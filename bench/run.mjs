@@ -117,6 +117,11 @@ async function comparePath(pathSpec) {
   const rc = (s) => `${ratio(s.median)} (${ratio(s.min)}-${ratio(s.max)})`;
   for (const [name, r] of Object.entries(ratios)) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
   say();
+  const loopDelay = summary['rtt-probe library']?.eventLoopDelayP99Ns;
+  if (Number.isFinite(loopDelay)) {
+    say(`Node event-loop delay p99 while the library's session thread spins: ${(loopDelay / 1e6).toFixed(2)} ms`);
+    say();
+  }
 }
 
 async function withReflector(fn) {
