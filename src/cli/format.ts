@@ -46,10 +46,12 @@ export function formatProbeResult(result: ProbeResult): string {
       `  late ${c.late}${c.malformed ? `  malformed ${c.malformed}` : ''}${c.sendErrors ? `  send errors ${c.sendErrors} (${result.lastSendError})` : ''}` +
       `${c.inFlight ? `  in flight at stop ${c.inFlight}` : ''}`,
   );
-  const missing = Object.entries(result.missing);
-  if (missing.length > 0) {
+  // Metrics missing for one reason share a line.
+  const byReason = new Map<string, string[]>();
+  for (const [name, why] of Object.entries(result.missing)) byReason.set(why, [...(byReason.get(why) ?? []), name]);
+  if (byReason.size > 0) {
     lines.push('', 'not measured:');
-    for (const [name, why] of missing) lines.push(`  ${name}: ${why}`);
+    for (const [why, names] of byReason) lines.push(`  ${names.join(', ')}: ${why}`);
   }
   const g = result.granted;
   const pin = g.pinning.cpu !== null ? `cpu ${g.pinning.cpu}` : 'not pinned';
