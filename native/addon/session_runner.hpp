@@ -114,8 +114,10 @@ class SessionRunner final : public ProgressSink<Progress> {
   ResultToJs result_to_js_;
   Tsfn tsfn_;
   std::thread thread_;
-  std::atomic<bool> stop_{false};
-  SnapshotSlots<Progress> slots_;
+  // Read by the session loop on every iteration: its own cache line, so the
+  // JS thread freeing snapshot slots next to it never invalidates it.
+  alignas(64) std::atomic<bool> stop_{false};
+  alignas(64) SnapshotSlots<Progress> slots_;
   std::exception_ptr failure_;
   std::shared_ptr<SessionRunner> keepalive_;
   bool hook_ = false;
