@@ -13,6 +13,12 @@ namespace rtt {
 namespace {
 
 constexpr int kReplyBatch = 64;
+// How long after its reply a probe may wait for its TX stamp. Software stamps
+// are queued before the datagram leaves, so only hardware stamps need this.
+constexpr int64_t kTxStampGraceNs = 2000000;
+// Answered probes without a software TX stamp, none ever seen, after which
+// the path is taken not to stamp transmits (macvlan between namespaces).
+constexpr uint32_t kStamplessProbes = 32;
 constexpr uint64_t kMaxInFlight = uint64_t(1) << 20;  // TypeScript rejects more than 1e6 first
 
 uint32_t ring_size(const StreamConfig& c) {
@@ -41,6 +47,7 @@ ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
   o.busy_poll_us = config_.socket_busy_poll_us;
   o.receive_ttl = false;
   transport_ = std::make_unique<UdpTransport>(o);
+  tx_software_expected_ = transport_->timestamping().software;
 
   uint32_t n = ring_size(config_);
   probes_.resize(n);
@@ -100,7 +107,7 @@ void ProbeStream::send_probe() noexcept {
   if (transport_->timestamping().software) {
     p.tx_key = next_tx_key_++;
     key_to_seq_[p.tx_key & mask_] = seq;
-    ++tx_pending_;
+    if (tx_software_expected_) ++tx_pending_;
   }
 }
 
@@ -185,14 +192,19 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
   --awaiting_reply_;
 }
 
+void ProbeStream::stop_expecting_tx_stamps() noexcept {
+  tx_software_expected_ = false;
+  tx_pending_ = 0;
+}
+
 bool ProbeStream::tx_complete(const Probe& p) const noexcept {
-  if (transport_->timestamping().software && p.t1_kernel < 0) return false;
+  if (tx_software_expected_ && p.t1_kernel < 0) return false;
   return !(hw_tx_seen_ && p.t1_hw < 0);
 }
 
 void ProbeStream::finalize(Probe& p) noexcept {
   --in_flight_;
-  if (p.t1_kernel < 0 && transport_->timestamping().software && tx_pending_) --tx_pending_;
+  if (p.t1_kernel < 0 && tx_software_expected_ && tx_pending_) --tx_pending_;
   p.state = State::Done;
   if (!p.measured) return;
   ++counters_.received;
@@ -224,19 +236,19 @@ void ProbeStream::settle(int64_t now) noexcept {
     Probe& p = slot(oldest_);
     if (p.seq == oldest_ && p.state == State::Answered && tx_complete(p)) {
       finalize(p);
-    } else if (p.seq == oldest_ && (p.state == State::InFlight || p.state == State::Answered)) {
+    } else if (p.seq == oldest_ && p.state == State::Answered) {
+      if (std::min(p.deadline, p.t4_user + kTxStampGraceNs) > now) return;
+      // The reply came; only the TX stamp did not. Keep the sample without it.
+      if (p.measured) ++counters_.tx_stamps_missing;
+      if (p.t1_kernel < 0 && stamps_.tx_software == 0 && ++stampless_ >= kStamplessProbes) stop_expecting_tx_stamps();
+      finalize(p);
+    } else if (p.seq == oldest_ && p.state == State::InFlight) {
       if (p.deadline > now) return;
-      if (p.state == State::Answered) {
-        // The reply came; only the TX stamp did not. Keep the sample without it.
-        if (p.measured) ++counters_.tx_stamps_missing;
-        finalize(p);
-      } else {
-        p.state = State::Expired;
-        --in_flight_;
-        --awaiting_reply_;
-        if (tx_pending_ && transport_->timestamping().software && p.t1_kernel < 0) --tx_pending_;
-        if (p.measured) ++counters_.lost;
-      }
+      p.state = State::Expired;
+      --in_flight_;
+      --awaiting_reply_;
+      if (tx_pending_ && tx_software_expected_ && p.t1_kernel < 0) --tx_pending_;
+      if (p.measured) ++counters_.lost;
     }
     ++oldest_;
   }
@@ -291,7 +303,10 @@ std::string ProbeStream::missing_reason(Metric m) const {
     if (!ts.software_requested) return "timestamping is off (ts: none)";
     if (ts.refused_errno) return "the kernel refused SO_TIMESTAMPING (" + errno_name(ts.refused_errno) + ")";
     if (!ts.software) return "the kernel did not grant software timestamping";
-    if (tx && stamps_.tx_software == 0) return "no kernel TX timestamps arrived on the error queue";
+    if (tx && stamps_.tx_software == 0) {
+      return "no kernel TX timestamps arrived on the error queue (this path does not stamp transmits, "
+             "as with macvlan between namespaces)";
+    }
     if (rx && stamps_.rx_software == 0) return "no kernel RX timestamps arrived with the replies";
     return "no probe had all the kernel timestamps this metric needs";
   };

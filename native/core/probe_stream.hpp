@@ -105,6 +105,7 @@ class ProbeStream {
   void on_reply(const Datagram& d, int64_t t4_user) noexcept;
   bool tx_complete(const Probe& p) const noexcept;
   void finalize(Probe& p) noexcept;
+  void stop_expecting_tx_stamps() noexcept;
   // Finalizes answered probes whose stamps are in, expires timed-out ones, oldest first.
   void settle(int64_t now) noexcept;
 
@@ -132,6 +133,8 @@ class ProbeStream {
   int64_t first_send_ns_ = 0;
   int64_t last_send_ns_ = 0;
   bool hw_tx_seen_ = false;
+  bool tx_software_expected_ = false;  // granted, and not yet found missing on this path
+  uint32_t stampless_ = 0;            // answered probes finalized without a TX stamp
 
   SenderCounters counters_;
   StampCounters stamps_;
