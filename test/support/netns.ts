@@ -23,10 +23,24 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes namespaces of test processes that no longer exist: names are
+ * `rttp-test-<pid>-...`, and test files running at the same time keep theirs.
+ */
 export function removeLeftovers(): void {
   for (const line of ip('netns', 'list').split('\n')) {
-    const name = line.split(' ')[0];
-    if (name?.startsWith(PREFIX)) ip('netns', 'delete', name);
+    const name = line.split(' ')[0] ?? '';
+    const owner = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (name.startsWith(PREFIX) && (owner === undefined || !alive(Number(owner)))) ip('netns', 'delete', name);
   }
 }
 
@@ -40,10 +54,10 @@ export interface VethPair {
   remove(): void;
 }
 
-/** Two namespaces, a and b, joined by one veth pair, IPv4 and IPv6 addressed. */
+/** Two namespaces, a and b, joined by one veth pair, IPv4 and IPv6 addressed; named for this process and `tag`. */
 export function createVethPair(tag: string): VethPair {
-  const a = `${PREFIX}${tag}-a`;
-  const b = `${PREFIX}${tag}-b`;
+  const a = `${PREFIX}${process.pid}-${tag}-a`;
+  const b = `${PREFIX}${process.pid}-${tag}-b`;
   const pair: VethPair = {
     a,
     b,
