@@ -72,7 +72,9 @@ describe('rtt-probe budget', () => {
     const run = await runCli(['budget', `v4=${write('v4.json', fast)}`, `v6=${write('v6.json', slow)}`, '--chain', '1,10', '--fanout', '1,250']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^budget of rtt\.user per hop; chain of N calls: sum of N per-hop samples by seeded resampling/);
+    expect(run.stdout).toMatch(/^budget of rtt\.user per hop$/m);
+    expect(run.stdout).toMatch(/^chain of N sequential calls: the sum of N per-hop samples, resampled \(10000 replicates, seed 1, /m);
+    expect(run.stdout).toMatch(/^fan-out of K parallel calls: the max of K per-hop samples, exact from the histogram/m);
     expect(run.stdout).toMatch(/^input\s+N\s+p50\s+p90\s+p99\s+p99\.9\s+mean\s+N × p50 \(naive\)$/m);
     expect(run.stdout).toMatch(/^v4\s+1(\s+\d+\.\d+ (µs|ms)\*?){6}$/m);
     expect(run.stdout).toMatch(/^\s+10(\s+\d+\.\d+ (µs|ms)\*?){6}$/m);

@@ -134,11 +134,14 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     expectDifferencesAgainst(out, 'loopback');
   });
 
-  it('prints the table with differences, CPU per end, and the budget summary', async () => {
-    const run = await runCli(['lab', '--topologies', 'veth,bridge', '--count', '200', '--chain', '1,10', '--fanout', '1,10'], {
+  it('prints the table with differences, CPU per end, and the budget summary; --out saves the report', async () => {
+    const saved = path.join(mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-')), 'lab.json');
+    const run = await runCli(['lab', '--topologies', 'veth,bridge', '--count', '200', '--chain', '1,10', '--fanout', '1,10', '--out', saved], {
       timeoutMs: 120_000,
     });
     expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(saved, 'utf8')) as LabOutputJSON;
+    expect(report.topologies.map((t) => t.status)).toEqual(['measured', 'measured']);
     expect(run.stdout).toMatch(/UDP only: rtt-probe has no TCP mode/);
     expect(run.stdout).toMatch(/64 B payload \(µs, median of 1 round; Δ against veth\)/);
     expect(run.stdout).toMatch(/^veth\s+rtt\.user(\s+\d+\.\d+){5}\s+baseline$/m);
@@ -201,7 +204,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
       ]);
       expect(off.topologies[1]!.reason).toMatch(hasNft() ? /net\.ipv4\.ip_forward=0/ : /needs nftables/);
 
-      execFileSync('ip', ['netns', 'exec', hosts.b, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+      execFileSync('ip', ['netns', 'exec', hosts.b, 'tee', '/proc/sys/net/ipv4/ip_forward'], { input: '1\n', stdio: ['pipe', 'ignore', 'inherit'] });
       const run = await runCli(args, { netns: hosts.b, timeoutMs: 120_000 });
       expect(run.code).toBe(0);
       const on = JSON.parse(run.stdout) as LabOutputJSON;

@@ -43,6 +43,7 @@ interface LabFlags {
   chain: number[];
   fanout: number[];
   json?: boolean;
+  out?: string;
   csv?: string;
   remote?: { host: string; port: number };
 }
@@ -192,9 +193,10 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
     const report = await run.report;
     if (flags.csv) writeFileSync(flags.csv, labCsv(report));
     const ownBudget = labBudget(report, chainSettings);
+    const whole: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
+    if (flags.out) writeFileSync(flags.out, `${JSON.stringify(whole)}\n`);
     if (flags.json) {
-      const out: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
-      io.stdout.write(`${JSON.stringify(out)}\n`);
+      io.stdout.write(`${JSON.stringify(whole)}\n`);
     } else {
       io.stdout.write(`${formatLab(report, flags.metrics)}\n`);
       if (ownBudget) {
@@ -203,7 +205,8 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
             '(rtt-probe budget on the --json report shows every pair, other sizes and metrics)\n',
         );
       }
-      if (flags.csv) io.stdout.write(`\nCSV in the study's columns: ${flags.csv}\n`);
+      if (flags.out) io.stdout.write(`\nreport: ${flags.out}\n`);
+      if (flags.csv) io.stdout.write(`CSV in the study's columns: ${flags.csv}\n`);
     }
     if (exit !== EXIT.ok) return exit;
     return report.topologies.some((t) => t.status === 'failed') || report.cleanupErrors.length > 0 ? EXIT.failure : EXIT.ok;
@@ -260,6 +263,7 @@ export function addLabCommands(program: Command, io: Io, outcome: { exit: number
     .option('--chain <list>', `chain lengths N for the budget summary, ${CALLS_HELP}`, CALLS, [...DEFAULT_BUDGET_SETTINGS.chain])
     .option('--fanout <list>', `fan-out widths K for the budget summary, ${CALLS_HELP}`, CALLS, [...DEFAULT_BUDGET_SETTINGS.fanout])
     .option('--json', 'print the whole report (every run, summary, budget) as JSON only')
+    .option('--out <file>', 'also write the whole report as JSON (what --json prints), for rtt-probe budget')
     .option('--csv <file>', "also write one row per run in the study's CSV columns")
     .option(
       '--remote <host[:port]>',

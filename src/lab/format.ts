@@ -128,11 +128,7 @@ function intervalLine(report: BudgetReport): string {
  */
 export function formatBudget(report: BudgetReport, metric: string, baseline: string | null, pairsWith: string | null = null): string {
   const ps = report.settings.percentiles;
-  const out: string[] = [];
-  out.push(
-    `budget of ${metric} per hop; chain of N calls: ${report.method.chain} (${report.method.replicates} replicates, seed ${report.method.seed}); ` +
-      `fan-out of K calls: ${report.method.fanout}`,
-  );
+  const out: string[] = [`budget of ${metric} per hop`];
   const chain = [['input', 'N', ...ps.map((p) => `p${p}`), 'mean', 'N × p50 (naive)']];
   const fan = [['input', 'K', ...ps.map((p) => `p${p}`)]];
   for (const e of report.entries) {
@@ -141,8 +137,13 @@ export function formatBudget(report: BudgetReport, metric: string, baseline: str
     });
     e.fanout.forEach((f, i) => fan.push([i === 0 ? e.label : '', String(f.calls), ...ps.map((p) => estimate(f.percentiles[String(p)]!))]));
   }
-  out.push('', 'chain of N sequential calls (sum of N per-hop samples)', pad(chain));
-  out.push('', 'fan-out of K parallel calls (max of K per-hop samples)', pad(fan));
+  out.push(
+    '',
+    `chain of N sequential calls: the sum of N per-hop samples, resampled (${report.method.replicates} replicates, seed ${report.method.seed}, ` +
+      'the same draws for every input; the mean is exact)',
+    pad(chain),
+  );
+  out.push('', 'fan-out of K parallel calls: the max of K per-hop samples, exact from the histogram (p-quantile = per-hop quantile at p^(1/K))', pad(fan));
   const costs = report.costs.filter((c) => pairsWith === null || c.choose === pairsWith || c.over === pairsWith);
   if (costs.length > 0) {
     const table = [['choose', 'over', 'N', 'Δp50', 'Δp99', 'naive N × Δp50']];

@@ -144,15 +144,21 @@ export class Sandbox {
   /** Kills what runs inside, removes namespaces, links and tables; returns the steps that failed. */
   destroy(): string[] {
     const errors: string[] = [];
-    const present = new Set(listNamespaces());
-    for (const name of this.#namespaces.splice(0).filter((n) => present.has(n))) {
-      attempt(errors, () => killNamespaceProcesses(name));
-      attempt(errors, () => ip('netns', 'delete', name));
-    }
+    const namespaces = this.#namespaces.splice(0);
+    attempt(errors, () => {
+      const present = new Set(listNamespaces());
+      for (const name of namespaces.filter((n) => present.has(n))) {
+        attempt(errors, () => killNamespaceProcesses(name));
+        attempt(errors, () => ip('netns', 'delete', name));
+      }
+    });
     for (const name of this.#links.splice(0)) attempt(errors, () => deleteLink(name));
-    const tables = new Set(listTables());
-    for (const spec of this.#tables.splice(0).filter((t) => tables.has(t))) {
-      attempt(errors, () => run('nft', ['delete', 'table', ...spec.split(' ')]));
+    const tables = this.#tables.splice(0);
+    if (tables.length > 0) {
+      attempt(errors, () => {
+        const present = new Set(listTables());
+        for (const spec of tables.filter((t) => present.has(t))) attempt(errors, () => run('nft', ['delete', 'table', ...spec.split(' ')]));
+      });
     }
     return errors;
   }

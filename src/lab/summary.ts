@@ -65,11 +65,6 @@ function statistic(h: Histogram, s: Statistic): number {
   return s === 'mean' ? h.mean : h.percentile(Number(s.slice(1)));
 }
 
-/** The sizes a report measured, in the order asked. */
-export function sizesOf(report: LabReportJSON): number[] {
-  return report.settings.sizes;
-}
-
 function runsOf(t: LabTopologyJSON, size: number): LabRunJSON[] {
   return t.runs.filter((r) => r.size === size);
 }
@@ -99,7 +94,7 @@ function difference(here: Spread, base: Spread, rounds: number): Difference {
 export function summarize(report: LabReportJSON, metrics: readonly MetricName[] = METRIC_NAMES): MetricSummary[] {
   const baseline = report.topologies.find((t) => t.name === report.settings.baseline);
   const out: MetricSummary[] = [];
-  for (const size of sizesOf(report)) {
+  for (const size of report.settings.sizes) {
     for (const metric of metrics) {
       const baseHistograms = baseline ? roundHistograms(baseline, size, metric) : [];
       const base = baseHistograms.length > 0 ? statistics(baseHistograms) : null;
@@ -128,7 +123,7 @@ export function summarize(report: LabReportJSON, metrics: readonly MetricName[] 
 /** CPU use of each end and the loss, per measured topology and size. */
 export function summarizeCpu(report: LabReportJSON): CpuSummary[] {
   const out: CpuSummary[] = [];
-  for (const size of sizesOf(report)) {
+  for (const size of report.settings.sizes) {
     for (const t of report.topologies) {
       const runs = runsOf(t, size);
       if (runs.length === 0) continue;

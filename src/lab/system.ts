@@ -50,11 +50,9 @@ export function nft(netns: string | null, ruleset: string): void {
   else run('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], ruleset);
 }
 
-/** Sets a sysctl inside a namespace (or the current one). */
-export function sysctl(netns: string | null, key: string, value: string): void {
-  const args = ['-q', '-w', `${key}=${value}`];
-  if (netns === null) run('sysctl', args);
-  else run('ip', ['netns', 'exec', netns, 'sysctl', ...args]);
+/** Sets a sysctl inside a namespace through /proc/sys, which shows the namespace of the process reading it (no procps needed). */
+export function sysctl(netns: string, key: string, value: string): void {
+  run('ip', ['netns', 'exec', netns, 'tee', `/proc/sys/${key.replace(/\./g, '/')}`], `${value}\n`);
 }
 
 /** Whether a command exists on PATH (it answers --version or -V). */
