@@ -5,12 +5,13 @@ import type { BudgetReport, Estimate, PairCost } from './budget';
 import type { LabReportJSON } from './report';
 import { SUMMARY_STATISTICS, summarize, summarizeCpu, type Difference, type MetricSummary } from './summary';
 
-/** A duration in the unit that suits it: µs below 1 ms, then ms, then s. */
+/** A duration in the unit that suits its size: µs below 1 ms, then ms, then s. */
 export function duration(ns: number): string {
   const abs = Math.abs(ns);
-  if (abs < 1e6) return `${micros(ns)} µs`;
-  if (abs < 1e9) return `${(ns / 1e6).toPrecision(abs < 1e7 ? 4 : 5)} ms`;
-  return `${(ns / 1e9).toPrecision(4)} s`;
+  const sign = ns < 0 ? '-' : '';
+  if (abs < 1e6) return `${sign}${micros(abs)} µs`;
+  if (abs < 1e9) return `${sign}${(abs / 1e6).toPrecision(abs < 1e7 ? 4 : 5)} ms`;
+  return `${sign}${(abs / 1e9).toPrecision(4)} s`;
 }
 
 function signed(text: string, value: number): string {
@@ -95,8 +96,15 @@ export function formatLab(report: LabReportJSON, metrics: readonly MetricName[])
   return out.join('\n');
 }
 
+/** Chain figures whose confidence interval reaches further than this share of the value are marked "~". */
+const WIDE_INTERVAL = 0.05;
+
+function wide(e: Estimate): boolean {
+  return e.value > 0 && Math.max(e.value - e.low, e.high - e.value) > WIDE_INTERVAL * e.value;
+}
+
 function estimate(e: Estimate): string {
-  return `${duration(e.value)}${e.undersampled ? '*' : ''}`;
+  return `${duration(e.value)}${wide(e) ? '~' : ''}${e.undersampled ? '*' : ''}`;
 }
 
 function costSentence(c: PairCost): string {
@@ -104,21 +112,6 @@ function costSentence(c: PairCost): string {
     `choosing ${c.choose} over ${c.over} costs ${signed(duration(c.p50), c.p50)} at p50 and ${signed(duration(c.p99), c.p99)} at p99 ` +
     `for a chain of ${c.calls} call${c.calls > 1 ? 's' : ''} (naive ${c.calls} × Δp50: ${signed(duration(c.naive), c.naive)})`
   );
-}
-
-/** Widest confidence half-width per percentile over all chain figures, as a share of the value. */
-function intervalLine(report: BudgetReport): string {
-  const parts = report.settings.percentiles.map((p) => {
-    let widest = 0;
-    for (const e of report.entries) {
-      for (const c of e.chain) {
-        const x = c.percentiles[String(p)]!;
-        if (x.value > 0) widest = Math.max(widest, (x.value - x.low) / x.value, (x.high - x.value) / x.value);
-      }
-    }
-    return `p${p} ±${(100 * widest).toFixed(2)}%`;
-  });
-  return `${Math.round(report.method.confidence * 100)}% confidence intervals of the chain figures, widest half-width: ${parts.join(', ')}`;
 }
 
 /**
@@ -150,11 +143,19 @@ export function formatBudget(report: BudgetReport, metric: string, baseline: str
     for (const c of costs) table.push([c.choose, c.over, String(c.calls), signed(duration(c.p50), c.p50), signed(duration(c.p99), c.p99), signed(duration(c.naive), c.naive)]);
     out.push('', 'choosing one over another costs, for a chain of N calls', pad(table, 2));
     const longest = Math.max(...report.settings.chain);
-    const headline = costs.filter((c) => c.calls === longest && baseline !== null && c.over === baseline);
+    const headline = costs.filter((c) => c.calls === longest && baseline !== null && (c.over === baseline || c.choose === baseline));
     if (headline.length > 0) out.push('', ...headline.map(costSentence));
   }
-  out.push('', intervalLine(report));
-  if (report.entries.some((e) => [...e.chain, ...e.fanout].some((f) => Object.values(f.percentiles).some((x) => x.undersampled)))) {
+  const figures = report.entries.flatMap((e) => [...e.chain, ...e.fanout].flatMap((f) => Object.values(f.percentiles)));
+  const level = `${Math.round(report.method.confidence * 100)}%`;
+  out.push('', `${level} confidence intervals of every chain figure are in --json.`);
+  if (figures.some(wide)) {
+    out.push(
+      `~ its ${level} interval reaches past ±${WIDE_INTERVAL * 100}%: the figure sits where the chain's distribution jumps ` +
+        '(a few rare slow hops more or less), or needs more --replicates',
+    );
+  }
+  if (figures.some((x) => x.undersampled)) {
     out.push(
       '* undersampled: depends on per-hop latencies rarer than one in the samples measured (the figure cannot exceed the slowest hop seen); measure more probes',
     );
