@@ -17,7 +17,8 @@ export const OWNER_ENV = 'RTTP_LAB_OWNER';
 const OWNED_NAME = new RegExp(`^${LAB_PREFIX}(\\d+)(?:-|$)`);
 const OWNED_LINK = new RegExp(`^${LINK_PREFIX}(\\d+)-`);
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, someone else's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

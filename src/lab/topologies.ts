@@ -85,6 +85,19 @@ function enslave(netns: string | null, dev: string, master: string): void {
   up(netns, dev);
 }
 
+/**
+ * A container as Docker attaches one: a bridge in the host (SUBNET.1, the
+ * container's gateway) and a veth from it to the container's eth0 (SUBNET.2).
+ */
+function behindBridge(host: string | null, br: string, port: string, container: string, subnet: string): void {
+  bridge(host, br);
+  address(host, br, `${subnet}.1/24`);
+  veth(container, 'eth0', host, port);
+  enslave(host, port, br);
+  address(container, 'eth0', `${subnet}.2/24`);
+  ipIn(container, 'route', 'add', 'default', 'via', `${subnet}.1`);
+}
+
 function router(netns: string): void {
   sysctl(netns, 'net.ipv4.ip_forward', '1');
 }
@@ -96,7 +109,7 @@ function ends(reflectorNetns: string, reflectorAddress: string, senderNetns: str
   };
 }
 
-/** Reflector and sender each in a namespace holding one slave link of `kind` on a shared veth parent. */
+/** Reflector and sender each in a namespace holding one slave link (`slave`: its type arguments) on a shared veth parent. */
 function sharedParent(sandbox: Sandbox, subnet: string, slave: string[]): BuiltTopology {
   const host = sandbox.namespace('host');
   const reflector = sandbox.namespace('reflector');
@@ -111,6 +124,18 @@ function sharedParent(sandbox: Sandbox, subnet: string, slave: string[]): BuiltT
     address(netns, dev, `${subnet}.${octet}/24`);
   }
   return ends(reflector, `${subnet}.1`, sender);
+}
+
+/** The topology of each end on a slave link (macvlan, ipvlan) of one veth parent; its name is also the feature it needs. */
+function onSharedParent(name: 'macvlan' | 'ipvlan-l2' | 'ipvlan-l3', kind: string, mode: string, subnet: string): Topology {
+  return {
+    name,
+    description: `each end on a ${kind} (${mode} mode) of one veth parent`,
+    from: 'container',
+    to: 'container',
+    needs: ['veth', name],
+    build: (sandbox) => sharedParent(sandbox, subnet, ['type', kind, 'mode', mode]),
+  };
 }
 
 /** Two "hosts" joined by a veth underlay, each with one endpoint namespace behind it. */
@@ -185,12 +210,7 @@ const TOPOLOGIES: Record<(typeof LOCAL_TOPOLOGIES)[number], Topology> = {
       const host = sandbox.namespace('host');
       const container = sandbox.namespace('container');
       const client = sandbox.namespace('client');
-      bridge(host, 'br0');
-      address(host, 'br0', '198.18.3.1/24');
-      veth(container, 'eth0', host, 'veth-c');
-      enslave(host, 'veth-c', 'br0');
-      address(container, 'eth0', '198.18.3.2/24');
-      ipIn(container, 'route', 'add', 'default', 'via', '198.18.3.1');
+      behindBridge(host, 'br0', 'veth-c', container, '198.18.3');
       veth(client, 'eth0', host, 'uplink');
       address(host, 'uplink', '198.18.4.1/24');
       address(client, 'eth0', '198.18.4.2/24');
@@ -212,30 +232,9 @@ const TOPOLOGIES: Record<(typeof LOCAL_TOPOLOGIES)[number], Topology> = {
       return ends(container, '198.18.3.2', client, '198.18.4.1', MAPPED_PORT);
     },
   },
-  macvlan: {
-    name: 'macvlan',
-    description: 'each end on a macvlan (bridge mode) of one veth parent',
-    from: 'container',
-    to: 'container',
-    needs: ['veth', 'macvlan'],
-    build: (sandbox) => sharedParent(sandbox, '198.18.5', ['type', 'macvlan', 'mode', 'bridge']),
-  },
-  'ipvlan-l2': {
-    name: 'ipvlan-l2',
-    description: 'each end on an ipvlan (L2 mode) of one veth parent',
-    from: 'container',
-    to: 'container',
-    needs: ['veth', 'ipvlan-l2'],
-    build: (sandbox) => sharedParent(sandbox, '198.18.12', ['type', 'ipvlan', 'mode', 'l2']),
-  },
-  'ipvlan-l3': {
-    name: 'ipvlan-l3',
-    description: 'each end on an ipvlan (L3 mode) of one veth parent',
-    from: 'container',
-    to: 'container',
-    needs: ['veth', 'ipvlan-l3'],
-    build: (sandbox) => sharedParent(sandbox, '198.18.13', ['type', 'ipvlan', 'mode', 'l3']),
-  },
+  macvlan: onSharedParent('macvlan', 'macvlan', 'bridge', '198.18.5'),
+  'ipvlan-l2': onSharedParent('ipvlan-l2', 'ipvlan', 'l2', '198.18.12'),
+  'ipvlan-l3': onSharedParent('ipvlan-l3', 'ipvlan', 'l3', '198.18.13'),
   vxlan: {
     name: 'vxlan',
     description:
@@ -311,13 +310,7 @@ function remoteTopologies(remote: RemoteTarget): Record<(typeof REMOTE_TOPOLOGIE
       build(sandbox) {
         const container = sandbox.namespace('container');
         const br = sandbox.hostLink('br');
-        const port = sandbox.hostLink('c');
-        bridge(null, br);
-        address(null, br, `${REMOTE_NAT_SUBNET}.1/24`);
-        veth(null, port, container, 'eth0');
-        enslave(null, port, br);
-        address(container, 'eth0', `${REMOTE_NAT_SUBNET}.2/24`);
-        ipIn(container, 'route', 'add', 'default', 'via', `${REMOTE_NAT_SUBNET}.1`);
+        behindBridge(null, br, sandbox.hostLink('c'), container, REMOTE_NAT_SUBNET);
         sandbox.hostTable(
           'ip',
           `  chain postrouting {

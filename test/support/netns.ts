@@ -5,6 +5,7 @@
  * and leftovers of a killed earlier run are removed first.
  */
 import { execFileSync } from 'node:child_process';
+import { isAlive } from '../../src/lab/sandbox';
 
 export const PREFIX = 'rttp-test-';
 
@@ -23,15 +24,6 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
-}
-
 /**
  * Removes namespaces of test processes that no longer exist: names are
  * `rttp-test-<pid>-...`, and test files running at the same time keep theirs.
@@ -40,7 +32,7 @@ export function removeLeftovers(): void {
   for (const line of ip('netns', 'list').split('\n')) {
     const name = line.split(' ')[0] ?? '';
     const owner = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (name.startsWith(PREFIX) && (owner === undefined || !alive(Number(owner)))) ip('netns', 'delete', name);
+    if (name.startsWith(PREFIX) && (owner === undefined || !isAlive(Number(owner)))) ip('netns', 'delete', name);
   }
 }
 
