@@ -151,15 +151,18 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     expect(run.stderr).toMatch(/^lab: bridge: 64 B$/m);
   });
 
-  it('SIGINT mid-run: the running topology is removed, partial results are printed, exit 130', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s mid-run: the running topology is removed, partial results are printed, exit %i', async (signal, code) => {
     const lab = spawnCli(['lab', '--count', '10000000', '--max-run', '60s', '--json'], { timeoutMs: 120_000 });
     try {
       expect(await waitFor(() => labProcesses().some((p) => p.owner === lab.child.pid))).toBe(true);
     } finally {
-      lab.child.kill('SIGINT');
+      lab.child.kill(signal);
     }
     const run = await lab.done;
-    expect(run.code).toBe(130);
+    expect(run.code).toBe(code);
     const out = JSON.parse(run.stdout) as LabOutputJSON;
     expect(out.interrupted).toBe(true);
     expect(out.cleanupErrors).toEqual([]);
