@@ -14,7 +14,7 @@ describe.skipIf(skip !== null)('across two namespaces joined by veth', () => {
   let net: VethPair;
   beforeAll(() => {
     removeLeftovers();
-    net = createVethPair(String(process.pid));
+    net = createVethPair('veth');
   });
   afterAll(() => {
     net?.remove();

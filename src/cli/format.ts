@@ -13,10 +13,11 @@ export function micros(ns: number): string {
   return us.toFixed(0);
 }
 
-function pad(rows: string[][]): string {
+/** Aligns a table: the first `leftColumns` columns to the left (names), the rest to the right (numbers). */
+export function pad(rows: string[][], leftColumns = 1): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows
-    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .map((r) => r.map((cell, c) => (c < leftColumns ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd())
     .join('\n');
 }
 

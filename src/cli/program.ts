@@ -6,43 +6,20 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OptionRangeError, OptionTypeError } from '../errors';
 import { VERSION } from '../host';
-import { DEFAULT_PORT, parseDuration, parseTarget, type ProbeOptions, type ReflectorOptions } from '../options';
+import { InputError } from '../lab/budget-input';
+import { DEFAULT_PORT, parseTarget, type ProbeOptions, type ReflectorOptions } from '../options';
 import type { ProbeResult } from '../result';
 import { probe, startReflector, type ProbeSession } from '../session';
+import { UsageError, duration, integer, positive } from './arguments';
+import { EXIT } from './exit-codes';
 import { formatProbeResult, formatProgress, formatReflectorResult } from './format';
+import { addLabCommands } from './lab';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+export { EXIT };
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
-
-class UsageError extends Error {}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(`give a whole number from ${min} to ${max}.`);
-    }
-    return n;
-  };
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a positive number.');
-  return n;
-}
-
-function duration(value: string): string {
-  try {
-    parseDuration(value, 'duration');
-  } catch (error) {
-    throw new InvalidArgumentError(`${(error as Error).message.replace(/^duration /, '')}.`);
-  }
-  return value;
 }
 
 interface SharedFlags {
@@ -229,6 +206,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
       outcome.exit = exit;
     });
 
+  addLabCommands(program, io, outcome);
   return program;
 }
 
@@ -245,6 +223,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
     const message = (error as Error).message ?? String(error);
     io.stderr.write(`rtt-probe: ${message}\n`);
+    if (error instanceof InputError) return EXIT.usage;
     if (error instanceof UsageError || error instanceof OptionTypeError || error instanceof OptionRangeError) {
       io.stderr.write('(run with --help for usage)\n');
       return EXIT.usage;

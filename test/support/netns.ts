@@ -5,6 +5,7 @@
  * and leftovers of a killed earlier run are removed first.
  */
 import { execFileSync } from 'node:child_process';
+import { isAlive } from '../../src/lab/sandbox';
 
 export const PREFIX = 'rttp-test-';
 
@@ -23,10 +24,15 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
+/**
+ * Removes namespaces of test processes that no longer exist: names are
+ * `rttp-test-<pid>-...`, and test files running at the same time keep theirs.
+ */
 export function removeLeftovers(): void {
   for (const line of ip('netns', 'list').split('\n')) {
-    const name = line.split(' ')[0];
-    if (name?.startsWith(PREFIX)) ip('netns', 'delete', name);
+    const name = line.split(' ')[0] ?? '';
+    const owner = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (name.startsWith(PREFIX) && (owner === undefined || !isAlive(Number(owner)))) ip('netns', 'delete', name);
   }
 }
 
@@ -40,10 +46,10 @@ export interface VethPair {
   remove(): void;
 }
 
-/** Two namespaces, a and b, joined by one veth pair, IPv4 and IPv6 addressed. */
+/** Two namespaces, a and b, joined by one veth pair, IPv4 and IPv6 addressed; named for this process and `tag`. */
 export function createVethPair(tag: string): VethPair {
-  const a = `${PREFIX}${tag}-a`;
-  const b = `${PREFIX}${tag}-b`;
+  const a = `${PREFIX}${process.pid}-${tag}-a`;
+  const b = `${PREFIX}${process.pid}-${tag}-b`;
   const pair: VethPair = {
     a,
     b,

@@ -1,0 +1,54 @@
+/** Parsers of command-line values shared by the commands: each rejects bad input with a message that says what to give. */
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../options';
+
+/** A combination of options that cannot work together: exit code 2, like a bad value. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`give a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+/** A comma-separated list of whole numbers in a range, e.g. "1,10,250". */
+export function integers(min: number, max: number) {
+  const one = integer(min, max);
+  return (value: string): number[] => {
+    const parts = value.split(',').map((p) => p.trim());
+    if (parts.some((p) => p === '')) throw new InvalidArgumentError(`give whole numbers from ${min} to ${max} separated by commas, e.g. 1,10,250.`);
+    return parts.map((p) => {
+      try {
+        return one(p);
+      } catch {
+        throw new InvalidArgumentError(`"${p}" is not a whole number from ${min} to ${max}; give a comma-separated list.`);
+      }
+    });
+  };
+}
+
+export function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a positive number.');
+  return n;
+}
+
+export function duration(value: string): string {
+  try {
+    parseDuration(value, 'duration');
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message.replace(/^duration /, '')}.`);
+  }
+  return value;
+}

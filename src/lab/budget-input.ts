@@ -1,0 +1,105 @@
+/**
+ * Inputs of `rtt-probe budget`: saved `probe --json` results (one hop each,
+ * named after the file or LABEL=FILE) and `lab --json` reports (one hop per
+ * measured topology, every repeat round pooled). A file that cannot serve
+ * is an InputError naming the file, the problem and the fix.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { RttProbeError } from '../errors';
+import { Histogram, type HistogramJSON } from '../histogram';
+import type { MetricName } from '../metrics';
+import { HopDistribution, type BudgetInput } from './budget';
+import { LAB_REPORT_KIND, type LabReportJSON } from './report';
+import { roundHistograms } from './summary';
+
+/** An input file that cannot be used: its path, what is wrong, what to give instead. */
+export class InputError extends RttProbeError {
+  constructor(message: string) {
+    super(message, 'ERR_RTT_PROBE_INPUT');
+    this.name = 'InputError';
+  }
+}
+
+const WHAT = 'give a file written by `rtt-probe probe --json` or `rtt-probe lab --json`';
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${file} (${(error as { code?: string }).code ?? 'error'}): ${WHAT}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError(`${file} is not JSON: ${WHAT}`);
+  }
+}
+
+function isLabReport(json: unknown): json is LabReportJSON {
+  return typeof json === 'object' && json !== null && (json as { kind?: unknown }).kind === LAB_REPORT_KIND;
+}
+
+function isProbeResult(json: unknown): json is { metrics: Partial<Record<MetricName, HistogramJSON>> } {
+  const metrics = (json as { metrics?: unknown } | null)?.metrics;
+  return typeof metrics === 'object' && metrics !== null && typeof (json as { sent?: unknown }).sent === 'number';
+}
+
+export interface LoadedInputs {
+  inputs: BudgetInput[];
+  /** The baseline of the first lab report among the inputs, if any. */
+  labBaseline: string | null;
+}
+
+function fromLab(report: LabReportJSON, file: string, label: string | null, metric: MetricName, size: number | undefined): BudgetInput[] {
+  const sizes = report.settings.sizes;
+  if (size === undefined && sizes.length > 1) {
+    throw new InputError(`${file} holds payload sizes ${sizes.join(', ')}: choose one with --size`);
+  }
+  const chosen = size ?? sizes[0]!;
+  if (!sizes.includes(chosen)) throw new InputError(`${file} has no ${chosen} B runs (it has ${sizes.join(', ')}): choose one with --size`);
+  const inputs: BudgetInput[] = [];
+  for (const t of report.topologies) {
+    const histograms = roundHistograms(t, chosen, metric);
+    if (histograms.length === 0) continue;
+    inputs.push({ label: label ? `${label}:${t.name}` : t.name, distribution: new HopDistribution(histograms) });
+  }
+  if (inputs.length === 0) throw new InputError(`${file} has no ${metric} results at ${chosen} B: measure again, or choose another --metric`);
+  return inputs;
+}
+
+function fromProbe(json: { metrics: Partial<Record<MetricName, HistogramJSON>> }, file: string, label: string, metric: MetricName): BudgetInput {
+  const h = json.metrics[metric];
+  if (!h || h.count === 0) {
+    const has = Object.keys(json.metrics).join(', ') || 'none';
+    throw new InputError(`${file} has no ${metric} samples (it has: ${has}): choose one of those with --metric`);
+  }
+  if (!Array.isArray(h.buckets)) throw new InputError(`${file} has no histogram buckets for ${metric}: ${WHAT}`);
+  return { label, distribution: new HopDistribution([Histogram.fromJSON(h)]) };
+}
+
+/** Reads every FILE or LABEL=FILE argument; labels must come out unique. */
+export function loadBudgetInputs(args: readonly string[], metric: MetricName, size?: number): LoadedInputs {
+  const inputs: BudgetInput[] = [];
+  let labBaseline: string | null = null;
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    const [label, file] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [null, arg];
+    const json = readJson(file);
+    if (isLabReport(json)) {
+      inputs.push(...fromLab(json, file, label, metric, size));
+      labBaseline ??= label ? `${label}:${json.settings.baseline}` : json.settings.baseline;
+    } else if (isProbeResult(json)) {
+      inputs.push(fromProbe(json, file, label ?? path.basename(file).replace(/\.json$/i, ''), metric));
+    } else {
+      throw new InputError(`${file} is neither a probe result nor a lab report: ${WHAT}`);
+    }
+  }
+  const seen = new Set<string>();
+  for (const { label } of inputs) {
+    if (seen.has(label)) throw new InputError(`two inputs are named "${label}": name them apart with LABEL=FILE`);
+    seen.add(label);
+  }
+  return { inputs, labBaseline };
+}

@@ -1,0 +1,142 @@
+/**
+ * The lab run: removes leftovers of killed earlier runs, finds what the
+ * kernel can build, then for each repeat round builds each topology,
+ * measures every payload size in it and tears it down again, so no two
+ * topologies ever share the machine and a round-to-round drift shows up as
+ * spread rather than as a difference between topologies.
+ */
+import { readFileSync } from 'node:fs';
+import { hostInfo } from '../host';
+import { killEnds, measure, txStampsArrive, type SenderTimestamps } from './ends';
+import { detectFeatures, type FeatureSupport } from './features';
+import { LAB_REPORT_KIND, PROTOCOL_NOTE, type LabReportJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
+import { Sandbox, removeLeftovers } from './sandbox';
+import { LabError, hasCommand } from './system';
+import { topology, type RemoteTarget, type Topology } from './topologies';
+
+function forwardingOff(): boolean {
+  return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1';
+}
+
+/** Why a topology cannot be built here, or null. */
+function skipReason(spec: Topology, support: FeatureSupport, remote: RemoteTarget | null): string | null {
+  for (const feature of spec.needs) {
+    const missing = support[feature];
+    if (missing !== null) return missing;
+  }
+  if (remote && spec.name === 'bridge-nat') {
+    if (remote.address.includes(':')) return `the remote ${remote.host} is IPv6; bridge-nat, like Docker's default bridge, is IPv4`;
+    if (forwardingOff()) {
+      return (
+        'IPv4 forwarding is off on this host (net.ipv4.ip_forward=0) and the lab does not change host settings: ' +
+        'enable it (sysctl -w net.ipv4.ip_forward=1) to measure bridge-nat against a remote reflector'
+      );
+    }
+  }
+  return null;
+}
+
+const NO_TX_STAMPS =
+  'this path gives no kernel TX timestamps (the sender would wait its reply timeout for each): ' +
+  'the sender ran with --ts none, so rtt.kernel and stack.* are not measured, rtt.net and owd.* use its user-space clock reads, ' +
+  'and its rtt.user lacks the cost of stamping (rtt-probe lab --ts none measures every topology that way)';
+
+export class LabRun {
+  /** Resolves with the report once every topology is measured and removed, also after stop(). */
+  readonly report: Promise<LabReportJSON>;
+  readonly #controller = new AbortController();
+  #current: Sandbox | null = null;
+
+  constructor(settings: LabSettingsJSON, log: (line: string) => void = () => {}) {
+    this.report = this.#run(settings, log);
+  }
+
+  /** Ends the run early: the running sender stops, the topology is removed, the report holds what was measured. */
+  stop(): void {
+    this.#controller.abort();
+  }
+
+  /** Synchronously kills the ends and removes the topology in place (for exit handlers and a second signal). */
+  destroyNow(): string[] {
+    killEnds();
+    const errors = this.#current?.destroy() ?? [];
+    this.#current = null;
+    return errors;
+  }
+
+  async #run(settings: LabSettingsJSON, log: (line: string) => void): Promise<LabReportJSON> {
+    if (!hasCommand('ip', '-V')) throw new LabError('the lab needs iproute2 (the ip command): install it (apt-get install iproute2)', 'ENOENT');
+    const startedAt = new Date().toISOString();
+    const removedLeftovers = removeLeftovers();
+    if (removedLeftovers.length > 0) log(`removed leftovers of an earlier run: ${removedLeftovers.join(', ')}`);
+    const support = detectFeatures();
+    const remote = settings.remote;
+    const entries = settings.topologies.map((name) => {
+      const spec = topology(name, remote);
+      const reason = skipReason(spec, support, remote);
+      if (reason) log(`${name}: skipped: ${reason}`);
+      const entry: LabTopologyJSON = {
+        name,
+        description: spec.description,
+        from: spec.from,
+        to: spec.to,
+        status: reason ? 'skipped' : 'measured',
+        reason,
+        note: null,
+        runs: [],
+      };
+      return { spec, entry };
+    });
+    const cleanupErrors: string[] = [];
+    const signal = this.#controller.signal;
+    for (let round = 1; round <= settings.repeat && !signal.aborted; round++) {
+      for (const { spec, entry } of entries) {
+        if (entry.status !== 'measured' || signal.aborted) continue;
+        const sandbox = new Sandbox(spec.name);
+        this.#current = sandbox;
+        try {
+          const built = spec.build(sandbox);
+          // The first round finds out whether this path gives TX stamps; later rounds keep that choice.
+          let timestamps: SenderTimestamps = entry.note === NO_TX_STAMPS ? 'none' : settings.timestamps;
+          if (timestamps === 'auto' && round === 1 && !(await txStampsArrive(built, settings, sandbox.owner, signal))) {
+            timestamps = 'none';
+            entry.note = NO_TX_STAMPS;
+          }
+          for (const size of settings.sizes) {
+            if (signal.aborted) break;
+            log(`${spec.name}: ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);
+            const m = await measure(built, size, settings, sandbox.owner, signal, timestamps);
+            entry.runs.push({ size, repeat: round, sender: m.sender, reflector: m.reflector });
+            if (m.sender.received === 0 && !m.sender.stopped) {
+              throw new LabError(`no replies arrived (${m.sender.sent} probes sent${remote ? '; is the far reflector running and reachable?' : ''})`);
+            }
+          }
+        } catch (error) {
+          entry.status = signal.aborted ? 'interrupted' : 'failed';
+          entry.reason = (error as Error).message;
+          log(`${spec.name}: ${entry.status}: ${entry.reason}`);
+        } finally {
+          this.#current = null;
+          cleanupErrors.push(...sandbox.destroy());
+        }
+      }
+    }
+    if (signal.aborted) {
+      for (const { entry } of entries) if (entry.status === 'measured' && entry.runs.length === 0) entry.status = 'interrupted';
+    }
+    return {
+      kind: LAB_REPORT_KIND,
+      protocol: 'UDP',
+      note: PROTOCOL_NOTE,
+      hosttype: remote ? 'remote' : 'local',
+      settings,
+      host: hostInfo(),
+      startedAt,
+      endedAt: new Date().toISOString(),
+      interrupted: signal.aborted,
+      removedLeftovers,
+      cleanupErrors,
+      topologies: entries.map((e) => e.entry),
+    };
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * `rtt-probe lab` as root: it builds every topology this kernel supports,
+ * measures each with the same settings, reports the rest as skipped with the
+ * reason, computes differences against the chosen baseline, and leaves no
+ * namespace, link, nftables table or process behind, also when interrupted
+ * or killed. Counts are kept small; nothing here checks a timing.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Histogram } from '../src/histogram';
+import { CSV_COLUMNS } from '../src/lab/csv';
+import type { LabReportJSON } from '../src/lab/report';
+import { median, type MetricSummary } from '../src/lab/summary';
+import type { LabOutputJSON } from '../src/cli/lab';
+import { runCli, spawnCli, startCliReflector } from './support/cli';
+import { hasNft, labLeftovers, labProcesses, settledLeftovers, waitFor } from './support/lab';
+import { createVethPair, netnsUnavailable, removeLeftovers } from './support/netns';
+
+const skip = netnsUnavailable();
+if (skip) console.warn(`lab tests skipped: ${skip}`);
+
+const ALL = ['loopback', 'veth', 'bridge', 'bridge-nat', 'macvlan', 'ipvlan-l2', 'ipvlan-l3', 'vxlan', 'ipip'];
+
+/** Whether this kernel can create a link of that type: the test's own check, independent of the lab's. */
+function kernelHas(...linkArgs: string[]): boolean {
+  const ns = `rttp-test-${process.pid}-kernel`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'x0', ...linkArgs], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    execFileSync('ip', ['netns', 'delete', ns]);
+  }
+}
+
+function buildable(): Record<string, boolean> {
+  const nft = hasNft();
+  return {
+    loopback: true,
+    veth: true,
+    bridge: true,
+    'bridge-nat': nft,
+    macvlan: kernelHas('link', 'p0', 'type', 'macvlan', 'mode', 'bridge'),
+    'ipvlan-l2': kernelHas('link', 'p0', 'type', 'ipvlan', 'mode', 'l2'),
+    'ipvlan-l3': kernelHas('link', 'p0', 'type', 'ipvlan', 'mode', 'l3'),
+    vxlan: kernelHas('type', 'vxlan', 'id', '42', 'dstport', '4789', 'dev', 'p0'),
+    ipip: kernelHas('type', 'ipip', 'local', '198.18.255.1', 'remote', '198.18.255.2'),
+  };
+}
+
+/** The p50 of rtt.user per round, recomputed from the raw runs. */
+function roundP50s(report: LabReportJSON, topology: string): number[] {
+  const t = report.topologies.find((x) => x.name === topology)!;
+  return t.runs.map((r) => Histogram.fromJSON(r.sender.metrics['rtt.user']!).percentile(50));
+}
+
+function row(summary: MetricSummary[], topology: string, metric = 'rtt.user'): MetricSummary {
+  return summary.find((r) => r.topology === topology && r.metric === metric)!;
+}
+
+function expectDifferencesAgainst(out: LabOutputJSON, baseline: string): void {
+  const base = median(roundP50s(out, baseline));
+  expect(row(out.summary, baseline).vsBaseline).toBeNull();
+  for (const t of out.topologies.filter((x) => x.runs.length > 0 && x.name !== baseline)) {
+    const here = median(roundP50s(out, t.name));
+    const d = row(out.summary, t.name).vsBaseline!.p50;
+    expect(d.ns).toBeCloseTo(here - base, 6);
+    expect(d.percent).toBeCloseTo((100 * (here - base)) / base, 6);
+  }
+}
+
+describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
+  afterEach(async () => {
+    expect(await settledLeftovers()).toEqual([]);
+  });
+
+  it('measures every topology the kernel can build, skips the others with the reason, and leaves nothing behind', async () => {
+    const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-')), 'study.csv');
+    const can = buildable();
+    const run = await runCli(['lab', '--count', '300', '--repeat', '2', '--json', '--csv', csv], { timeoutMs: 300_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as LabOutputJSON;
+    expect(out.settings.baseline).toBe('veth');
+    expect(out.topologies.map((t) => t.name).sort()).toEqual([...ALL].sort());
+    expect(out.topologies[0]!.name).toBe('veth');
+    expect(out.protocol).toBe('UDP');
+    expect(out.note).toMatch(/no TCP mode/);
+    for (const t of out.topologies) {
+      if (can[t.name]) {
+        expect(t.status, `${t.name}: ${t.reason}`).toBe('measured');
+        expect(t.runs.map((r) => r.repeat)).toEqual([1, 2]);
+        for (const r of t.runs) {
+          expect(r.size).toBe(64);
+          expect(r.sender.sent).toBe(300);
+          expect(r.sender.received).toBeGreaterThan(0);
+          expect(r.sender.metrics['rtt.user']!.count).toBe(r.sender.received);
+          expect(r.sender.metrics['owd.fwd']!.count).toBe(r.sender.received);
+          expect(r.sender.cpu.threadNs).toBeGreaterThan(0);
+          expect(r.reflector!.reflected).toBeGreaterThanOrEqual(300);
+          expect(r.reflector!.cpu.threadNs).toBeGreaterThan(0);
+        }
+      } else {
+        expect(t.status).toBe('skipped');
+        expect(t.reason).toMatch(/kernel lacks|needs nftables/);
+        expect(t.runs).toEqual([]);
+      }
+    }
+    expectDifferencesAgainst(out, 'veth');
+    expect(out.budget!.entries.map((e) => e.label)).toEqual(out.topologies.filter((t) => t.runs.length > 0).map((t) => t.name));
+
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows).toHaveLength(2 * out.topologies.filter((t) => t.status === 'measured').length);
+    for (const r of rows) {
+      expect(r).toHaveLength(CSV_COLUMNS.length);
+      expect([r[0], r[2], r[5], r[6], r[7]]).toEqual(['UDP_RR', 'local', '300', '64', 'UDP']);
+      expect(Number(r[13])).toBeGreaterThan(0);
+    }
+  });
+
+  it('--baseline loopback: every difference is against loopback, which is measured even when not listed', async () => {
+    const run = await runCli(['lab', '--baseline', 'loopback', '--topologies', 'veth,bridge', '--count', '200', '--json'], { timeoutMs: 120_000 });
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as LabOutputJSON;
+    expect(out.topologies.map((t) => t.name)).toEqual(['loopback', 'veth', 'bridge']);
+    expectDifferencesAgainst(out, 'loopback');
+  });
+
+  it('prints the table with differences, CPU per end, and the budget summary; --out saves the report', async () => {
+    const saved = path.join(mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-')), 'lab.json');
+    const run = await runCli(['lab', '--topologies', 'veth,bridge', '--count', '200', '--chain', '1,10', '--fanout', '1,10', '--out', saved], {
+      timeoutMs: 120_000,
+    });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(saved, 'utf8')) as LabOutputJSON;
+    expect(report.topologies.map((t) => t.status)).toEqual(['measured', 'measured']);
+    expect(run.stdout).toMatch(/UDP only: rtt-probe has no TCP mode/);
+    expect(run.stdout).toMatch(/64 B payload \(µs, median of 1 round; Δ against veth\)/);
+    expect(run.stdout).toMatch(/^veth\s+rtt\.user(\s+\d+\.\d+){5}\s+baseline$/m);
+    expect(run.stdout).toMatch(/^bridge\s+rtt\.user(\s+\d+\.\d+){5}\s+[+-]\d+\.\d+\s+[+-]\d+\.\d%\s+[+-]\d+\.\d+\s+[+-]\d+\.\d%$/m);
+    expect(run.stdout).toMatch(/^bridge\s+\d+%\s+\d+%\s+200\s+\d+$/m);
+    expect(run.stdout).toMatch(/^choosing (bridge over veth|veth over bridge) costs .* at p50 and .* at p99 for a chain of 10 calls \(naive 10 × Δp50: .*\)$/m);
+    expect(run.stderr).toMatch(/^lab: bridge: 64 B$/m);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s mid-run: the running topology is removed, partial results are printed, exit %i', async (signal, code) => {
+    const lab = spawnCli(['lab', '--count', '10000000', '--max-run', '60s', '--json'], { timeoutMs: 120_000 });
+    try {
+      expect(await waitFor(() => labProcesses().some((p) => p.owner === lab.child.pid))).toBe(true);
+    } finally {
+      lab.child.kill(signal);
+    }
+    const run = await lab.done;
+    expect(run.code).toBe(code);
+    const out = JSON.parse(run.stdout) as LabOutputJSON;
+    expect(out.interrupted).toBe(true);
+    expect(out.cleanupErrors).toEqual([]);
+    expect(out.topologies.some((t) => t.status === 'interrupted')).toBe(true);
+    expect(labLeftovers()).toEqual([]);
+  });
+
+  it('SIGKILL mid-run leaves namespaces and spinning ends behind; the next run removes them first', async () => {
+    const lab = spawnCli(['lab', '--topologies', 'veth', '--count', '10000000', '--max-run', '60s'], { timeoutMs: 120_000 });
+    const owner = lab.child.pid!;
+    let log = '';
+    lab.child.stderr!.on('data', (d) => (log += d));
+    try {
+      // Past the calibration: veth's reflector and sender are running.
+      expect(await waitFor(() => log.includes('lab: veth: 64 B') && labProcesses().filter((p) => p.owner === owner).length >= 2)).toBe(true);
+    } finally {
+      lab.child.kill('SIGKILL');
+    }
+    await lab.done;
+    const left = labLeftovers();
+    expect(left.some((l) => l.startsWith(`namespace rttp-lab-${owner}-veth-`))).toBe(true);
+    expect(left.some((l) => l.startsWith('process '))).toBe(true);
+
+    const rerun = await runCli(['lab', '--topologies', 'loopback', '--baseline', 'loopback', '--count', '50', '--json'], { timeoutMs: 120_000 });
+    expect(rerun.code).toBe(0);
+    const out = JSON.parse(rerun.stdout) as LabOutputJSON;
+    for (const l of left) expect(out.removedLeftovers).toContain(l);
+  });
+
+  it('--remote: probes a reflector on another host from this host and from a NAT-ed container here', async () => {
+    removeLeftovers();
+    const hosts = createVethPair('remote');
+    const reflector = await startCliReflector(`${hosts.addressA}:0`, { netns: hosts.a });
+    try {
+      const far = `${hosts.addressA}:${reflector.listening.port}`;
+      const args = ['lab', '--remote', far, '--count', '200', '--json'];
+      const off = JSON.parse((await runCli(args, { netns: hosts.b, timeoutMs: 120_000 })).stdout) as LabOutputJSON;
+      expect(off.hosttype).toBe('remote');
+      expect(off.topologies.map((t) => [t.name, t.status])).toEqual([
+        ['host', 'measured'],
+        ['bridge-nat', 'skipped'],
+      ]);
+      expect(off.topologies[1]!.reason).toMatch(hasNft() ? /net\.ipv4\.ip_forward=0/ : /needs nftables/);
+
+      execFileSync('ip', ['netns', 'exec', hosts.b, 'tee', '/proc/sys/net/ipv4/ip_forward'], { input: '1\n', stdio: ['pipe', 'ignore', 'inherit'] });
+      const run = await runCli(args, { netns: hosts.b, timeoutMs: 120_000 });
+      expect(run.code).toBe(0);
+      const on = JSON.parse(run.stdout) as LabOutputJSON;
+      expect(on.topologies.find((t) => t.name === 'host')!.runs[0]!.reflector).toBeNull();
+      if (hasNft()) {
+        const nat = on.topologies.find((t) => t.name === 'bridge-nat')!;
+        expect(nat.status, `${nat.reason}`).toBe('measured');
+        expect(nat.runs[0]!.sender.received).toBeGreaterThan(0);
+        expectDifferencesAgainst(on, 'host');
+      }
+      expect(labLeftovers(hosts.b)).toEqual([]);
+    } finally {
+      reflector.child.kill('SIGTERM');
+      await reflector.done;
+      hosts.remove();
+    }
+  });
+});
