@@ -202,16 +202,3 @@ export async function measure(
     reflector?.child.kill('SIGKILL');
   }
 }
-
-/** Probes for the calibration: enough to see a TX stamp, each waiting at most 20 ms for it. */
-const CALIBRATION: Pick<EndSettings, 'count' | 'warmup' | 'timeout' | 'maxRunMs'> = { count: 20, warmup: 0, timeout: '20ms', maxRunMs: 5_000 };
-
-/**
- * Whether the sender's path delivers kernel TX timestamps. Some virtual
- * devices never stamp (macvlan, ipvlan forward without skb_tx_timestamp);
- * a ping-pong sender then waits its whole reply timeout for each stamp.
- */
-export async function txStampsArrive(built: BuiltTopology, s: EndSettings, owner: number, signal: AbortSignal): Promise<boolean> {
-  const m = await measure(built, 64, { ...s, ...CALIBRATION }, owner, signal);
-  return m.sender.granted.stamps.txSoftware > 0;
-}

@@ -75,11 +75,6 @@ export function formatLab(report: LabReportJSON, metrics: readonly MetricName[])
     out.push('', 'not measured:');
     for (const t of unmeasured) out.push(`  ${t.name}: ${t.status}${t.reason ? `: ${t.reason}` : ''}`);
   }
-  const notes = report.topologies.filter((t) => t.note !== null);
-  if (notes.length > 0) {
-    out.push('', 'notes:');
-    for (const t of notes) out.push(`  ${t.name}: ${t.note}`);
-  }
   const summary = summarize(report, metrics);
   const rounds = report.settings.repeat;
   for (const size of report.settings.sizes) {

@@ -42,8 +42,6 @@ export interface LabTopologyJSON {
   status: TopologyStatus;
   /** Why it was skipped or failed; null when measured. */
   reason: string | null;
-  /** What differs from the other topologies' measurement (e.g. no kernel TX stamps on this path); null when nothing. */
-  note: string | null;
   runs: LabRunJSON[];
 }
 

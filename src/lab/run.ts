@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostInfo } from '../host';
-import { killEnds, measure, txStampsArrive, type SenderTimestamps } from './ends';
+import { killEnds, measure } from './ends';
 import { detectFeatures, type FeatureSupport } from './features';
 import { LAB_REPORT_KIND, PROTOCOL_NOTE, type LabReportJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
 import { Sandbox, removeLeftovers } from './sandbox';
@@ -35,11 +35,6 @@ function skipReason(spec: Topology, support: FeatureSupport, remote: RemoteTarge
   }
   return null;
 }
-
-const NO_TX_STAMPS =
-  'this path gives no kernel TX timestamps (the sender would wait its reply timeout for each): ' +
-  'the sender ran with --ts none, so rtt.kernel and stack.* are not measured, rtt.net and owd.* use its user-space clock reads, ' +
-  'and its rtt.user lacks the cost of stamping (rtt-probe lab --ts none measures every topology that way)';
 
 export class LabRun {
   /** Resolves with the report once every topology is measured and removed, also after stop(). */
@@ -82,7 +77,6 @@ export class LabRun {
         to: spec.to,
         status: reason ? 'skipped' : 'measured',
         reason,
-        note: null,
         runs: [],
       };
       return { spec, entry };
@@ -96,16 +90,10 @@ export class LabRun {
         this.#current = sandbox;
         try {
           const built = spec.build(sandbox);
-          // The first round finds out whether this path gives TX stamps; later rounds keep that choice.
-          let timestamps: SenderTimestamps = entry.note === NO_TX_STAMPS ? 'none' : settings.timestamps;
-          if (timestamps === 'auto' && round === 1 && !(await txStampsArrive(built, settings, sandbox.owner, signal))) {
-            timestamps = 'none';
-            entry.note = NO_TX_STAMPS;
-          }
           for (const size of settings.sizes) {
             if (signal.aborted) break;
             log(`${spec.name}: ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);
-            const m = await measure(built, size, settings, sandbox.owner, signal, timestamps);
+            const m = await measure(built, size, settings, sandbox.owner, signal, settings.timestamps);
             entry.runs.push({ size, repeat: round, sender: m.sender, reflector: m.reflector });
             if (m.sender.received === 0 && !m.sender.stopped) {
               throw new LabError(`no replies arrived (${m.sender.sent} probes sent${remote ? '; is the far reflector running and reachable?' : ''})`);
