@@ -10,6 +10,7 @@ import { DEFAULT_PORT, parseDuration, parseTarget, type ProbeOptions, type Refle
 import type { ProbeResult } from '../result';
 import { probe, startReflector, type ProbeSession } from '../session';
 import { formatProbeResult, formatProgress, formatReflectorResult } from './format';
+import { DEFAULT_KEY_VARIABLE, KeyError, keyFromFlags, type KeyFlags } from './key';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
 
@@ -45,7 +46,7 @@ function duration(value: string): string {
   return value;
 }
 
-interface SharedFlags {
+interface SharedFlags extends KeyFlags {
   cpu?: number;
   rtPriority?: number;
   mlock?: boolean;
@@ -71,6 +72,20 @@ interface ProbeFlags extends SharedFlags {
 
 interface ReflectFlags extends SharedFlags {
   bind: { bind: string; port: number };
+  allow?: string[];
+  rateLimit?: number;
+  globalRateLimit?: number;
+  stateful?: boolean;
+  maxSessions?: number;
+  sessionTimeout?: string;
+  twampLight?: boolean;
+}
+
+/** --allow takes comma-separated prefixes and may be repeated. */
+function cidrList(value: string, previous: string[] | undefined): string[] {
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new InvalidArgumentError('give CIDR prefixes separated by commas, e.g. 198.18.0.0/15,2001:2::/48.');
+  return [...(previous ?? []), ...entries];
 }
 
 function sharedOptions(cmd: Command): Command {
@@ -84,11 +99,14 @@ function sharedOptions(cmd: Command): Command {
       new Option('--ts <source>', 'timestamps to ask the kernel for').choices(['auto', 'software', 'hardware', 'none']).default('auto'),
     )
     .addOption(new Option('--timestamp-format <format>', 'STAMP timestamp format this end writes').choices(['ntp', 'ptp']).default('ntp'))
+    .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
+    .option('--key-env [name]', `authenticated STAMP: read the shared key from this environment variable (${DEFAULT_KEY_VARIABLE})`)
     .option('--json', 'print the result as JSON only');
 }
 
 function common(flags: SharedFlags) {
   return {
+    key: keyFromFlags(flags),
     cpu: flags.cpu,
     rtPriority: flags.rtPriority,
     mlock: flags.mlock ?? false,
@@ -204,9 +222,28 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
   )
     .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', bindAddress, { bind: '::', port: DEFAULT_PORT })
     .option('--duration <d>', 'stop by itself after this long', duration)
+    .option('--allow <cidrs>', 'answer only these sources (comma-separated CIDR prefixes; repeatable)', cidrList)
+    .option('--rate-limit <pps>', 'most replies per second to one source address', positive)
+    .option('--global-rate-limit <pps>', 'most replies per second in total', positive)
+    .option('--stateful', 'stateful mode: per-session reflector sequence numbers, replayed requests counted and dropped')
+    .option('--max-sessions <n>', 'stateful mode: most sessions kept at once (1024)', integer(1, 65_536))
+    .option('--session-timeout <d>', 'stateful mode: forget a session idle this long (60s)', duration)
+    .option('--twamp-light', 'also answer TWAMP-Light test packets shorter than 44 bytes (replies up to 41 bytes)')
     .action(async (flags: ReflectFlags) => {
       const { bind, port } = flags.bind;
-      const options: ReflectorOptions = { ...common(flags), bind, port, duration: flags.duration };
+      const options: ReflectorOptions = {
+        ...common(flags),
+        bind,
+        port,
+        duration: flags.duration,
+        allow: flags.allow,
+        rateLimit: flags.rateLimit,
+        globalRateLimit: flags.globalRateLimit,
+        stateful: flags.stateful,
+        maxSessions: flags.maxSessions,
+        sessionTimeout: flags.sessionTimeout,
+        twampLight: flags.twampLight,
+      };
       const reflector = await startReflector(options);
       const a = reflector.address;
       io.stdout.write(
@@ -245,7 +282,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
     const message = (error as Error).message ?? String(error);
     io.stderr.write(`rtt-probe: ${message}\n`);
-    if (error instanceof UsageError || error instanceof OptionTypeError || error instanceof OptionRangeError) {
+    if (error instanceof UsageError || error instanceof KeyError || error instanceof OptionTypeError || error instanceof OptionRangeError) {
       io.stderr.write('(run with --help for usage)\n');
       return EXIT.usage;
     }
