@@ -242,7 +242,7 @@ function loadFile(file: string): unknown {
     return require(file) as unknown;
   } catch (error) {
     throw new BindingLoadError(
-      `${ADDON_PATH_VARIABLE} names ${file}, which cannot be loaded: ${(error as Error).message}. ` +
+      `${ADDON_PATH_VARIABLE} names ${file}, which cannot be loaded: ${(error as Error).message.split('\n')[0]}. ` +
         'Build it (for the sanitizer build: npm run build:sanitize, run with its runtime in LD_PRELOAD) or unset the variable.',
     );
   }
