@@ -94,6 +94,30 @@ describe('probe and reflect in two processes', () => {
     }
   });
 
+  it('SIGTERM to a probe writes the complete JSON of everything recorded and exits 143', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    try {
+      const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--mode', 'rate', '--rate', '2000', '--duration', '60s', '--json']);
+      await new Promise((r) => setTimeout(r, 1500));
+      probe.child.kill('SIGTERM');
+      const run = await probe.done;
+      expect(run.code).toBe(143);
+      const r = JSON.parse(run.stdout);
+      expect(r.stopped).toBe(true);
+      expect(r.sent).toBeGreaterThan(1000);
+      // Every probe sent is accounted for: answered, lost, or still awaiting its reply.
+      expect(r.received + r.lost + r.inFlight).toBe(r.sent);
+      expect(r.metrics['rtt.user'].count).toBe(r.received);
+    } finally {
+      reflector.child.kill('SIGINT');
+      const done = await reflector.done;
+      expect(done.code).toBe(130);
+      const counters = JSON.parse(done.stdout.trim().split('\n').at(-1)!);
+      expect(counters.reflected).toBeGreaterThan(1000);
+      expect(counters.received).toBe(counters.reflected);
+    }
+  });
+
   it('reflect prints its address first and its counters when --duration ends', async () => {
     const run = spawnCli(['reflect', '--bind', '127.0.0.1:0', '--duration', '500ms']);
     const line = await firstLine(run.child);

@@ -23,10 +23,10 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
-export function removeLeftovers(): void {
+export function removeLeftovers(prefix = PREFIX): void {
   for (const line of ip('netns', 'list').split('\n')) {
     const name = line.split(' ')[0];
-    if (name?.startsWith(PREFIX)) ip('netns', 'delete', name);
+    if (name?.startsWith(prefix)) ip('netns', 'delete', name);
   }
 }
 
@@ -41,9 +41,9 @@ export interface VethPair {
 }
 
 /** Two namespaces, a and b, joined by one veth pair, IPv4 and IPv6 addressed. */
-export function createVethPair(tag: string): VethPair {
-  const a = `${PREFIX}${tag}-a`;
-  const b = `${PREFIX}${tag}-b`;
+export function createVethPair(tag: string, prefix = PREFIX): VethPair {
+  const a = `${prefix}${tag}-a`;
+  const b = `${prefix}${tag}-b`;
   const pair: VethPair = {
     a,
     b,
