@@ -5,8 +5,12 @@
  * anything that does not verify is refused and counted, never measured.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, startReflector, wire, type Reflector, type ReflectorProgress } from '../src/index';
+import { runCli, startCliReflector } from './support/cli';
 import { replyTo, sign, startDouble, verifies, type Behaviour } from './support/reflector-double';
 import { client, exchange } from './support/udp';
 
@@ -149,5 +153,31 @@ describe('a stateful reflector with a key', () => {
       const done = await reflector.stop();
       expect(done).toMatchObject({ reflected: 2, replayed: 2 });
     }
+  });
+});
+
+describe('the CLI with a key', () => {
+  it('takes it from a file (reflect) and the environment (probe), and never prints it', async () => {
+    const secret = `not-for-print-${crypto.randomBytes(12).toString('hex')}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-key-'));
+    const file = path.join(dir, 'key');
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    process.env.RTT_PROBE_KEY = secret;
+    const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--key-file', file, '--stateful'] });
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--key-env', '--count', '200', '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const r = JSON.parse(run.stdout);
+      expect(r).toMatchObject({ received: 200, authFailures: 0, options: { authenticated: true, size: 112 } });
+      expect(run.stdout + run.stderr).not.toContain(secret);
+    } finally {
+      delete process.env.RTT_PROBE_KEY;
+      reflector.child.kill('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const done = await reflector.done;
+    expect(done.code).toBe(143);
+    expect(JSON.parse(done.stdout.trim().split('\n').at(-1)!)).toMatchObject({ reflected: 210, options: { authenticated: true } });
+    expect(done.stdout + done.stderr).not.toContain(secret);
   });
 });

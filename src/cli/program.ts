@@ -62,7 +62,7 @@ interface ProbeFlags extends SharedFlags {
   mode: 'pingpong' | 'rate';
   count?: number;
   rate?: number;
-  size: number;
+  size?: number;
   warmup: number;
   timeout: string;
   bind?: string;
@@ -191,7 +191,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     .option('--count <n>', 'probes to measure (warm-up excluded)', integer(1, 4_000_000_000))
     .option('--duration <d>', 'how long to send (default 10s unless --count)', duration)
     .option('--rate <pps>', 'probes per second in rate mode', positive)
-    .option('--size <bytes>', 'UDP payload size (>= 44)', integer(44, 65507), 44)
+    .option('--size <bytes>', 'UDP payload size (44, and 112 with a key)', integer(44, 65507))
     .option('--warmup <n>', 'probes sent first and left out of results', integer(0, 1_000_000), 10)
     .option('--timeout <d>', 'how long to wait for each reply', duration, '1s')
     .option('--bind <addr>', 'local address to send from')
