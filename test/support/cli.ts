@@ -12,13 +12,21 @@ export interface CliRun {
   stderr: string;
 }
 
-function command(args: string[], netns?: string): [string, string[]] {
-  return netns ? ['ip', ['netns', 'exec', netns, process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+export interface CliOptions {
+  netns?: string;
+  timeoutMs?: number;
+  /** A command the CLI runs under, e.g. setpriv to drop root. */
+  wrapper?: string[];
+}
+
+function command(args: string[], options: CliOptions): [string, string[]] {
+  const argv = [...(options.wrapper ?? []), process.execPath, CLI, ...args];
+  return options.netns ? ['ip', ['netns', 'exec', options.netns, ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
 /** Spawns the CLI; `done` settles when it exits (killed after timeoutMs). */
-export function spawnCli(args: string[], options: { netns?: string; timeoutMs?: number } = {}) {
-  const [cmd, argv] = command(args, options.netns);
+export function spawnCli(args: string[], options: CliOptions = {}) {
+  const [cmd, argv] = command(args, options);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   // A spinning reflector must never outlive the test process, whatever failed.
   const reap = () => child.kill('SIGKILL');
@@ -38,7 +46,7 @@ export function spawnCli(args: string[], options: { netns?: string; timeoutMs?: 
   return { child, done };
 }
 
-export function runCli(args: string[], options: { netns?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return spawnCli(args, options).done;
 }
 
@@ -55,11 +63,8 @@ export function firstLine(child: ChildProcess): Promise<string> {
 }
 
 /** Starts `rtt-probe reflect --json` and returns its port once it listens. */
-export async function startCliReflector(bind: string, options: { netns?: string; extra?: string[] } = {}) {
-  const run = spawnCli(['reflect', '--bind', bind, '--json', ...(options.extra ?? [])], {
-    netns: options.netns,
-    timeoutMs: 120_000,
-  });
+export async function startCliReflector(bind: string, options: Omit<CliOptions, 'timeoutMs'> & { extra?: string[] } = {}) {
+  const run = spawnCli(['reflect', '--bind', bind, '--json', ...(options.extra ?? [])], { ...options, timeoutMs: 120_000 });
   try {
     const line = await firstLine(run.child);
     const { listening } = JSON.parse(line) as { listening: { address: string; port: number; family: string } };
