@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
+import type { NormalizedReflectorPolicy } from './options';
 
 export type NativeTimestampSource = 'auto' | 'software' | 'hardware' | 'none';
 export type NativeTimestampFormat = 'ntp' | 'ptp';
@@ -37,16 +38,7 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   key: Buffer | null;
 }
 
-export interface NativeReflectorOptions extends NativeCommonOptions {
-  key: Buffer | null;
-  allow: string[];
-  rateLimit: number;
-  globalRateLimit: number;
-  stateful: boolean;
-  maxSessions: number;
-  sessionTimeoutNs: number;
-  twampLight: boolean;
-}
+export type NativeReflectorOptions = NativeCommonOptions & NormalizedReflectorPolicy;
 
 export interface NativeEndpoint {
   address: string;

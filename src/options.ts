@@ -289,10 +289,8 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
   };
 }
 
-export interface NormalizedReflectorOptions extends NormalizedCommon {
-  bind: string;
-  port: number;
-  durationNs: number;
+/** What a reflector answers and how much, as the native reflector takes it. */
+export interface NormalizedReflectorPolicy {
   key: Buffer | null;
   allow: string[];
   rateLimit: number;
@@ -301,6 +299,12 @@ export interface NormalizedReflectorOptions extends NormalizedCommon {
   maxSessions: number;
   sessionTimeoutNs: number;
   twampLight: boolean;
+}
+
+export interface NormalizedReflectorOptions extends NormalizedCommon, NormalizedReflectorPolicy {
+  bind: string;
+  port: number;
+  durationNs: number;
 }
 
 export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedReflectorOptions {
