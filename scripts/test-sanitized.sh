@@ -20,9 +20,10 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 # The loader must really pick the sanitizer build.
 node -e "require('./dist/binding.js').binding(); process.exit(require.cache[process.env.RTT_PROBE_ADDON] ? 0 : 1)"
 
+# One file at a time: the instrumented loops are slower, and timing tests should not also share the CPUs.
 # Arguments go to vitest (reporters, -t filters).
 status=0
-npx vitest run test/loopback.test.ts test/reflector.test.ts test/accounting.test.ts test/auth.test.ts \
+npx vitest run --no-file-parallelism test/loopback.test.ts test/reflector.test.ts test/accounting.test.ts test/auth.test.ts \
   test/hardening.test.ts test/lifecycle.test.ts test/cli.test.ts test/faults.test.ts "$@" || status=$?
 if compgen -G "$reports/*" >/dev/null; then
   echo "sanitizer reports:" && cat "$reports"/*
