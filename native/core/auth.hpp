@@ -2,7 +2,8 @@
 // the HMAC field, truncated to 16 bytes, with a key shared by sender and
 // reflector. The HMAC comes from OpenSSL (in the addon: the copy Node ships);
 // the keyed context is prepared once per session so a packet costs no fetch,
-// lock or key setup.
+// lock or key setup. (OpenSSL 3.0 still duplicates the SHA-256 state inside
+// each HMAC: two small thread-cached mallocs per packet, ~0.3 us in all.)
 #pragma once
 
 #include <cstddef>
