@@ -34,12 +34,17 @@
           {
             "sources": [
               "native/core/address.cpp",
+              "native/core/allow_list.cpp",
+              "native/core/auth.cpp",
               "native/core/clock.cpp",
               "native/core/errors.cpp",
+              "native/core/flow_table.cpp",
               "native/core/histogram.cpp",
               "native/core/pinning.cpp",
               "native/core/probe_stream.cpp",
+              "native/core/rate_limit.cpp",
               "native/core/reflector.cpp",
+              "native/core/reflector_sessions.cpp",
               "native/core/sender.cpp",
               "native/core/timestamping.cpp",
               "native/core/udp_transport.cpp",

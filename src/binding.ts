@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
+import type { NormalizedReflectorPolicy } from './options';
 
 export type NativeTimestampSource = 'auto' | 'software' | 'hardware' | 'none';
 export type NativeTimestampFormat = 'ntp' | 'ptp';
@@ -33,9 +34,11 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   size: number;
   timeoutNs: number;
   ssid: number;
+  /** Authenticated mode's shared key, or null for unauthenticated packets. */
+  key: Buffer | null;
 }
 
-export type NativeReflectorOptions = NativeCommonOptions;
+export type NativeReflectorOptions = NativeCommonOptions & NormalizedReflectorPolicy;
 
 export interface NativeEndpoint {
   address: string;
@@ -63,6 +66,8 @@ export interface SenderCounters {
   reordered: number;
   late: number;
   malformed: number;
+  authFailures: number;
+  corrupted: number;
   unexpected: number;
   inFlight: number;
   sendErrors: number;
@@ -74,8 +79,16 @@ export interface ReflectorCounters {
   received: number;
   reflected: number;
   malformed: number;
+  loops: number;
+  authFailures: number;
+  denied: number;
+  rateLimited: number;
+  globalRateLimited: number;
+  replayed: number;
+  sessionsRefused: number;
   sendErrors: number;
   rxStampsMissing: number;
+  activeSessions: number;
 }
 
 export interface Granted {
@@ -168,12 +181,17 @@ export interface ErrorEstimateFields {
   multiplier: number;
 }
 
+/** STAMP packet layouts: 44-byte unauthenticated, 112-byte authenticated (HMAC in the last 16 bytes, left zero here). */
+export type WireLayout = 'unauthenticated' | 'authenticated';
+
 export interface WireCodec {
   readonly packetSize: number;
-  encodeSender(fields: SenderPacketFields, size?: number): Buffer;
-  decodeSender(packet: Buffer): SenderPacketFields | null;
-  encodeReflector(fields: ReflectorPacketFields, size?: number): Buffer;
-  decodeReflector(packet: Buffer): ReflectorPacketFields | null;
+  readonly authPacketSize: number;
+  readonly replyMinSize: number;
+  encodeSender(fields: SenderPacketFields, size?: number, layout?: WireLayout): Buffer;
+  decodeSender(packet: Buffer, layout?: WireLayout): SenderPacketFields | null;
+  encodeReflector(fields: ReflectorPacketFields, size?: number, layout?: WireLayout): Buffer;
+  decodeReflector(packet: Buffer, layout?: WireLayout): ReflectorPacketFields | null;
   encodeTimestamp(unixNs: bigint, format?: NativeTimestampFormat): bigint;
   decodeTimestamp(wire: bigint, format?: NativeTimestampFormat): bigint;
   encodeErrorEstimate(fields: ErrorEstimateFields): number;
@@ -207,6 +225,25 @@ export interface LoadTarget {
   platform: NodeJS.Platform;
   arch: string;
   load: (root: string) => unknown;
+  /** A specific addon file, e.g. the sanitizer build; defaults to $RTT_PROBE_ADDON. */
+  addonPath: string | undefined;
+}
+
+/** The variable that points the loader at one addon file instead of the release build. */
+export const ADDON_PATH_VARIABLE = 'RTT_PROBE_ADDON';
+
+function loadFile(file: string): unknown {
+  if (!path.isAbsolute(file) || path.extname(file) !== '.node') {
+    throw new BindingLoadError(`${ADDON_PATH_VARIABLE}="${file}" must be the absolute path of a .node file (or unset it)`);
+  }
+  try {
+    return require(file) as unknown;
+  } catch (error) {
+    throw new BindingLoadError(
+      `${ADDON_PATH_VARIABLE} names ${file}, which cannot be loaded: ${(error as Error).message.split('\n')[0]}. ` +
+        'Build it (for the sanitizer build: npm run build:sanitize, run with its runtime in LD_PRELOAD) or unset the variable.',
+    );
+  }
 }
 
 /** Loads and checks the addon; `target` is injectable so the failure paths can be tested. */
@@ -220,10 +257,14 @@ export function loadBinding(target: Partial<LoadTarget> = {}): NativeBinding {
       `rtt-probe runs on Linux only (it needs SO_TIMESTAMPING, busy polling and Linux socket options); this is ${where}.`,
     );
   }
+  // An injected loader (tests of the failure paths) wins over the variable.
+  const addonPath =
+    'addonPath' in target ? target.addonPath : target.load ? undefined : process.env[ADDON_PATH_VARIABLE] || undefined;
   let binding: unknown;
   try {
-    binding = (target.load ?? (require('node-gyp-build') as (dir: string) => unknown))(root);
+    binding = addonPath !== undefined ? loadFile(addonPath) : (target.load ?? (require('node-gyp-build') as (dir: string) => unknown))(root);
   } catch (error) {
+    if (error instanceof BindingLoadError) throw error;
     throw new BindingLoadError(
       `cannot load the rtt-probe native addon for ${where}: ${(error as Error).message}\n` +
         'No prebuilt binary matched and no local build was found. Rebuild it with `npm rebuild rtt-probe` ' +

@@ -15,7 +15,7 @@ binding();
 export { probe, startReflector, ProbeSession, Reflector } from './session';
 export type { ProbeProgress, ReflectorProgress } from './session';
 export { ProbeResult } from './result';
-export type { ProbeResultJSON, ReflectorResult, ProbeOptionsUsed, Granted, Endpoint, CpuUse } from './result';
+export type { ProbeResultJSON, ReflectorResult, ReflectorOptionsUsed, ProbeOptionsUsed, Granted, Endpoint, CpuUse } from './result';
 export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';

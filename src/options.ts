@@ -18,6 +18,13 @@ export const MIN_PACKET_SIZE = 44;
 export const MAX_PACKET_SIZE = 65507;
 /** Probes that may wait for replies at once in rate mode (rate x timeout); bounds the sender's memory. */
 export const MAX_IN_FLIGHT = 1_000_000;
+/** Authenticated STAMP packets (RFC 8762 4.2.2 / 4.3.2): 112 bytes, the last 16 an HMAC-SHA-256. */
+export const AUTH_PACKET_SIZE = 112;
+export const MIN_KEY_SIZE = 16;
+export const MAX_KEY_SIZE = 4096;
+/** Most stateful-mode sessions a reflector keeps (its memory is allocated up front). */
+export const MAX_SESSIONS = 65_536;
+export const MAX_ALLOW_PREFIXES = 256;
 
 export interface PinningOptions {
   /** Pin the session thread to this CPU. */
@@ -29,6 +36,12 @@ export interface PinningOptions {
 }
 
 interface CommonOptions extends PinningOptions {
+  /**
+   * Shared key of authenticated STAMP (112-byte packets with HMAC-SHA-256):
+   * 16 to 4096 secret bytes, the same on sender and reflector. Read it from a
+   * file or the environment; it is never part of a result or a message.
+   */
+  key?: Uint8Array;
   /** Spin on non-blocking sockets (default true); false blocks in ppoll instead. */
   busyPoll?: boolean;
   /** SO_BUSY_POLL microseconds (NIC queue polling in the kernel); 0 leaves it off. */
@@ -73,6 +86,20 @@ export interface ReflectorOptions extends CommonOptions {
   port?: number;
   /** Stop by itself after this long. */
   duration?: Duration;
+  /** Answer only these sources: CIDR prefixes ("198.18.0.0/15", "2001:2::/48") or addresses. */
+  allow?: string | readonly string[];
+  /** Most replies per second to one source address (bursts of a tenth of a second's worth). */
+  rateLimit?: number;
+  /** Most replies per second in total. */
+  globalRateLimit?: number;
+  /** Stateful mode (RFC 8762): per-session reflector sequence numbers; replayed requests are counted, not answered. */
+  stateful?: boolean;
+  /** Stateful mode: most sessions (sender address, port, SSID) kept at once (default 1024). */
+  maxSessions?: number;
+  /** Stateful mode: a session idle this long is forgotten (default 60s). */
+  sessionTimeout?: Duration;
+  /** Also answer TWAMP-Light test packets shorter than 44 bytes (their 41-byte reply is larger than the request). */
+  twampLight?: boolean;
 }
 
 const UNITS: Record<string, number> = {
@@ -139,6 +166,43 @@ export function ipAddress(value: unknown, name: string): string {
   return value;
 }
 
+/** The key as a private copy, or null without one. */
+function keyBytes(value: unknown): Buffer | null {
+  if (value === undefined) return null;
+  if (!(value instanceof Uint8Array)) {
+    throw new OptionTypeError(`key must be a Buffer or Uint8Array of secret bytes, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (value.length < MIN_KEY_SIZE || value.length > MAX_KEY_SIZE) {
+    throw new OptionRangeError(
+      `key must be ${MIN_KEY_SIZE} to ${MAX_KEY_SIZE} bytes, got ${value.length} (e.g. 32 random bytes: head -c 32 /dev/urandom > key)`,
+    );
+  }
+  return Buffer.from(value);
+}
+
+function positiveRate(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number') throw new OptionTypeError(`${name} must be a number of replies per second, got ${typeof value}`);
+  if (!Number.isFinite(value) || value <= 0 || value > 10_000_000) {
+    throw new OptionRangeError(`${name} must be between 0 and 10000000 replies per second, got ${value} (leave it out for no limit)`);
+  }
+  return value;
+}
+
+/** A CIDR prefix or single address, or throws naming the option. */
+export function cidr(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new OptionTypeError(`${name} must be a string, got ${typeof value}`);
+  const [address, bits, extra] = value.split('/');
+  const family = net.isIP(address ?? '');
+  const max = family === 6 ? 128 : 32;
+  if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+    throw new OptionRangeError(
+      `${name} "${value}" is not an address or CIDR prefix: give e.g. 198.18.0.0/15, 2001:2::/48 or 127.0.0.1`,
+    );
+  }
+  return value;
+}
+
 export interface NormalizedCommon {
   busyPoll: boolean;
   socketBusyPollUs: number;
@@ -178,6 +242,7 @@ export interface NormalizedProbeOptions extends NormalizedCommon {
   size: number;
   timeoutNs: number;
   ssid: number;
+  key: Buffer | null;
 }
 
 export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOptions {
@@ -197,6 +262,12 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     throw new OptionRangeError(`rate must be between 0 and 10000000 probes per second, got ${rate}`);
   }
   const mode = oneOf(check(o.mode, 'pingpong'), 'mode', ['pingpong', 'rate'] as const);
+  const key = keyBytes(o.key);
+  const minSize = key ? AUTH_PACKET_SIZE : MIN_PACKET_SIZE;
+  const size = integer(check(o.size, minSize), 'size', MIN_PACKET_SIZE, MAX_PACKET_SIZE, ' (a STAMP packet is at least 44 bytes)');
+  if (size < minSize) {
+    throw new OptionRangeError(`size must be at least ${AUTH_PACKET_SIZE} with a key (authenticated STAMP packets are ${AUTH_PACKET_SIZE} bytes), got ${size}`);
+  }
   if (mode === 'rate' && rate * (timeoutNs / 1e9) > MAX_IN_FLIGHT) {
     throw new OptionRangeError(
       `rate ${rate}/s with a ${timeoutNs / 1e6} ms timeout keeps up to ${Math.ceil(rate * (timeoutNs / 1e9))} probes in flight; ` +
@@ -211,13 +282,26 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     durationNs,
     warmup: integer(check(o.warmup, 10), 'warmup', 0, 1_000_000),
     rate,
-    size: integer(check(o.size, MIN_PACKET_SIZE), 'size', MIN_PACKET_SIZE, MAX_PACKET_SIZE, ' (a STAMP packet is at least 44 bytes)'),
+    size,
     timeoutNs,
     ssid: integer(check(o.ssid, 0), 'ssid', 0, 65535),
+    key,
   };
 }
 
-export interface NormalizedReflectorOptions extends NormalizedCommon {
+/** What a reflector answers and how much, as the native reflector takes it. */
+export interface NormalizedReflectorPolicy {
+  key: Buffer | null;
+  allow: string[];
+  rateLimit: number;
+  globalRateLimit: number;
+  stateful: boolean;
+  maxSessions: number;
+  sessionTimeoutNs: number;
+  twampLight: boolean;
+}
+
+export interface NormalizedReflectorOptions extends NormalizedCommon, NormalizedReflectorPolicy {
   bind: string;
   port: number;
   durationNs: number;
@@ -225,11 +309,39 @@ export interface NormalizedReflectorOptions extends NormalizedCommon {
 
 export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedReflectorOptions {
   if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
+  const allow = o.allow === undefined ? [] : typeof o.allow === 'string' ? [o.allow] : o.allow;
+  if (!Array.isArray(allow)) throw new OptionTypeError('allow must be a CIDR string or an array of them');
+  if (allow.length > MAX_ALLOW_PREFIXES) {
+    throw new OptionRangeError(`allow has ${allow.length} entries; at most ${MAX_ALLOW_PREFIXES} (use wider prefixes)`);
+  }
+  const stateful = boolean(check(o.stateful, false), 'stateful');
+  for (const name of ['maxSessions', 'sessionTimeout'] as const) {
+    if (o[name] !== undefined && !stateful) {
+      throw new OptionRangeError(`${name} applies to stateful mode only: add stateful: true (--stateful) or leave ${name} out`);
+    }
+  }
+  const key = keyBytes(o.key);
+  const twampLight = boolean(check(o.twampLight, false), 'twampLight');
+  if (twampLight && key) {
+    throw new OptionRangeError('twampLight answers unauthenticated TWAMP-Light senders: leave out either twampLight or the key');
+  }
+  const sessionTimeoutNs = parseDuration(check(o.sessionTimeout, '60s'), 'sessionTimeout');
+  if (sessionTimeoutNs < 1e6 || sessionTimeoutNs > 3600e9) {
+    throw new OptionRangeError('sessionTimeout must be between 1ms and 1h (e.g. "60s")');
+  }
   return {
     ...normalizeCommon(o),
     bind: ipAddress(check(o.bind, '::'), 'bind'),
     port: integer(check(o.port, DEFAULT_PORT), 'port', 0, 65535),
     durationNs: o.duration === undefined ? 0 : parseDuration(o.duration, 'duration'),
+    key,
+    allow: allow.map((entry, i) => cidr(entry, `allow[${i}]`)),
+    rateLimit: positiveRate(o.rateLimit, 'rateLimit'),
+    globalRateLimit: positiveRate(o.globalRateLimit, 'globalRateLimit'),
+    stateful,
+    maxSessions: integer(check(o.maxSessions, 1024), 'maxSessions', 1, MAX_SESSIONS),
+    sessionTimeoutNs,
+    twampLight,
   };
 }
 

@@ -29,6 +29,8 @@ export interface ProbeOptionsUsed {
   timestamps: string;
   timestampFormat: string;
   ssid: number;
+  /** Authenticated STAMP (the key itself is never part of a result). */
+  authenticated: boolean;
   cpu: number | null;
   rtPriority: number;
   mlock: boolean;
@@ -202,6 +204,8 @@ const COUNTER_KEYS: Array<keyof SenderCounters> = [
   'reordered',
   'late',
   'malformed',
+  'authFailures',
+  'corrupted',
   'unexpected',
   'inFlight',
   'sendErrors',
@@ -209,9 +213,12 @@ const COUNTER_KEYS: Array<keyof SenderCounters> = [
   'txStampsMissing',
 ];
 
+/** The options a reflector ran with; `authenticated` stands in for the key, which is never reported. */
+export type ReflectorOptionsUsed = Omit<NormalizedReflectorOptions, 'cpu' | 'key'> & { cpu: number | null; authenticated: boolean };
+
 export interface ReflectorResult extends ReflectorCounters {
   local: NativeEndpoint;
-  options: Omit<NormalizedReflectorOptions, 'cpu'> & { cpu: number | null };
+  options: ReflectorOptionsUsed;
   granted: Granted;
   host: HostInfo;
   startedAt: string;
@@ -223,13 +230,17 @@ export function reflectorResult(raw: RawReflectorResult, options: NormalizedRefl
   return {
     ...raw.counters,
     local: raw.local,
-    options: { ...options, cpu: options.cpu >= 0 ? options.cpu : null },
+    options: reflectorOptionsUsed(options),
     granted: raw.granted,
     host: hostInfo(),
     startedAt: isoFromNs(raw.startedAtNs),
     endedAt: isoFromNs(raw.endedAtNs),
     cpu: cpuUse(raw.cpuNs, raw.startedAtNs, raw.endedAtNs),
   };
+}
+
+export function reflectorOptionsUsed({ key, cpu, ...rest }: NormalizedReflectorOptions): ReflectorOptionsUsed {
+  return { ...rest, cpu: cpu >= 0 ? cpu : null, authenticated: key !== null };
 }
 
 export function probeOptionsUsed(target: string, port: number, bind: string, o: NormalizedProbeOptions): ProbeOptionsUsed {
@@ -249,6 +260,7 @@ export function probeOptionsUsed(target: string, port: number, bind: string, o: 
     timestamps: o.timestamps,
     timestampFormat: o.timestampFormat,
     ssid: o.ssid,
+    authenticated: o.key !== null,
     cpu: o.cpu >= 0 ? o.cpu : null,
     rtPriority: o.rtPriority,
     mlock: o.mlock,

@@ -1,7 +1,7 @@
 /**
  * The sender's bookkeeping against reflector doubles that misbehave on
- * purpose: each anomaly is counted under its own name and never recorded as
- * a sample.
+ * purpose (duplicate, delay past the timeout, reorder, truncate, corrupt):
+ * each anomaly is counted under its own name and never recorded as a sample.
  */
 import { describe, expect, it } from 'vitest';
 import { probe } from '../src/index';
@@ -58,9 +58,33 @@ describe('sender accounting', () => {
     expect(r.counters.reordered).toBe(50);
   });
 
-  it('counts replies too short for the STAMP reflector layout as malformed', async () => {
-    const r = await against((req, send) => send(replyTo(req).subarray(0, 30)), { count: 3, timeout: '50ms' });
+  it.each([41, 38])('measures %d-byte replies, as TWAMP-Light reflectors send them', async (size) => {
+    const r = await against((req, send) => send(replyTo(req).subarray(0, size)), { count: 20 });
+    expect(r.counters).toMatchObject({ received: 20, lost: 0, malformed: 0 });
+    expect(r.metrics['rtt.user']!.count).toBe(20);
+    expect(r.metrics.residence!.count).toBe(20);
+  });
+
+  it('counts replies shorter than 36 bytes (no room for the sender timestamp) as malformed', async () => {
+    const r = await against((req, send) => send(replyTo(req).subarray(0, 35)), { count: 3, timeout: '50ms' });
     expect(r.counters).toMatchObject({ received: 0, lost: 3, malformed: 3 });
+  });
+
+  it.each([
+    ['echoes a T1 the probe did not carry', (reply: Buffer) => (reply[35] ^= 0x01)],
+    ['stamps T3 before T2', (reply: Buffer) => reply.writeUInt32BE(reply.readUInt32BE(16) - 1, 4)],
+    ['claims a residence longer than the round trip', (reply: Buffer) => reply.writeUInt32BE(reply.readUInt32BE(16) + 10, 4)],
+  ])('counts a reply that %s as corrupted, never as a sample', async (_name, corrupt) => {
+    const r = await against(
+      (req, send) => {
+        const reply = replyTo(req);
+        corrupt(reply);
+        send(reply);
+      },
+      { count: 5, timeout: '50ms' },
+    );
+    expect(r.counters).toMatchObject({ received: 0, lost: 5, corrupted: 5 });
+    expect(r.metrics['rtt.user']).toBeUndefined();
   });
 
   it('says residence and one-way delays are missing when the reflector leaves T2 and T3 empty', async () => {

@@ -44,6 +44,17 @@ describe('loadBinding', () => {
     }
   });
 
+  it('loads the addon file $RTT_PROBE_ADDON names (the sanitizer build), checked like any other', () => {
+    const release = path.join(root, 'build', 'Release', 'rtt_probe.node');
+    expect(loadBinding({ addonPath: release }).wire.packetSize).toBe(44);
+    expect(() => loadBinding({ addonPath: 'build/Release/rtt_probe.node' })).toThrow(
+      /RTT_PROBE_ADDON="build\/Release\/rtt_probe.node" must be the absolute path of a .node file/,
+    );
+    const missing = path.join(root, 'build-sanitize', 'missing.node');
+    expect(() => loadBinding({ addonPath: missing })).toThrow(BindingLoadError);
+    expect(() => loadBinding({ addonPath: missing })).toThrow(/RTT_PROBE_ADDON names .*missing\.node, which cannot be loaded.*npm run build:sanitize/);
+  });
+
   it('refuses a stale binary that lacks exports', () => {
     expect(() => loadBinding({ load: () => ({ Sender: () => {} }) })).toThrow(/lacks Reflector, wire/);
   });

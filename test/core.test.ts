@@ -24,7 +24,7 @@ describe('native/core on its own', () => {
     const binary = path.join(out, 'core_test');
     execFileSync(
       'g++',
-      ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', `-I${core}`, '-o', binary, path.join(root, 'test/native/core_test.cpp'), ...sources, '-pthread'],
+      ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', `-I${core}`, '-o', binary, path.join(root, 'test/native/core_test.cpp'), ...sources, '-pthread', '-lcrypto'],
       { stdio: 'pipe' },
     );
     const output = execFileSync(binary, { encoding: 'utf8' });

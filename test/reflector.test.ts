@@ -4,25 +4,9 @@
  * copied, TTL, T2 <= T3), never larger than the request, and nothing for
  * packets too short to be STAMP.
  */
-import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReflector, wire, type Reflector } from '../src/index';
-
-function exchange(port: number, host: string, packet: Buffer, waitMs = 300): Promise<Buffer | null> {
-  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      socket.close();
-      resolve(null);
-    }, waitMs);
-    socket.on('message', (msg) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(msg);
-    });
-    socket.send(packet, port, host);
-  });
-}
+import { exchange } from './support/udp';
 
 describe('reflector', () => {
   let reflector: Reflector;

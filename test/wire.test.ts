@@ -1,7 +1,8 @@
 /**
  * The STAMP codec against byte vectors written out by hand from the RFC 8762
- * section 4.2 layouts (unauthenticated sender and reflector packets) and the
- * RFC 4656 / RFC 8762 timestamp and error-estimate formats.
+ * section 4 layouts (unauthenticated and authenticated sender and reflector
+ * packets, SSID from RFC 8972), TWAMP-Light's shorter replies (RFC 5357) and
+ * the RFC 4656 / RFC 8762 timestamp and error-estimate formats.
  */
 import { describe, expect, it } from 'vitest';
 import { wire } from '../src/index';
@@ -38,6 +39,18 @@ describe('Session-Sender packet (44 bytes)', () => {
   });
 });
 
+const reflectorFields = {
+  seq: 42,
+  timestamp: 0x83aa7e8180000000n,
+  errorEstimate: 0x0001,
+  ssid: 0x0102,
+  receiveTimestamp: 0x83aa7e8140000000n,
+  senderSeq: 41,
+  senderTimestamp: 0x83aa7e8100000000n,
+  senderErrorEstimate: 0x8000,
+  senderTtl: 64,
+};
+
 describe('Session-Reflector packet (44 bytes)', () => {
   // seq | T3 | error estimate | SSID | T2 | sender seq | T1 | sender error estimate | MBZ(2) | TTL | MBZ(3)
   const bytes = hex(`
@@ -52,17 +65,7 @@ describe('Session-Reflector packet (44 bytes)', () => {
     0000
     40
     000000`);
-  const fields = {
-    seq: 42,
-    timestamp: 0x83aa7e8180000000n,
-    errorEstimate: 0x0001,
-    ssid: 0x0102,
-    receiveTimestamp: 0x83aa7e8140000000n,
-    senderSeq: 41,
-    senderTimestamp: 0x83aa7e8100000000n,
-    senderErrorEstimate: 0x8000,
-    senderTtl: 64,
-  };
+  const fields = reflectorFields;
 
   it('encodes each field at its RFC offset', () => {
     expect(wire.encodeReflector(fields)).toEqual(bytes);
@@ -72,8 +75,51 @@ describe('Session-Reflector packet (44 bytes)', () => {
     expect(wire.decodeReflector(bytes)).toEqual(fields);
   });
 
-  it('refuses packets shorter than 44 bytes', () => {
-    expect(wire.decodeReflector(bytes.subarray(0, 40))).toBeNull();
+  it('reads TWAMP-Light replies shorter than 44 bytes down to the sender timestamp (36 bytes)', () => {
+    // RFC 5357 reflectors may stop after the sender TTL (41 bytes) or earlier; a sender needs only bytes 0..35.
+    expect(wire.decodeReflector(bytes.subarray(0, 41))).toEqual(fields);
+    expect(wire.decodeReflector(bytes.subarray(0, 38))).toEqual({ ...fields, senderTtl: 0 });
+    expect(wire.decodeReflector(bytes.subarray(0, 36))).toEqual({ ...fields, senderErrorEstimate: 0, senderTtl: 0 });
+    expect(wire.replyMinSize).toBe(36);
+  });
+
+  it('refuses replies shorter than 36 bytes', () => {
+    expect(wire.decodeReflector(bytes.subarray(0, 35))).toBeNull();
+  });
+});
+
+describe('authenticated packets (112 bytes, RFC 8762 4.2.2 and 4.3.2)', () => {
+  const hmac = '00'.repeat(16); // the codec leaves the HMAC to the signer
+
+  it('Session-Sender: seq | MBZ(12) | T1 | error estimate | SSID | MBZ(68) | HMAC(16)', () => {
+    const bytes = hex(`01020304 ${'00'.repeat(12)} 1122334455667788 850a beef ${'00'.repeat(68)} ${hmac}`);
+    const fields = { seq: 0x01020304, timestamp: 0x1122334455667788n, errorEstimate: 0x850a, ssid: 0xbeef };
+    expect(wire.authPacketSize).toBe(112);
+    expect(wire.encodeSender(fields, undefined, 'authenticated')).toEqual(bytes);
+    expect(wire.decodeSender(bytes, 'authenticated')).toEqual(fields);
+    expect(wire.decodeSender(bytes.subarray(0, 111), 'authenticated')).toBeNull();
+  });
+
+  it('Session-Reflector: seq | MBZ(12) | T3 | error estimate | SSID | MBZ(4) | T2 | MBZ(8) | sender seq | MBZ(12) | T1 | sender error estimate | MBZ(6) | TTL | MBZ(15) | HMAC(16)', () => {
+    const bytes = hex(`
+      0000002a ${'00'.repeat(12)}
+      83aa7e8180000000 0001 0102 ${'00'.repeat(4)}
+      83aa7e8140000000 ${'00'.repeat(8)}
+      00000029 ${'00'.repeat(12)}
+      83aa7e8100000000 8000 ${'00'.repeat(6)}
+      40 ${'00'.repeat(15)}
+      ${hmac}`);
+    // The same fields as the unauthenticated vector, at the authenticated offsets.
+    expect(wire.encodeReflector(reflectorFields, undefined, 'authenticated')).toEqual(bytes);
+    expect(wire.decodeReflector(bytes, 'authenticated')).toEqual(reflectorFields);
+    // A reply in the authenticated layout must carry its HMAC: no short form.
+    expect(wire.decodeReflector(bytes.subarray(0, 96), 'authenticated')).toBeNull();
+  });
+
+  it('refuses sizes below 112 and unknown layouts', () => {
+    const fields = { seq: 1, timestamp: 1n, errorEstimate: 1, ssid: 0 };
+    expect(() => wire.encodeSender(fields, 100, 'authenticated')).toThrow(/size must be 112\.\.65507/);
+    expect(() => wire.encodeSender(fields, 44, 'signed' as never)).toThrow(/layout must be 'unauthenticated' or 'authenticated'/);
   });
 });
 

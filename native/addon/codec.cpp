@@ -17,6 +17,14 @@ wire::TimestampFormat format_arg(const Napi::CallbackInfo& info, size_t i) {
   throw Napi::RangeError::New(info.Env(), "timestamp format must be 'ntp' or 'ptp'");
 }
 
+wire::Layout layout_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsUndefined()) return wire::Layout::Unauthenticated;
+  std::string l = info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : "";
+  if (l == "unauthenticated") return wire::Layout::Unauthenticated;
+  if (l == "authenticated") return wire::Layout::Authenticated;
+  throw Napi::RangeError::New(info.Env(), "layout must be 'unauthenticated' or 'authenticated'");
+}
+
 Napi::Buffer<uint8_t> buffer_arg(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "expected a Buffer");
   return info[0].As<Napi::Buffer<uint8_t>>();
@@ -36,10 +44,11 @@ uint64_t u64(const Napi::Object& o, const char* key) {
 
 Napi::BigInt big(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); }
 
-size_t size_arg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 2 || info[1].IsUndefined()) return wire::kPacketSize;
+size_t size_arg(const Napi::CallbackInfo& info, wire::Layout layout) {
+  size_t min = wire::packet_size(layout);
+  if (info.Length() < 2 || info[1].IsUndefined()) return min;
   double n = info[1].As<Napi::Number>().DoubleValue();
-  if (n < wire::kPacketSize || n > 65507) throw Napi::RangeError::New(info.Env(), "size must be 44..65507");
+  if (n < min || n > 65507) throw Napi::RangeError::New(info.Env(), "size must be " + std::to_string(min) + "..65507");
   return size_t(n);
 }
 
@@ -50,16 +59,17 @@ Napi::Value encode_sender(const Napi::CallbackInfo& info) {
   p.timestamp = u64(o, "timestamp");
   p.error_estimate = uint16_t(get_number(o, "errorEstimate"));
   p.ssid = uint16_t(get_number(o, "ssid"));
-  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size_arg(info));
+  wire::Layout layout = layout_arg(info, 2);
+  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size_arg(info, layout));
   std::fill(buf.Data(), buf.Data() + buf.Length(), 0);
-  wire::write_sender(buf.Data(), p);
+  wire::write_sender(buf.Data(), p, layout);
   return buf;
 }
 
 Napi::Value decode_sender(const Napi::CallbackInfo& info) {
   auto buf = buffer_arg(info);
   wire::SenderPacket p;
-  if (!wire::read_sender(buf.Data(), buf.Length(), p)) return info.Env().Null();
+  if (!wire::read_sender(buf.Data(), buf.Length(), p, layout_arg(info, 1))) return info.Env().Null();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("seq", p.seq);
   o.Set("timestamp", big(info.Env(), p.timestamp));
@@ -80,16 +90,17 @@ Napi::Value encode_reflector(const Napi::CallbackInfo& info) {
   p.sender_timestamp = u64(o, "senderTimestamp");
   p.sender_error_estimate = uint16_t(get_number(o, "senderErrorEstimate"));
   p.sender_ttl = uint8_t(get_number(o, "senderTtl"));
-  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size_arg(info));
+  wire::Layout layout = layout_arg(info, 2);
+  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size_arg(info, layout));
   std::fill(buf.Data(), buf.Data() + buf.Length(), 0);
-  wire::write_reflector(buf.Data(), p);
+  wire::write_reflector(buf.Data(), p, layout);
   return buf;
 }
 
 Napi::Value decode_reflector(const Napi::CallbackInfo& info) {
   auto buf = buffer_arg(info);
   wire::ReflectorPacket p;
-  if (!wire::read_reflector(buf.Data(), buf.Length(), p)) return info.Env().Null();
+  if (!wire::read_reflector(buf.Data(), buf.Length(), p, layout_arg(info, 1))) return info.Env().Null();
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("seq", p.seq);
@@ -155,6 +166,8 @@ Napi::Value record_histogram(const Napi::CallbackInfo& info) {
 Napi::Object codec_exports(Napi::Env env) {
   Napi::Object wire = Napi::Object::New(env);
   wire.Set("packetSize", Napi::Number::New(env, wire::kPacketSize));
+  wire.Set("authPacketSize", Napi::Number::New(env, wire::kAuthPacketSize));
+  wire.Set("replyMinSize", Napi::Number::New(env, wire::kReplyMinSize));
   wire.Set("encodeSender", Napi::Function::New<encode_sender>(env, "encodeSender"));
   wire.Set("decodeSender", Napi::Function::New<decode_sender>(env, "decodeSender"));
   wire.Set("encodeReflector", Napi::Function::New<encode_reflector>(env, "encodeReflector"));

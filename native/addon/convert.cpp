@@ -38,6 +38,27 @@ std::string get_string(const Napi::Object& o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
+std::vector<uint8_t> get_bytes(const Napi::Object& o, const char* key) {
+  Napi::Value v = get(o, key);
+  if (v.IsNull()) return {};
+  if (!v.IsBuffer()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a Buffer or null");
+  auto b = v.As<Napi::Buffer<uint8_t>>();
+  return std::vector<uint8_t>(b.Data(), b.Data() + b.Length());
+}
+
+std::vector<std::string> get_strings(const Napi::Object& o, const char* key) {
+  Napi::Value v = get(o, key);
+  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of strings");
+  auto a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value item = a.Get(i);
+    if (!item.IsString()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of strings");
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
 Endpoint get_endpoint(const Napi::Object& o, const char* host_key, const char* port_key) {
   double port = get_number(o, port_key);
   if (port < 0 || port > 65535) throw Napi::RangeError::New(o.Env(), std::string(port_key) + " must be 0..65535");

@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "../core/histogram.hpp"
 #include "../core/pinning.hpp"
@@ -19,6 +20,9 @@ namespace rtt::addon {
 double get_number(const Napi::Object& o, const char* key);
 bool get_bool(const Napi::Object& o, const char* key);
 std::string get_string(const Napi::Object& o, const char* key);
+// A Buffer's bytes, empty when the option is null (for the authentication key).
+std::vector<uint8_t> get_bytes(const Napi::Object& o, const char* key);
+std::vector<std::string> get_strings(const Napi::Object& o, const char* key);
 
 Endpoint get_endpoint(const Napi::Object& o, const char* host_key, const char* port_key);
 TimestampSource get_timestamp_source(const Napi::Object& o);

@@ -17,6 +17,14 @@ ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
   c.pinning = get_pinning(o);
   c.duration_ns = int64_t(get_number(o, "durationNs"));
   c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  c.key = get_bytes(o, "key");
+  c.allow = get_strings(o, "allow");
+  c.rate_limit_pps = get_number(o, "rateLimit");
+  c.global_rate_limit_pps = get_number(o, "globalRateLimit");
+  c.stateful = get_bool(o, "stateful");
+  c.max_sessions = size_t(get_number(o, "maxSessions"));
+  c.session_timeout_ns = int64_t(get_number(o, "sessionTimeoutNs"));
+  c.twamp_light = get_bool(o, "twampLight");
   return c;
 }
 
@@ -25,8 +33,16 @@ Napi::Object counters_to_js(Napi::Env env, const ReflectorCounters& c) {
   o.Set("received", double(c.received));
   o.Set("reflected", double(c.reflected));
   o.Set("malformed", double(c.malformed));
+  o.Set("loops", double(c.loops));
+  o.Set("authFailures", double(c.auth_failures));
+  o.Set("denied", double(c.denied));
+  o.Set("rateLimited", double(c.rate_limited));
+  o.Set("globalRateLimited", double(c.global_rate_limited));
+  o.Set("replayed", double(c.replayed));
+  o.Set("sessionsRefused", double(c.sessions_refused));
   o.Set("sendErrors", double(c.send_errors));
   o.Set("rxStampsMissing", double(c.rx_stamps_missing));
+  o.Set("activeSessions", double(c.active_sessions));
   return o;
 }
 

@@ -24,6 +24,7 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   c.timestamps = get_timestamp_source(o);
   c.format = get_timestamp_format(o);
   c.ssid = uint16_t(get_number(o, "ssid"));
+  c.key = get_bytes(o, "key");
   SenderConfig config;
   config.streams.push_back(c);
   config.busy_poll = get_bool(o, "busyPoll");
@@ -41,6 +42,8 @@ Napi::Object counters_to_js(Napi::Env env, const SenderCounters& c) {
   o.Set("reordered", double(c.reordered));
   o.Set("late", double(c.late));
   o.Set("malformed", double(c.malformed));
+  o.Set("authFailures", double(c.auth_failures));
+  o.Set("corrupted", double(c.corrupted));
   o.Set("unexpected", double(c.unexpected));
   o.Set("inFlight", double(c.in_flight));
   o.Set("sendErrors", double(c.send_errors));

@@ -37,7 +37,10 @@ Endpoint parse_endpoint(const std::string& host, uint16_t port) {
   if (auto pct = host.find('%'); pct != std::string::npos) {
     addr = host.substr(0, pct);
     scope = if_nametoindex(host.substr(pct + 1).c_str());
-    if (scope == 0) throw ConfigError("unknown interface in IPv6 zone of address '" + host + "'");
+    if (scope == 0) {
+      throw ConfigError("unknown interface '" + host.substr(pct + 1) + "' in the IPv6 zone of address '" + host +
+                        "': name an interface of this host (see `ip link`)");
+    }
   }
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&e.storage);
   if (inet_pton(AF_INET6, addr.c_str(), &v6->sin6_addr) == 1) {

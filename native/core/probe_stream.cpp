@@ -34,8 +34,12 @@ uint32_t ring_size(const StreamConfig& c) {
 }  // namespace
 
 ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
-  if (config_.size < wire::kPacketSize || config_.size > 65507) {
-    throw ConfigError("size must be between 44 and 65507 bytes");
+  if (!config_.key.empty()) {
+    auth_ = std::make_unique<PacketAuth>(config_.key);
+    layout_ = wire::Layout::Authenticated;
+  }
+  if (config_.size < wire::packet_size(layout_) || config_.size > 65507) {
+    throw ConfigError("size must be between " + std::to_string(wire::packet_size(layout_)) + " and 65507 bytes");
   }
   if (config_.bind.family() != config_.target.family()) {
     throw ConfigError("bind address and target must both be IPv4 or both IPv6");
@@ -57,7 +61,7 @@ ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
   wire::SenderPacket header;
   header.error_estimate = wire::encode_error_estimate(local_error_estimate(config_.format));
   header.ssid = config_.ssid;
-  wire::write_sender(packet_.data(), header);
+  wire::write_sender(packet_.data(), header, layout_);
   receive_buffer_.resize(65536);
   datagram_.data = receive_buffer_.data();
   datagram_.capacity = receive_buffer_.size();
@@ -90,7 +94,8 @@ void ProbeStream::send_probe() noexcept {
   if (seq == 0) first_send_ns_ = p.t1_user;
   last_send_ns_ = p.t1_user;
   if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.t1_user - scheduled);
-  wire::update_sender(packet_.data(), seq, wire::encode_timestamp(p.t1_user, config_.format));
+  wire::update_sender(packet_.data(), seq, wire::encode_timestamp(p.t1_user, config_.format), layout_);
+  if (auth_) auth_->sign(packet_.data());
   if (transport_->send(packet_.data(), packet_.size(), nullptr) < 0) {
     // A probe that never left is lost, so count- and time-bounded runs still end.
     last_send_errno_ = errno;
@@ -153,9 +158,15 @@ bool ProbeStream::drain_replies() noexcept {
 
 void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
   wire::ReflectorPacket r;
-  if (!wire::read_reflector(d.data, d.length, r)) {
-    ++counters_.malformed;
-    return;
+  switch (read_reply(d.data, d.length, auth_.get(), r)) {
+    case ReplyCheck::Malformed:
+      ++counters_.malformed;
+      return;
+    case ReplyCheck::AuthFailure:
+      ++counters_.auth_failures;
+      return;
+    case ReplyCheck::Valid:
+      break;
   }
   uint32_t seq = r.sender_seq;
   if (seq >= next_seq_) {
@@ -175,12 +186,21 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
     ++counters_.unexpected;
     return;
   }
-  if (d.stamps.software >= 0) ++stamps_.rx_software;
-  if (d.stamps.hardware >= 0) ++stamps_.rx_hardware;
   // Each timestamp is read in the format its writer declares (Z bit).
   auto reflector_format = wire::decode_error_estimate(r.error_estimate).format;
-  p.t2 = r.receive_timestamp ? wire::decode_timestamp(r.receive_timestamp, reflector_format) : -1;
-  p.t3 = r.timestamp ? wire::decode_timestamp(r.timestamp, reflector_format) : -1;
+  int64_t t2 = r.receive_timestamp ? wire::decode_timestamp(r.receive_timestamp, reflector_format) : -1;
+  int64_t t3 = r.timestamp ? wire::decode_timestamp(r.timestamp, reflector_format) : -1;
+  // A reply must echo the T1 this probe carried, and no reflector holds a
+  // packet for longer than its whole round trip.
+  if (r.sender_timestamp != wire::encode_timestamp(p.t1_user, config_.format) ||
+      (t2 >= 0 && t3 >= 0 && (t3 < t2 || t3 - t2 > t4_user - p.t1_user))) {
+    if (p.measured) ++counters_.corrupted;
+    return;
+  }
+  if (d.stamps.software >= 0) ++stamps_.rx_software;
+  if (d.stamps.hardware >= 0) ++stamps_.rx_hardware;
+  p.t2 = t2;
+  p.t3 = t3;
   p.t4_user = t4_user;
   p.t4_kernel = d.stamps.software;
   p.t4_hw = d.stamps.hardware;

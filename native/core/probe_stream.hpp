@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "auth.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
 #include "transport.hpp"
@@ -31,6 +32,7 @@ struct StreamConfig {
   TimestampSource timestamps = TimestampSource::Auto;
   wire::TimestampFormat format = wire::TimestampFormat::Ntp;
   uint16_t ssid = 0;
+  std::vector<uint8_t> key;       // authenticated mode (112-byte packets, HMAC) when set
 };
 
 struct SenderCounters {
@@ -40,7 +42,9 @@ struct SenderCounters {
   uint64_t duplicates = 0;      // another reply to an answered probe
   uint64_t reordered = 0;       // reply older than one already received
   uint64_t late = 0;            // reply after its probe timed out (not a sample)
-  uint64_t malformed = 0;       // too short to be a reflector packet
+  uint64_t malformed = 0;       // too short for the reply layout (36 bytes unauthenticated, 112 authenticated)
+  uint64_t auth_failures = 0;   // authenticated mode: HMAC did not verify
+  uint64_t corrupted = 0;       // echoed T1 differs from the probe's, or T2/T3 impossible
   uint64_t unexpected = 0;      // sequence number this session never sent
   uint64_t in_flight = 0;       // awaiting reply when the session was stopped
   uint64_t send_errors = 0;
@@ -111,6 +115,8 @@ class ProbeStream {
 
   StreamConfig config_;
   std::unique_ptr<Transport> transport_;
+  std::unique_ptr<PacketAuth> auth_;
+  wire::Layout layout_ = wire::Layout::Unauthenticated;
   std::array<Histogram, kMetricCount> histograms_;
   std::vector<Probe> probes_;
   std::vector<uint32_t> key_to_seq_;

@@ -7,14 +7,123 @@
 #include <climits>
 
 #include "clock.hpp"
+#include "errors.hpp"
 #include "udp_transport.hpp"
 
 namespace rtt {
 namespace {
-constexpr int64_t kMaxBlockNs = 20000000;  // blocking waits wake this often to see stop
+constexpr int64_t kMaxBlockNs = 20000000;   // blocking waits wake this often to see stop
+constexpr int64_t kSweepIntervalNs = 1000000000;
+}  // namespace
+
+Responder::Responder(const ReflectorConfig& config, uint64_t seed)
+    : format_(config.format),
+      layout_(config.key.empty() ? wire::Layout::Unauthenticated : wire::Layout::Authenticated),
+      twamp_light_(config.twamp_light),
+      error_estimate_(wire::encode_error_estimate(local_error_estimate(config.format))),
+      allow_(config.allow),
+      limiter_(config.rate_limit_pps, config.global_rate_limit_pps, seed) {
+  if (!config.key.empty()) auth_ = std::make_unique<PacketAuth>(config.key);
+  if (config.twamp_light && auth_) {
+    throw ConfigError("TWAMP-Light compatibility is for unauthenticated senders; drop the key or twampLight");
+  }
+  if (config.stateful) {
+    if (config.max_sessions < 1 || config.max_sessions > kMaxSessionsLimit) {
+      throw ConfigError("max sessions must be 1.." + std::to_string(kMaxSessionsLimit));
+    }
+    sessions_ = std::make_unique<ReflectorSessions>(config.max_sessions, config.session_timeout_ns, seed);
+  }
 }
 
-Reflector::Reflector(const ReflectorConfig& config) : config_(config) {
+bool Responder::parse(const uint8_t* buf, size_t len, wire::SenderPacket& s, size_t& reply_len) noexcept {
+  reply_len = len;
+  if (wire::read_sender(buf, len, s, layout_)) return true;
+  if (!twamp_light_ || !wire::read_twamp_light_sender(buf, len, s)) return false;
+  reply_len = std::max(len, wire::kTwampLightReplySize);
+  return true;
+}
+
+size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoint& peer, const RxStamps& stamps,
+                         int64_t t2_user) noexcept {
+  // Cheapest checks first; nothing a sender without the key can send costs a
+  // legitimate sender its rate budget or a replay-window slot.
+  if (!allow_.allows(peer)) {
+    ++counters_.denied;
+    return 0;
+  }
+  wire::SenderPacket s;
+  size_t reply_len;
+  if (capacity < std::max(len, wire::kAuthPacketSize) || !parse(buf, len, s, reply_len)) {
+    ++counters_.malformed;
+    return 0;
+  }
+  if (wire::is_reflected(buf, len, layout_)) {
+    ++counters_.loops;
+    return 0;
+  }
+  if (auth_ && !auth_->verify(buf)) {
+    ++counters_.auth_failures;
+    return 0;
+  }
+  ReflectorSession* session = nullptr;
+  if (sessions_) {
+    session = sessions_->find(flow_key(peer, true, s.ssid), t2_user);
+    counters_.active_sessions = sessions_->active();
+    if (!session) {
+      ++counters_.sessions_refused;
+      return 0;
+    }
+    if (session->seen(s.seq)) {
+      ++counters_.replayed;
+      return 0;
+    }
+  }
+  switch (limiter_.admit(peer, t2_user)) {
+    case RateLimiter::Verdict::SourceLimited:
+      ++counters_.rate_limited;
+      return 0;
+    case RateLimiter::Verdict::GlobalLimited:
+      ++counters_.global_rate_limited;
+      return 0;
+    case RateLimiter::Verdict::Pass:
+      break;
+  }
+
+  int64_t t2 = stamps.software;
+  if (t2 < 0) {
+    t2 = t2_user;
+    ++counters_.rx_stamps_missing;
+  }
+  wire::ReflectorPacket r;
+  if (session) {
+    session->record(s.seq);
+    r.seq = session->next_seq++;
+  } else {
+    r.seq = s.seq;  // stateless mode: the reflector echoes the sender's sequence number
+  }
+  r.error_estimate = error_estimate_;
+  r.ssid = s.ssid;
+  r.receive_timestamp = wire::encode_timestamp(t2, format_);
+  r.sender_seq = s.seq;
+  r.sender_timestamp = s.timestamp;
+  r.sender_error_estimate = s.error_estimate;
+  r.sender_ttl = stamps.ttl >= 0 ? uint8_t(stamps.ttl) : 0;
+  r.timestamp = wire::encode_timestamp(realtime_ns(), format_);
+  wire::write_reflector(buf, r, layout_);
+  if (auth_) auth_->sign(buf);
+  // Padding past the header is echoed as received, never grown.
+  return reply_len;
+}
+
+void Responder::sweep(int64_t now) noexcept {
+  limiter_.sweep(now);
+  if (sessions_) {
+    sessions_->expire(now);
+    counters_.active_sessions = sessions_->active();
+  }
+}
+
+Reflector::Reflector(const ReflectorConfig& config) : config_(config), responder_(config_, random_seed()) {
   UdpOptions o;
   o.bind = config_.bind;
   o.timestamps = config_.timestamps;
@@ -24,40 +133,9 @@ Reflector::Reflector(const ReflectorConfig& config) : config_(config) {
   buffer_.resize(65536);
   datagram_.data = buffer_.data();
   datagram_.capacity = buffer_.size();
-  error_estimate_ = wire::encode_error_estimate(local_error_estimate(config_.format));
 }
 
 Reflector::~Reflector() = default;
-
-void Reflector::reflect(Datagram& d, int64_t t2_user) noexcept {
-  wire::SenderPacket s;
-  if (!wire::read_sender(d.data, d.length, s)) {
-    ++counters_.malformed;
-    return;
-  }
-  int64_t t2 = d.stamps.software;
-  if (t2 < 0) {
-    t2 = t2_user;
-    ++counters_.rx_stamps_missing;
-  }
-  wire::ReflectorPacket r;
-  r.seq = s.seq;  // stateless mode: the reflector echoes the sender's sequence number
-  r.error_estimate = error_estimate_;
-  r.ssid = s.ssid;
-  r.receive_timestamp = wire::encode_timestamp(t2, config_.format);
-  r.sender_seq = s.seq;
-  r.sender_timestamp = s.timestamp;
-  r.sender_error_estimate = s.error_estimate;
-  r.sender_ttl = d.stamps.ttl >= 0 ? uint8_t(d.stamps.ttl) : 0;
-  r.timestamp = wire::encode_timestamp(realtime_ns(), config_.format);
-  wire::write_reflector(d.data, r);
-  // Same length as the request: padding is echoed, never grown.
-  if (transport_->send(d.data, d.length, &d.peer) < 0) {
-    ++counters_.send_errors;
-  } else {
-    ++counters_.reflected;
-  }
-}
 
 void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
   pinning_ = apply_pinning(config_.pinning);
@@ -65,6 +143,8 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
   int64_t cpu_start = thread_cpu_ns();
   int64_t until = config_.duration_ns ? started_ns_ + config_.duration_ns : INT64_MAX;
   int64_t next_progress = started_ns_ + config_.progress_interval_ns;
+  int64_t next_sweep = started_ns_ + kSweepIntervalNs;
+  ReflectorCounters& counters = responder_.counters();
   ReflectorProgress progress;
 
   for (;;) {
@@ -72,20 +152,32 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     ssize_t n = transport_->receive(datagram_);
     int64_t now = realtime_ns();
     if (n >= 0) {
-      ++counters_.received;
-      reflect(datagram_, now);
+      ++counters.received;
+      size_t reply = responder_.answer(datagram_.data, datagram_.length, datagram_.capacity, datagram_.peer,
+                                       datagram_.stamps, now);
+      if (reply > 0) {
+        if (transport_->send(datagram_.data, reply, &datagram_.peer) < 0) {
+          ++counters.send_errors;
+        } else {
+          ++counters.reflected;
+        }
+      }
     } else {
       if (now >= until) break;
       if (!config_.busy_poll) {
-        int64_t wait = std::min({until, next_progress, now + kMaxBlockNs}) - now;
+        int64_t wait = std::min({until, next_progress, next_sweep, now + kMaxBlockNs}) - now;
         pollfd p{transport_->fd(), POLLIN, 0};
         timespec ts{time_t(wait / 1000000000), long(wait % 1000000000)};
         ppoll(&p, 1, &ts, nullptr);
       }
     }
+    if (now >= next_sweep) {
+      responder_.sweep(now);
+      next_sweep = now + kSweepIntervalNs;
+    }
     if (sink && now >= next_progress) {
       progress.elapsed_ns = now - started_ns_;
-      progress.counters = counters_;
+      progress.counters = counters;
       sink->publish(progress);
       next_progress = now + config_.progress_interval_ns;
     }

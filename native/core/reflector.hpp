@@ -1,13 +1,22 @@
-// STAMP Session-Reflector in stateless mode: every valid request is answered
-// in place, from the buffer it arrived in, on the calling thread.
+// STAMP Session-Reflector. A Responder decides, per request, whether it may
+// be answered and builds the reply in place; the Reflector runs it on a
+// socket from the calling thread. Stateless by default (the reply echoes the
+// sender's sequence number); stateful, authenticated, allow-listed,
+// rate-limited and TWAMP-Light compatible when configured. Every request
+// that is not answered is counted under the reason.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "allow_list.hpp"
+#include "auth.hpp"
 #include "pinning.hpp"
 #include "progress.hpp"
+#include "rate_limit.hpp"
+#include "reflector_sessions.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
 
@@ -22,14 +31,64 @@ struct ReflectorConfig {
   PinningRequest pinning;
   int64_t duration_ns = 0;  // 0: until stopped
   int64_t progress_interval_ns = 1000000000;
+
+  std::vector<uint8_t> key;          // authenticated mode when set
+  std::vector<std::string> allow;    // CIDR prefixes; empty: every source
+  double rate_limit_pps = 0;         // replies per second per source address; 0: none
+  double global_rate_limit_pps = 0;  // replies per second in total; 0: none
+  bool stateful = false;
+  size_t max_sessions = 1024;        // stateful mode
+  int64_t session_timeout_ns = 60000000000;
+  bool twamp_light = false;          // also answer 14..43-byte TWAMP-Light requests (replies may be larger)
 };
 
 struct ReflectorCounters {
-  uint64_t received = 0;      // datagrams read
-  uint64_t reflected = 0;     // replies sent
-  uint64_t malformed = 0;     // shorter than a STAMP test packet: dropped, never answered
+  uint64_t received = 0;             // datagrams read
+  uint64_t reflected = 0;            // replies sent
+  uint64_t malformed = 0;            // too short (or not a test packet) for the mode
+  uint64_t loops = 0;                // a reflector's reply, not a request: never answered
+  uint64_t auth_failures = 0;        // HMAC did not verify
+  uint64_t denied = 0;               // source not on the allow-list
+  uint64_t rate_limited = 0;         // over the per-source reply rate
+  uint64_t global_rate_limited = 0;  // over the global reply rate
+  uint64_t replayed = 0;             // stateful: sender sequence number already answered
+  uint64_t sessions_refused = 0;     // stateful: max_sessions were live
   uint64_t send_errors = 0;
-  uint64_t rx_stamps_missing = 0;  // T2 fell back to the user-space clock
+  uint64_t rx_stamps_missing = 0;    // T2 fell back to the user-space clock
+  uint64_t active_sessions = 0;      // stateful: live sessions (a level, not a count)
+};
+
+class Responder {
+ public:
+  // Throws ConfigError (allow-list entry, key, max_sessions).
+  Responder(const ReflectorConfig& config, uint64_t seed);
+
+  // Answers the request in buf[0, len) from peer: writes the reply over it
+  // and returns the reply's length, or returns 0 and counts why not. The
+  // reply is never longer than the request, except a TWAMP-Light reply
+  // (41 bytes) to a shorter request when twamp_light is on. buf must hold
+  // capacity >= max(len, kAuthPacketSize) bytes; t2_user is the clock read
+  // when the request was received (also the policy's "now").
+  size_t answer(uint8_t* buf, size_t len, size_t capacity, const Endpoint& peer, const RxStamps& stamps,
+                int64_t t2_user) noexcept;
+  // Expires idle sessions and refilled rate buckets: on a timer, not per packet.
+  void sweep(int64_t now) noexcept;
+
+  ReflectorCounters& counters() noexcept { return counters_; }
+  const ReflectorCounters& counters() const noexcept { return counters_; }
+
+ private:
+  bool parse(const uint8_t* buf, size_t len, wire::SenderPacket& s, size_t& reply_len) noexcept;
+
+  wire::TimestampFormat format_;
+  wire::Layout layout_;
+  bool twamp_light_;
+  uint16_t error_estimate_;
+  AllowList allow_;
+  RateLimiter limiter_;
+  std::unique_ptr<PacketAuth> auth_;
+  std::unique_ptr<ReflectorSessions> sessions_;
+  ReflectorCounters counters_;
 };
 
 struct ReflectorProgress {
@@ -39,13 +98,13 @@ struct ReflectorProgress {
 
 class Reflector {
  public:
-  explicit Reflector(const ReflectorConfig& config);  // binds; throws SystemError
+  explicit Reflector(const ReflectorConfig& config);  // binds; throws SystemError / ConfigError
   ~Reflector();
 
   void run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink);
 
   const ReflectorConfig& config() const noexcept { return config_; }
-  const ReflectorCounters& counters() const noexcept { return counters_; }
+  const ReflectorCounters& counters() const noexcept { return responder_.counters(); }
   const PinningGrant& pinning() const noexcept { return pinning_; }
   const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
@@ -55,14 +114,11 @@ class Reflector {
   int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
 
  private:
-  void reflect(Datagram& d, int64_t t2_user) noexcept;
-
   ReflectorConfig config_;
+  Responder responder_;
   std::unique_ptr<Transport> transport_;
   std::vector<uint8_t> buffer_;
   Datagram datagram_;
-  uint16_t error_estimate_ = 0;
-  ReflectorCounters counters_;
   PinningGrant pinning_;
   int64_t started_ns_ = 0;
   int64_t ended_ns_ = 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "clock.hpp"
@@ -25,8 +26,15 @@ constexpr unsigned kHardwareRx = SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING
 // without a copy of the packet, which keeps the error queue cheap to drain.
 constexpr unsigned kOptions = SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
 
+// Zero means "not taken"; a value that is no time in int64 nanoseconds
+// (negative, past 2262, or a bad nanosecond field) is no stamp either.
 int64_t stamp_ns(const timespec& ts) noexcept {
-  return (ts.tv_sec == 0 && ts.tv_nsec == 0) ? -1 : timespec_ns(ts);
+  constexpr time_t kMaxSeconds = INT64_MAX / 1000000000 - 1;
+  if ((ts.tv_sec == 0 && ts.tv_nsec == 0) || ts.tv_sec < 0 || ts.tv_sec > kMaxSeconds || ts.tv_nsec < 0 ||
+      ts.tv_nsec >= 1000000000) {
+    return -1;
+  }
+  return timespec_ns(ts);
 }
 
 // SCM_TIMESTAMPING carries the software stamp in ts[0] and the raw NIC stamp in ts[2].
@@ -65,6 +73,19 @@ bool same_address(const sockaddr* a, const sockaddr_storage& b) noexcept {
 bool is_wildcard(const sockaddr_storage& s) noexcept {
   if (s.ss_family == AF_INET) return reinterpret_cast<const sockaddr_in*>(&s)->sin_addr.s_addr == INADDR_ANY;
   return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&s)->sin6_addr);
+}
+
+// Visits the control messages that lie wholly inside msg's buffer.
+// CMSG_FIRSTHDR/CMSG_NXTHDR trust cmsg_len; one that runs past msg_controllen
+// (never from a sane kernel, but found by fuzzing) ends the walk unread.
+template <class Visit>
+void for_each_cmsg(const msghdr& msg, Visit visit) noexcept {
+  const auto* begin = static_cast<const unsigned char*>(msg.msg_control);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+    size_t offset = size_t(reinterpret_cast<const unsigned char*>(c) - begin);
+    if (c->cmsg_len < sizeof(cmsghdr) || c->cmsg_len > msg.msg_controllen - offset) return;
+    visit(c);
+  }
 }
 
 }  // namespace
@@ -113,21 +134,21 @@ TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) n
 
 void parse_rx_control(const msghdr& msg, RxStamps& out) noexcept {
   out = RxStamps{};
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
-    if (read_stamps(c, out.software, out.hardware)) continue;
+  for_each_cmsg(msg, [&out](const cmsghdr* c) {
+    if (read_stamps(c, out.software, out.hardware)) return;
     if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
-                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
-               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+         (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) &&
+        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
       std::memcpy(&out.ttl, CMSG_DATA(c), sizeof(int));
     }
-  }
+  });
 }
 
 bool parse_tx_stamp(const msghdr& msg, TxStamp& out) noexcept {
   out = TxStamp{};
   bool have_stamp = false;
   bool have_id = false;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+  for_each_cmsg(msg, [&](const cmsghdr* c) {
     if (read_stamps(c, out.software, out.hardware)) {
       have_stamp = out.software >= 0 || out.hardware >= 0;
     } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
@@ -141,7 +162,7 @@ bool parse_tx_stamp(const msghdr& msg, TxStamp& out) noexcept {
         have_id = true;
       }
     }
-  }
+  });
   return have_stamp && have_id;
 }
 

@@ -68,54 +68,97 @@ ErrorEstimate decode_error_estimate(uint16_t wire) noexcept {
   return e;
 }
 
-void write_sender(uint8_t* buf, const SenderPacket& p) noexcept {
-  put32(buf, p.seq);
-  put64(buf + 4, p.timestamp);
-  put16(buf + 12, p.error_estimate);
-  put16(buf + 14, p.ssid);
-  std::memset(buf + 16, 0, kPacketSize - 16);
+namespace {
+
+// Field offsets of the two layouts (RFC 8762 section 4, SSID from RFC 8972).
+struct Offsets {
+  size_t timestamp, error_estimate, ssid;                     // both directions
+  size_t receive_timestamp, sender_seq, sender_timestamp;     // reflector only
+  size_t sender_error_estimate, sender_ttl;
+};
+constexpr Offsets kUnauth{4, 12, 14, 16, 24, 28, 36, 40};
+constexpr Offsets kAuth{16, 24, 26, 32, 48, 64, 72, 80};
+
+constexpr const Offsets& offsets(Layout layout) noexcept {
+  return layout == Layout::Authenticated ? kAuth : kUnauth;
 }
 
-void update_sender(uint8_t* buf, uint32_t seq, uint64_t timestamp) noexcept {
+// The bytes a layout covers before its HMAC (unauthenticated: all 44).
+constexpr size_t body_size(Layout layout) noexcept {
+  return layout == Layout::Authenticated ? kHmacOffset : kPacketSize;
+}
+
+}  // namespace
+
+void write_sender(uint8_t* buf, const SenderPacket& p, Layout layout) noexcept {
+  const Offsets& o = offsets(layout);
+  std::memset(buf, 0, body_size(layout));
+  put32(buf, p.seq);
+  put64(buf + o.timestamp, p.timestamp);
+  put16(buf + o.error_estimate, p.error_estimate);
+  put16(buf + o.ssid, p.ssid);
+}
+
+void update_sender(uint8_t* buf, uint32_t seq, uint64_t timestamp, Layout layout) noexcept {
   put32(buf, seq);
-  put64(buf + 4, timestamp);
+  put64(buf + offsets(layout).timestamp, timestamp);
 }
 
-void write_reflector(uint8_t* buf, const ReflectorPacket& p) noexcept {
+void write_reflector(uint8_t* buf, const ReflectorPacket& p, Layout layout) noexcept {
+  const Offsets& o = offsets(layout);
+  std::memset(buf, 0, body_size(layout));
   put32(buf, p.seq);
-  put64(buf + 4, p.timestamp);
-  put16(buf + 12, p.error_estimate);
-  put16(buf + 14, p.ssid);
-  put64(buf + 16, p.receive_timestamp);
-  put32(buf + 24, p.sender_seq);
-  put64(buf + 28, p.sender_timestamp);
-  put16(buf + 36, p.sender_error_estimate);
-  put16(buf + 38, 0);
-  buf[40] = p.sender_ttl;
-  buf[41] = buf[42] = buf[43] = 0;
+  put64(buf + o.timestamp, p.timestamp);
+  put16(buf + o.error_estimate, p.error_estimate);
+  put16(buf + o.ssid, p.ssid);
+  put64(buf + o.receive_timestamp, p.receive_timestamp);
+  put32(buf + o.sender_seq, p.sender_seq);
+  put64(buf + o.sender_timestamp, p.sender_timestamp);
+  put16(buf + o.sender_error_estimate, p.sender_error_estimate);
+  buf[o.sender_ttl] = p.sender_ttl;
 }
 
-bool read_sender(const uint8_t* buf, size_t len, SenderPacket& out) noexcept {
-  if (len < kPacketSize) return false;
+bool read_sender(const uint8_t* buf, size_t len, SenderPacket& out, Layout layout) noexcept {
+  if (len < packet_size(layout)) return false;
+  const Offsets& o = offsets(layout);
   out.seq = get32(buf);
-  out.timestamp = get64(buf + 4);
-  out.error_estimate = get16(buf + 12);
-  out.ssid = get16(buf + 14);
+  out.timestamp = get64(buf + o.timestamp);
+  out.error_estimate = get16(buf + o.error_estimate);
+  out.ssid = get16(buf + o.ssid);
   return true;
 }
 
-bool read_reflector(const uint8_t* buf, size_t len, ReflectorPacket& out) noexcept {
-  if (len < kPacketSize) return false;
+bool read_twamp_light_sender(const uint8_t* buf, size_t len, SenderPacket& out) noexcept {
+  if (len < kTwampLightRequestMinSize) return false;
   out.seq = get32(buf);
   out.timestamp = get64(buf + 4);
   out.error_estimate = get16(buf + 12);
-  out.ssid = get16(buf + 14);
-  out.receive_timestamp = get64(buf + 16);
-  out.sender_seq = get32(buf + 24);
-  out.sender_timestamp = get64(buf + 28);
-  out.sender_error_estimate = get16(buf + 36);
-  out.sender_ttl = buf[40];
+  out.ssid = 0;
   return true;
+}
+
+bool read_reflector(const uint8_t* buf, size_t len, ReflectorPacket& out, Layout layout) noexcept {
+  if (len < (layout == Layout::Authenticated ? kAuthPacketSize : kReplyMinSize)) return false;
+  const Offsets& o = offsets(layout);
+  out.seq = get32(buf);
+  out.timestamp = get64(buf + o.timestamp);
+  out.error_estimate = get16(buf + o.error_estimate);
+  out.ssid = get16(buf + o.ssid);
+  out.receive_timestamp = get64(buf + o.receive_timestamp);
+  out.sender_seq = get32(buf + o.sender_seq);
+  out.sender_timestamp = get64(buf + o.sender_timestamp);
+  out.sender_error_estimate = len >= o.sender_error_estimate + 2 ? get16(buf + o.sender_error_estimate) : 0;
+  out.sender_ttl = len > o.sender_ttl ? buf[o.sender_ttl] : 0;
+  return true;
+}
+
+bool is_reflected(const uint8_t* buf, size_t len, Layout layout) noexcept {
+  size_t at = offsets(layout).receive_timestamp;
+  if (len < at + 8) return false;
+  for (size_t i = at; i < at + 8; ++i) {
+    if (buf[i]) return true;
+  }
+  return false;
 }
 
 }  // namespace rtt::wire

@@ -44,7 +44,8 @@ export function formatProbeResult(result: ProbeResult): string {
   lines.push(
     '',
     `sent ${c.sent}  received ${c.received}  lost ${c.lost} (${lossPct}%)  dup ${c.duplicates}  reordered ${c.reordered}` +
-      `  late ${c.late}${c.malformed ? `  malformed ${c.malformed}` : ''}${c.sendErrors ? `  send errors ${c.sendErrors} (${result.lastSendError})` : ''}` +
+      `  late ${c.late}${c.malformed ? `  malformed ${c.malformed}` : ''}${c.authFailures ? `  auth failures ${c.authFailures}` : ''}` +
+      `${c.corrupted ? `  corrupted ${c.corrupted}` : ''}${c.unexpected ? `  unexpected ${c.unexpected}` : ''}${c.sendErrors ? `  send errors ${c.sendErrors} (${result.lastSendError})` : ''}` +
       `${c.inFlight ? `  in flight at stop ${c.inFlight}` : ''}`,
   );
   // Metrics missing for one reason share a line.
@@ -71,11 +72,23 @@ export function formatProgress(p: ProbeProgress): string {
   return `${(p.elapsedNs / 1e9).toFixed(1)}s  sent ${p.sent}  received ${p.received}  lost ${p.lost}${stats}`;
 }
 
+/** Why requests went unanswered, in the order the reflector checks; shown when non-zero. */
+const DROP_REASONS = [
+  ['denied', 'denied (allow-list)'],
+  ['loops', 'loops (reflector replies)'],
+  ['authFailures', 'auth failures'],
+  ['sessionsRefused', 'sessions refused'],
+  ['replayed', 'replayed'],
+  ['rateLimited', 'rate limited'],
+  ['globalRateLimited', 'global rate limited'],
+] as const;
+
 export function formatReflectorResult(r: ReflectorResult): string {
   const seconds = (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
+  const drops = DROP_REASONS.filter(([key]) => r[key] > 0).map(([key, label]) => `  ${label} ${r[key]}`).join('');
   return (
     `reflector ${r.local.family === 'IPv6' ? `[${r.local.address}]` : r.local.address}:${r.local.port} ran ${seconds.toFixed(1)}s: ` +
-    `received ${r.received}  reflected ${r.reflected}  malformed ${r.malformed}  send errors ${r.sendErrors}` +
+    `received ${r.received}  reflected ${r.reflected}  malformed ${r.malformed}${drops}  send errors ${r.sendErrors}` +
     `${r.rxStampsMissing ? `  T2 from user clock ${r.rxStampsMissing}` : ''}`
   );
 }

@@ -14,6 +14,7 @@ import { UsageError, duration, integer, positive } from './arguments';
 import { EXIT } from './exit-codes';
 import { formatProbeResult, formatProgress, formatReflectorResult } from './format';
 import { addLabCommands } from './lab';
+import { DEFAULT_KEY_VARIABLE, KeyError, keyFromFlags, type KeyFlags } from './key';
 
 export { EXIT };
 
@@ -22,7 +23,7 @@ export interface Io {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-interface SharedFlags {
+interface SharedFlags extends KeyFlags {
   cpu?: number;
   rtPriority?: number;
   mlock?: boolean;
@@ -38,7 +39,7 @@ interface ProbeFlags extends SharedFlags {
   mode: 'pingpong' | 'rate';
   count?: number;
   rate?: number;
-  size: number;
+  size?: number;
   warmup: number;
   timeout: string;
   bind?: string;
@@ -48,6 +49,20 @@ interface ProbeFlags extends SharedFlags {
 
 interface ReflectFlags extends SharedFlags {
   bind: { bind: string; port: number };
+  allow?: string[];
+  rateLimit?: number;
+  globalRateLimit?: number;
+  stateful?: boolean;
+  maxSessions?: number;
+  sessionTimeout?: string;
+  twampLight?: boolean;
+}
+
+/** --allow takes comma-separated prefixes and may be repeated. */
+function cidrList(value: string, previous: string[] | undefined): string[] {
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new InvalidArgumentError('give CIDR prefixes separated by commas, e.g. 198.18.0.0/15,2001:2::/48.');
+  return [...(previous ?? []), ...entries];
 }
 
 function sharedOptions(cmd: Command): Command {
@@ -61,11 +76,14 @@ function sharedOptions(cmd: Command): Command {
       new Option('--ts <source>', 'timestamps to ask the kernel for').choices(['auto', 'software', 'hardware', 'none']).default('auto'),
     )
     .addOption(new Option('--timestamp-format <format>', 'STAMP timestamp format this end writes').choices(['ntp', 'ptp']).default('ntp'))
+    .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
+    .option('--key-env [name]', `authenticated STAMP: read the shared key from this environment variable (${DEFAULT_KEY_VARIABLE})`)
     .option('--json', 'print the result as JSON only');
 }
 
 function common(flags: SharedFlags) {
   return {
+    key: keyFromFlags(flags),
     cpu: flags.cpu,
     rtPriority: flags.rtPriority,
     mlock: flags.mlock ?? false,
@@ -150,7 +168,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     .option('--count <n>', 'probes to measure (warm-up excluded)', integer(1, 4_000_000_000))
     .option('--duration <d>', 'how long to send (default 10s unless --count)', duration)
     .option('--rate <pps>', 'probes per second in rate mode', positive)
-    .option('--size <bytes>', 'UDP payload size (>= 44)', integer(44, 65507), 44)
+    .option('--size <bytes>', 'UDP payload size (44, and 112 with a key)', integer(44, 65507))
     .option('--warmup <n>', 'probes sent first and left out of results', integer(0, 1_000_000), 10)
     .option('--timeout <d>', 'how long to wait for each reply', duration, '1s')
     .option('--bind <addr>', 'local address to send from')
@@ -181,9 +199,28 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
   )
     .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', bindAddress, { bind: '::', port: DEFAULT_PORT })
     .option('--duration <d>', 'stop by itself after this long', duration)
+    .option('--allow <cidrs>', 'answer only these sources (comma-separated CIDR prefixes; repeatable)', cidrList)
+    .option('--rate-limit <pps>', 'most replies per second to one source address', positive)
+    .option('--global-rate-limit <pps>', 'most replies per second in total', positive)
+    .option('--stateful', 'stateful mode: per-session reflector sequence numbers, replayed requests counted and dropped')
+    .option('--max-sessions <n>', 'stateful mode: most sessions kept at once (1024)', integer(1, 65_536))
+    .option('--session-timeout <d>', 'stateful mode: forget a session idle this long (60s)', duration)
+    .option('--twamp-light', 'also answer TWAMP-Light test packets shorter than 44 bytes (replies up to 41 bytes)')
     .action(async (flags: ReflectFlags) => {
       const { bind, port } = flags.bind;
-      const options: ReflectorOptions = { ...common(flags), bind, port, duration: flags.duration };
+      const options: ReflectorOptions = {
+        ...common(flags),
+        bind,
+        port,
+        duration: flags.duration,
+        allow: flags.allow,
+        rateLimit: flags.rateLimit,
+        globalRateLimit: flags.globalRateLimit,
+        stateful: flags.stateful,
+        maxSessions: flags.maxSessions,
+        sessionTimeout: flags.sessionTimeout,
+        twampLight: flags.twampLight,
+      };
       const reflector = await startReflector(options);
       const a = reflector.address;
       io.stdout.write(
@@ -224,7 +261,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     const message = (error as Error).message ?? String(error);
     io.stderr.write(`rtt-probe: ${message}\n`);
     if (error instanceof InputError) return EXIT.usage;
-    if (error instanceof UsageError || error instanceof OptionTypeError || error instanceof OptionRangeError) {
+    if (error instanceof UsageError || error instanceof KeyError || error instanceof OptionTypeError || error instanceof OptionRangeError) {
       io.stderr.write('(run with --help for usage)\n');
       return EXIT.usage;
     }

@@ -19,14 +19,14 @@ export interface CliOptions {
   wrapper?: string[];
 }
 
-function command(args: string[], netns?: string, wrapper: string[] = []): [string, string[]] {
-  const argv = [...wrapper, process.execPath, CLI, ...args];
-  return netns ? ['ip', ['netns', 'exec', netns, ...argv]] : [argv[0]!, argv.slice(1)];
+function command(args: string[], options: CliOptions): [string, string[]] {
+  const argv = [...(options.wrapper ?? []), process.execPath, CLI, ...args];
+  return options.netns ? ['ip', ['netns', 'exec', options.netns, ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
 /** Spawns the CLI; `done` settles when it exits (killed after timeoutMs). */
 export function spawnCli(args: string[], options: CliOptions = {}) {
-  const [cmd, argv] = command(args, options.netns, options.wrapper);
+  const [cmd, argv] = command(args, options);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   // A spinning reflector must never outlive the test process, whatever failed.
   const reap = () => child.kill('SIGKILL');
@@ -63,11 +63,8 @@ export function firstLine(child: ChildProcess): Promise<string> {
 }
 
 /** Starts `rtt-probe reflect --json` and returns its port once it listens. */
-export async function startCliReflector(bind: string, options: { netns?: string; extra?: string[] } = {}) {
-  const run = spawnCli(['reflect', '--bind', bind, '--json', ...(options.extra ?? [])], {
-    netns: options.netns,
-    timeoutMs: 120_000,
-  });
+export async function startCliReflector(bind: string, options: Omit<CliOptions, 'timeoutMs'> & { extra?: string[] } = {}) {
+  const run = spawnCli(['reflect', '--bind', bind, '--json', ...(options.extra ?? [])], { ...options, timeoutMs: 120_000 });
   try {
     const line = await firstLine(run.child);
     const { listening } = JSON.parse(line) as { listening: { address: string; port: number; family: string } };

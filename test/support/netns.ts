@@ -26,13 +26,13 @@ export function netnsUnavailable(): string | null {
 
 /**
  * Removes namespaces of test processes that no longer exist: names are
- * `rttp-test-<pid>-...`, and test files running at the same time keep theirs.
+ * `<prefix><pid>-...`, and test files running at the same time keep theirs.
  */
-export function removeLeftovers(): void {
+export function removeLeftovers(prefix = PREFIX): void {
   for (const line of ip('netns', 'list').split('\n')) {
     const name = line.split(' ')[0] ?? '';
-    const owner = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (name.startsWith(PREFIX) && (owner === undefined || !isAlive(Number(owner)))) ip('netns', 'delete', name);
+    const owner = new RegExp(`^${prefix}(\\d+)-`).exec(name)?.[1];
+    if (name.startsWith(prefix) && (owner === undefined || !isAlive(Number(owner)))) ip('netns', 'delete', name);
   }
 }
 
@@ -47,9 +47,9 @@ export interface VethPair {
 }
 
 /** Two namespaces, a and b, joined by one veth pair, IPv4 and IPv6 addressed; named for this process and `tag`. */
-export function createVethPair(tag: string): VethPair {
-  const a = `${PREFIX}${process.pid}-${tag}-a`;
-  const b = `${PREFIX}${process.pid}-${tag}-b`;
+export function createVethPair(tag: string, prefix = PREFIX): VethPair {
+  const a = `${prefix}${process.pid}-${tag}-a`;
+  const b = `${prefix}${process.pid}-${tag}-b`;
   const pair: VethPair = {
     a,
     b,
