@@ -50,8 +50,10 @@ void Histogram::values_at_percentiles(const double* ps, int64_t* out, size_t n) 
     double r = std::ceil(std::clamp(p, 0.0, 100.0) / 100.0 * double(total_));
     return std::max<uint64_t>(1, uint64_t(r));
   };
+  // Only the buckets between min and max can hold counts: progress snapshots
+  // are taken inside the loop, so the scan stays as short as the data.
   uint64_t seen = 0;
-  for (size_t i = 0; i < kCountsLength && k < n; ++i) {
+  for (size_t i = index_of(min_), last = index_of(max_); i <= last && k < n; ++i) {
     seen += counts_[i];
     while (k < n && seen >= rank_of(ps[k])) {
       out[k++] = std::clamp(highest_equivalent(i), min_, max_);

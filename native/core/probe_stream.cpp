@@ -94,7 +94,8 @@ void ProbeStream::send_probe() noexcept {
   if (seq == 0) first_send_ns_ = p.t1_user;
   last_send_ns_ = p.t1_user;
   if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.t1_user - scheduled);
-  wire::update_sender(packet_.data(), seq, wire::encode_timestamp(p.t1_user, config_.format), layout_);
+  p.t1_wire = wire::encode_timestamp(p.t1_user, config_.format);
+  wire::update_sender(packet_.data(), seq, p.t1_wire, layout_);
   if (auth_) auth_->sign(packet_.data());
   if (transport_->send(packet_.data(), packet_.size(), nullptr) < 0) {
     // A probe that never left is lost, so count- and time-bounded runs still end.
@@ -192,7 +193,7 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
   int64_t t3 = r.timestamp ? wire::decode_timestamp(r.timestamp, reflector_format) : -1;
   // A reply must echo the T1 this probe carried, and no reflector holds a
   // packet for longer than its whole round trip.
-  if (r.sender_timestamp != wire::encode_timestamp(p.t1_user, config_.format) ||
+  if (r.sender_timestamp != p.t1_wire ||
       (t2 >= 0 && t3 >= 0 && (t3 < t2 || t3 - t2 > t4_user - p.t1_user))) {
     if (p.measured) ++counters_.corrupted;
     return;

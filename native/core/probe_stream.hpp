@@ -97,6 +97,7 @@ class ProbeStream {
     bool measured = false;
     int64_t deadline = 0;
     int64_t t1_user = 0, t1_kernel = -1, t1_hw = -1;
+    uint64_t t1_wire = 0;  // T1 as sent, which a genuine reply echoes
     int64_t t2 = -1, t3 = -1;
     int64_t t4_user = 0, t4_kernel = -1, t4_hw = -1;
   };
