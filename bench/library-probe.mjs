@@ -2,7 +2,7 @@
 // what the benchmark wants to know about the embedding process: event-loop
 // delay while the session thread spins, and resident memory over the run.
 //
-//   node bench/library-probe.mjs HOST PORT COUNT [--cpu N] [--rate PPS] [--rss]
+//   node bench/library-probe.mjs HOST PORT COUNT [--cpu N] [--rss]
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -14,7 +14,6 @@ const flag = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const rate = flag('--rate');
 const cpu = flag('--cpu');
 
 const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -25,8 +24,6 @@ const session = probe(
     count: Number(count),
     warmup: 1000,
     cpu: cpu === undefined ? undefined : Number(cpu),
-    mode: rate ? 'rate' : 'pingpong',
-    rate: rate ? Number(rate) : undefined,
     timeout: '200ms',
     progressInterval: '250ms',
   },
@@ -36,7 +33,6 @@ delay.enable();
 const result = await session.result;
 delay.disable();
 const user = result.metrics['rtt.user'];
-const sendError = result.metrics['send.error'];
 const afterWarmup = rss.find(([sent]) => sent >= Number(count) * 0.05)?.[1] ?? rss[0]?.[1];
 console.log(
   JSON.stringify({
@@ -44,11 +40,9 @@ console.log(
     p99: user?.percentile(99),
     p999: user?.percentile(99.9),
     roundTripsPerSecond: result.achievedRate,
-    achievedRate: result.achievedRate,
     sent: result.counters.sent,
     received: result.counters.received,
     lost: result.counters.lost,
-    sendError: sendError ? { p50: sendError.percentile(50), p99: sendError.percentile(99) } : null,
     eventLoopDelayP99Ns: delay.percentile(99),
     rss: rss.length ? { afterWarmup, max: Math.max(...rss.map(([, r]) => r)), end: rss.at(-1)[1], samples: rss.length } : null,
   }),
