@@ -255,7 +255,7 @@ export function addLabCommands(program: Command, io: Io, outcome: { exit: number
     .option('--cpu <reflector,sender>', 'pin the two ends to these CPUs, or none (default: the last two CPUs when there are two or more)', cpuPair)
     .option('--no-busy-poll', 'block in ppoll instead of spinning, in both ends')
     .addOption(
-      new Option('--ts <source>', "the sender's kernel timestamps; none measures every topology as one without TX stamps (macvlan) is")
+      new Option('--ts <source>', "the sender's kernel timestamps (none: user-space stamps only, without the cost of stamping)")
         .choices(['auto', 'none'])
         .default('auto'),
     )

@@ -29,7 +29,7 @@ export interface EndSettings {
   mode: 'pingpong' | 'rate';
   rate: number | null;
   warmup: number;
-  /** The sender's timestamps; 'none' puts every topology on the footing of one that gives no TX stamps. */
+  /** The sender's timestamps: 'auto' (kernel, and NIC where it can) or 'none' (user-space stamps only). */
   timestamps: SenderTimestamps;
   /** Per-probe reply timeout, as the probe command takes it ("1s"). */
   timeout: string;
