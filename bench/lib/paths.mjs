@@ -1,43 +1,30 @@
-// The paths the benchmark measures: loopback, and (as root) a veth pair
-// between two namespaces addressed from 198.18.0.0/15. The namespaces are
-// removed afterwards, also when the run is interrupted.
-import { execFileSync } from 'node:child_process';
+// The paths the benchmark measures: loopback, and (as root) the lab's veth
+// topology, two namespaces joined by one veth pair. The lab's sandbox names,
+// tracks and removes what it builds, also what a killed earlier run left.
+import { createRequire } from 'node:module';
 
-const PREFIX = 'rttp-bench-';
-const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-
-function removeNamespaces() {
-  const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  for (const line of list.split('\n')) {
-    const name = line.split(' ')[0];
-    if (name?.startsWith(PREFIX)) ip('netns', 'delete', name);
-  }
-}
+const require = createRequire(import.meta.url);
 
 export const LOOPBACK = { name: 'loopback', address: '127.0.0.1', serverNs: null, clientNs: null };
 
 /** Builds the veth path; returns null with the reason when it cannot. */
 export function createVethPath() {
   if (process.getuid?.() !== 0) return { path: null, reason: 'needs root for network namespaces' };
-  removeNamespaces();
-  const a = `${PREFIX}a`;
-  const b = `${PREFIX}b`;
+  const { Sandbox, removeLeftovers } = require('../../dist/lab/sandbox.js');
+  const { topology } = require('../../dist/lab/topologies.js');
+  removeLeftovers();
+  const sandbox = new Sandbox('bench');
+  const remove = () => sandbox.destroy();
   try {
-    ip('netns', 'add', a);
-    ip('netns', 'add', b);
-    ip('link', 'add', 'veth-bench', 'netns', a, 'type', 'veth', 'peer', 'name', 'veth-bench', 'netns', b);
-    for (const [ns, address] of [
-      [a, '198.18.0.1/30'],
-      [b, '198.18.0.2/30'],
-    ]) {
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'addr', 'add', address, 'dev', 'veth-bench');
-      ip('-n', ns, 'link', 'set', 'veth-bench', 'up');
-    }
+    const built = topology('veth', null).build(sandbox);
+    process.on('exit', remove);
+    return {
+      path: { name: 'veth', address: built.sender.target.address, serverNs: built.reflector.netns, clientNs: built.sender.netns },
+      reason: null,
+      remove,
+    };
   } catch (error) {
-    removeNamespaces();
+    remove();
     return { path: null, reason: `could not build veth namespaces: ${error.message}` };
   }
-  process.on('exit', removeNamespaces);
-  return { path: { name: 'veth', address: '198.18.0.1', serverNs: a, clientNs: b }, reason: null, remove: removeNamespaces };
 }

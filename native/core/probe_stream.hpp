@@ -70,8 +70,6 @@ class ProbeStream {
   bool done(int64_t now) const noexcept;
   // When this stream next needs the loop, for a blocking wait.
   int64_t next_event(int64_t now) const noexcept;
-  // Called once when the loop ends: records what is still in flight.
-  void finish() noexcept { counters_.in_flight = in_flight_; }
 
   int fd() const noexcept { return transport_->fd(); }
   const StreamConfig& config() const noexcept { return config_; }

@@ -1,7 +1,5 @@
 #include "reflector.hpp"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -165,10 +163,8 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     } else {
       if (now >= until) break;
       if (!config_.busy_poll) {
-        int64_t wait = std::min({until, next_progress, next_sweep, now + kMaxBlockNs}) - now;
         pollfd p{transport_->fd(), POLLIN, 0};
-        timespec ts{time_t(wait / 1000000000), long(wait % 1000000000)};
-        ppoll(&p, 1, &ts, nullptr);
+        wait_readable(&p, 1, std::min({until, next_progress, next_sweep, now + kMaxBlockNs}) - now);
       }
     }
     if (now >= next_sweep) {

@@ -73,14 +73,11 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     if (blocking && !busy) {
       int64_t until = std::min(next_progress, now + kMaxBlockNs);
       for (auto& s : streams_) until = std::min(until, s->next_event(now));
-      int64_t wait = std::max<int64_t>(0, until - realtime_ns());
-      timespec ts{time_t(wait / 1000000000), long(wait % 1000000000)};
-      ppoll(pollfds_.data(), pollfds_.size(), &ts, nullptr);
+      wait_readable(pollfds_.data(), pollfds_.size(), until - realtime_ns());
     }
   }
   ended_ns_ = realtime_ns();
   cpu_ns_ = thread_cpu_ns() - cpu_start;
-  for (auto& s : streams_) s->finish();
 }
 
 }  // namespace rtt

@@ -2,6 +2,7 @@
 // now; a raw AF_PACKET transport is another implementation of the same calls.
 #pragma once
 
+#include <poll.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -41,5 +42,13 @@ class Transport {
   virtual const BusyPollGrant& busy_poll() const noexcept = 0;
   virtual Endpoint local() const = 0;
 };
+
+// Blocks until one of the sockets has data or an error-queue entry (POLLERR
+// is always reported), or timeout_ns passes: the loops' non-busy-poll wait.
+inline void wait_readable(pollfd* fds, size_t n, int64_t timeout_ns) noexcept {
+  if (timeout_ns < 0) timeout_ns = 0;
+  timespec ts{time_t(timeout_ns / 1000000000), long(timeout_ns % 1000000000)};
+  ppoll(fds, n, &ts, nullptr);
+}
 
 }  // namespace rtt
