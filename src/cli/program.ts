@@ -104,7 +104,7 @@ function bindAddress(value: string): { bind: string; port: number } {
     // Port 0 (any free port) is valid for a listener but not for a target.
     const zero = /^(.*):0$/.exec(text);
     if (zero) return { bind: zero[1]!.replace(/^\[(.*)\]$/, '$1'), port: 0 };
-    throw new InvalidArgumentError('give ADDR, ADDR:PORT, [IPv6]:PORT or :PORT.');
+    throw new InvalidArgumentError('give ADDR, ADDR:PORT, [IPv6]:PORT or :PORT, with a port from 0 to 65535.');
   }
 }
 
