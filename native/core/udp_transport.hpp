@@ -33,6 +33,7 @@ class UdpTransport final : public Transport {
 
  private:
   int fd_ = -1;
+  bool connected_ = false;
   TimestampingGrant timestamping_;
   BusyPollGrant busy_poll_;
   // Reused for every recvmsg so the per-packet path never allocates.
