@@ -12,6 +12,7 @@ namespace rtt {
 namespace {
 constexpr int64_t kMaxBlockNs = 20000000;   // blocking waits wake this often to see stop
 constexpr int64_t kSweepIntervalNs = 1000000000;
+constexpr uint32_t kIdlePollsPerClockRead = 16;
 }  // namespace
 
 Responder::Responder(const ReflectorConfig& config, uint64_t seed)
@@ -42,7 +43,7 @@ bool Responder::parse(const uint8_t* buf, size_t len, wire::SenderPacket& s, siz
 }
 
 size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoint& peer, const RxStamps& stamps,
-                         int64_t t2_user) noexcept {
+                         int64_t received_ns) noexcept {
   // Cheapest checks first; nothing a sender without the key can send costs a
   // legitimate sender its rate budget or a replay-window slot.
   if (!allow_.allows(peer)) {
@@ -65,7 +66,7 @@ size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoi
   }
   ReflectorSession* session = nullptr;
   if (sessions_) {
-    session = sessions_->find(flow_key(peer, true, s.ssid), t2_user);
+    session = sessions_->find(flow_key(peer, true, s.ssid), received_ns);
     counters_.active_sessions = sessions_->active();
     if (!session) {
       ++counters_.sessions_refused;
@@ -76,7 +77,7 @@ size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoi
       return 0;
     }
   }
-  switch (limiter_.admit(peer, t2_user)) {
+  switch (limiter_.admit(peer, received_ns)) {
     case RateLimiter::Verdict::SourceLimited:
       ++counters_.rate_limited;
       return 0;
@@ -89,7 +90,7 @@ size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoi
 
   int64_t t2 = stamps.software;
   if (t2 < 0) {
-    t2 = t2_user;
+    t2 = received_ns;
     ++counters_.rx_stamps_missing;
   }
   wire::ReflectorPacket r;
@@ -145,10 +146,20 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
   ReflectorCounters& counters = responder_.counters();
   ReflectorProgress progress;
 
+  int64_t now = started_ns_;
+  uint32_t idle = 0;
   for (;;) {
     if (stop.load(std::memory_order_relaxed)) break;
     ssize_t n = transport_->receive(datagram_);
-    int64_t now = realtime_ns();
+    // A request's kernel stamp serves as "now": the only clock read between
+    // request and reply is then T3's. A spinning loop reads the clock on
+    // every 16th empty poll only, so it notices a request sooner; its timers
+    // run late by a few microseconds at most.
+    if (n >= 0 && datagram_.stamps.software >= 0) {
+      now = datagram_.stamps.software;
+    } else if (n >= 0 || !config_.busy_poll || ++idle % kIdlePollsPerClockRead == 0) {
+      now = realtime_ns();
+    }
     if (n >= 0) {
       ++counters.received;
       size_t reply = responder_.answer(datagram_.data, datagram_.length, datagram_.capacity, datagram_.peer,

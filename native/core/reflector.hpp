@@ -67,10 +67,11 @@ class Responder {
   // and returns the reply's length, or returns 0 and counts why not. The
   // reply is never longer than the request, except a TWAMP-Light reply
   // (41 bytes) to a shorter request when twamp_light is on. buf must hold
-  // capacity >= max(len, kAuthPacketSize) bytes; t2_user is the clock read
-  // when the request was received (also the policy's "now").
+  // capacity >= max(len, kAuthPacketSize) bytes. received_ns is when the
+  // request arrived: its kernel RX stamp, or a clock read where it has none
+  // (T2 then); the policy's "now" either way.
   size_t answer(uint8_t* buf, size_t len, size_t capacity, const Endpoint& peer, const RxStamps& stamps,
-                int64_t t2_user) noexcept;
+                int64_t received_ns) noexcept;
   // Expires idle sessions and refilled rate buckets: on a timer, not per packet.
   void sweep(int64_t now) noexcept;
 
