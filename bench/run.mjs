@@ -6,6 +6,7 @@
 //   npm run bench                      full run (several minutes)
 //   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
 //   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
+//   npm run bench -- --tools floor,'rtt-probe CLI' --only loopback   those tools' comparison alone
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const settings = {
   seconds: Number(option('--seconds', quick ? 1 : 2)),
   soak: Number(option('--soak', quick ? 0 : 10_000_000)),
   only: option('--only', null),
+  tools: option('--tools', null)?.split(','),
   callgrind: !quick && !args.includes('--no-callgrind'),
 };
 
@@ -67,8 +69,9 @@ function prepare() {
 let nextPort = 19000;
 
 async function comparePath(pathSpec) {
-  const tools = TOOLS.map((tool) => ({ tool, why: tool.missing() }));
-  const runs = Object.fromEntries(TOOLS.map((t) => [t.name, []]));
+  const chosen = TOOLS.filter((t) => !settings.tools || settings.tools.some((w) => t.name.includes(w)));
+  const tools = chosen.map((tool) => ({ tool, why: tool.missing() }));
+  const runs = Object.fromEntries(chosen.map((t) => [t.name, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     for (const { tool, why } of tools) {
       if (why) continue;
@@ -90,11 +93,11 @@ async function comparePath(pathSpec) {
   }
   // Ratios per round (rtt-probe over the other tool in the same round), then their spread.
   const ratios = {};
-  for (const mine of ['rtt-probe CLI', 'rtt-probe library']) {
+  for (const mine of ['rtt-probe CLI', 'rtt-probe CLI --ts none', 'rtt-probe library']) {
     for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', 'sockperf busy', 'sockperf default', 'irtt 10us']) {
       const a = runs[mine];
       const b = runs[other];
-      if (!a.length || !b.length) continue;
+      if (!a?.length || !b?.length) continue;
       const n = Math.min(a.length, b.length);
       const per = (k) => spread(Array.from({ length: n }, (_, i) => a[i][k] / b[i][k]));
       ratios[`${mine} / ${other}`] = { p50: per('p50'), p99: per('p99'), roundTripsPerSecond: per('roundTripsPerSecond') };
@@ -140,14 +143,19 @@ const library = (port, count, extra = []) =>
 async function rateAccuracy() {
   say('### rate mode on loopback: achieved rate and send-time error against the schedule');
   say();
-  say('| target /s | achieved /s | achieved / target | send.error p50 µs | send.error p99 µs | lost |');
-  say('|---|---|---|---|---|---|');
-  const row = (target, r) => {
-    const entry = { target, ...r, accuracy: r.achievedRate / target };
+  say('The floor columns are the C floor pacing the same schedule to the same reflector just before: what this host lets any busy-waiting sender hold.');
+  say();
+  say('| target /s | achieved /s | achieved / target | send.error p50 µs | send.error p99 µs | lost | floor send error p50 µs | floor p99 µs |');
+  say('|---|---|---|---|---|---|---|---|');
+  const row = (target, r, floor) => {
+    const entry = { target, ...r, accuracy: r.achievedRate / target, floor };
     report.rate.push(entry);
-    say(`| ${target} | ${Math.round(r.achievedRate)} | ${r.achievedRate ? (r.achievedRate / target).toFixed(4) : 'n/a'} | ${us(r.sendError?.p50)} | ${us(r.sendError?.p99)} | ${r.lost} |`);
+    say(
+      `| ${target} | ${Math.round(r.achievedRate)} | ${r.achievedRate ? (r.achievedRate / target).toFixed(4) : 'n/a'} | ${us(r.sendError?.p50)} | ${us(r.sendError?.p99)} | ${r.lost} | ${us(floor.sendErrorP50)} | ${us(floor.sendErrorP99)} |`,
+    );
     return entry;
   };
+  const paced = (port, target, count) => JSON.parse(runClient([FLOOR, 'pace', '127.0.0.1', String(port), String(target), String(count), '1']));
   // Through the CLI: the library runs carry an event-loop monitor whose 1 ms
   // timer would wake on the session thread's CPU and perturb the schedule.
   const cli = (port, target, count) => {
@@ -158,11 +166,16 @@ async function rateAccuracy() {
     return { achievedRate: r.achievedRate, sent: r.sent, lost: r.lost, sendError: e ? { p50: e.percentiles['50'], p99: e.percentiles['99'] } : null };
   };
   await withReflector(async (port) => {
-    for (const target of [10_000, 100_000]) row(target, cli(port, target, quick ? target / 2 : target * 2));
+    for (const target of [10_000, 100_000]) {
+      const count = quick ? target / 2 : target * 2;
+      const floor = paced(port, target, count);
+      row(target, cli(port, target, count), floor);
+    }
     // The highest rate that holds its schedule within 0.1% with under 0.1% loss.
     let sustained = null;
     for (const target of [200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000]) {
-      const e = row(target, cli(port, target, target));
+      const floor = paced(port, target, target);
+      const e = row(target, cli(port, target, target), floor);
       if (e.accuracy < 0.999 || e.lost > e.sent * 0.001) break;
       sustained = target;
     }
@@ -290,11 +303,14 @@ async function main() {
   } finally {
     veth.remove?.();
   }
-  await rateAccuracy();
-  await settingsEffects();
-  startup();
-  await soak();
-  await instructions();
+  // A chosen set of tools is an A/B comparison: the other sections would only add minutes.
+  if (!settings.tools) {
+    await rateAccuracy();
+    await settingsEffects();
+    startup();
+    await soak();
+    await instructions();
+  }
   const file = path.join(out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(out, 'latest.md'), `${lines.join('\n')}\n`);

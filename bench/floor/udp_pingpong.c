@@ -7,11 +7,18 @@
  * need (SO_TIMESTAMPING on both sockets, the TTL on the server, the TX stamp
  * read from the client's error queue): the floor for a kernel-stamped tool.
  *
+ * With `pace`, the client is the floor for rate mode: it sends COUNT
+ * datagrams on a fixed schedule (busy-waiting on the clock, draining replies
+ * between sends) and reports how late each send was against its slot, so the
+ * host's own stalls can be told apart from rtt-probe's.
+ *
  *   udp_pingpong server ADDR PORT [CPU|-] [stamped]
  *   udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]
+ *   udp_pingpong pace ADDR PORT RATE COUNT [CPU|-]
  *
  * The client prints one JSON object (nanoseconds): count, min, p50, p90, p99,
- * p999, max, mean and round trips per second.
+ * p999, max, mean and round trips per second; pace prints count, sendErrorP50,
+ * sendErrorP99, sendErrorMax and achievedRate.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -136,12 +143,14 @@ static int client(const char *host, int port, long count, long warmup, const cha
                   SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY);
   }
   int64_t *rtt = malloc(sizeof(int64_t) * count);
-  char buf[64] = {0};
+  /* The request stays all zero (a valid STAMP test packet), so rtt-probe's
+     reflector can answer the floor client too; replies land elsewhere. */
+  char request[64] = {0}, buf[65536];
   int64_t started = 0;
   for (long i = 0; i < warmup + count; i++) {
     if (i == warmup) started = now_ns();
     int64_t t0 = now_ns();
-    if (send(fd, buf, 44, 0) != 44) {
+    if (send(fd, request, 44, 0) != 44) {
       perror("send");
       return 1;
     }
@@ -169,6 +178,34 @@ static int client(const char *host, int port, long count, long warmup, const cha
   return 0;
 }
 
+static int pace(const char *host, int port, double rate, long count, const char *cpu) {
+  pin(cpu);
+  struct sockaddr_storage remote;
+  socklen_t len = address(host, port, &remote);
+  int fd = socket(remote.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&remote, len) != 0) {
+    perror("connect");
+    return 1;
+  }
+  int64_t *late = malloc(sizeof(int64_t) * count);
+  char request[64] = {0}, buf[65536];
+  int64_t interval = (int64_t)(1e9 / rate + 0.5);
+  int64_t first = now_ns(), next = first, last = first;
+  for (long i = 0; i < count; i++) {
+    int64_t t;
+    while ((t = now_ns()) < next) recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    late[i] = t - next;
+    last = t;
+    send(fd, request, 44, 0);
+    next += interval;
+  }
+  qsort(late, count, sizeof(int64_t), compare);
+  printf("{\"count\":%ld,\"sendErrorP50\":%lld,\"sendErrorP99\":%lld,\"sendErrorMax\":%lld,\"achievedRate\":%.1f}\n", count,
+         (long long)rank(late, count, 50), (long long)rank(late, count, 99), (long long)late[count - 1],
+         count > 1 ? (count - 1) / ((last - first) / 1e9) : 0.0);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 4 && strcmp(argv[1], "server") == 0) {
     return server(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "-") ? argv[4] : NULL, has_flag(argc, argv, 5, "stamped"));
@@ -177,7 +214,11 @@ int main(int argc, char **argv) {
     return client(argv[2], atoi(argv[3]), atol(argv[4]), atol(argv[5]), argc > 6 && strcmp(argv[6], "-") ? argv[6] : NULL,
                   has_flag(argc, argv, 7, "blocking"), has_flag(argc, argv, 7, "stamped"));
   }
+  if (argc >= 6 && strcmp(argv[1], "pace") == 0 && atof(argv[4]) > 0 && atol(argv[5]) > 1) {
+    return pace(argv[2], atoi(argv[3]), atof(argv[4]), atol(argv[5]), argc > 6 && strcmp(argv[6], "-") ? argv[6] : NULL);
+  }
   fprintf(stderr, "usage: udp_pingpong server ADDR PORT [CPU|-] [stamped]\n"
-                  "       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]\n");
+                  "       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]\n"
+                  "       udp_pingpong pace ADDR PORT RATE COUNT [CPU|-]\n");
   return 2;
 }

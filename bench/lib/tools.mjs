@@ -56,6 +56,21 @@ export const TOOLS = [
     },
   },
   {
+    // The peers and the bare floor take no kernel stamps: this row does the same work they do.
+    name: 'rtt-probe CLI --ts none',
+    missing: () => null,
+    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0', '--ts', 'none'],
+    client: (a, port, s) => {
+      const r = JSON.parse(
+        runClient(
+          s.wrap([node, CLI, 'probe', hostPort(a, port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', '--ts', 'none', '--json']),
+        ),
+      );
+      const p = r.metrics['rtt.user'].percentiles;
+      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate };
+    },
+  },
+  {
     name: 'rtt-probe library',
     missing: () => null,
     server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0'],
