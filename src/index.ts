@@ -13,9 +13,10 @@ import { binding } from './binding';
 binding();
 
 export { probe, startReflector, ProbeSession, Reflector } from './session';
-export type { ProbeProgress, ReflectorProgress } from './session';
+export type { ProbeProgress, ReflectorProgress, ProbeStart } from './session';
 export { ProbeResult } from './result';
 export type { ProbeResultJSON, ReflectorResult, ReflectorOptionsUsed, ProbeOptionsUsed, Granted, Endpoint, CpuUse } from './result';
+export type { TimestampingGrant, HwtstampSetup, HwtstampConfig } from './binding';
 export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
