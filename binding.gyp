@@ -52,6 +52,7 @@
               "native/core/udp_transport.cpp",
               "native/core/wire.cpp",
               "native/addon/addon.cpp",
+              "native/addon/caps.cpp",
               "native/addon/codec.cpp",
               "native/addon/convert.cpp",
               "native/addon/reflector_session.cpp",

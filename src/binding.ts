@@ -138,6 +138,24 @@ export interface TimestampingGrant {
   hwtstamp: HwtstampSetup | null;
 }
 
+/** An interface's timestamping capabilities (ETHTOOL_GET_TS_INFO) and current config (SIOCGHWTSTAMP). */
+export interface RawInterfaceCaps {
+  interface: string;
+  /** SOF_TIMESTAMPING_* the driver supports: tx-software, rx-software, software, tx-hardware, rx-hardware, raw-hardware, ... */
+  soTimestamping: string[];
+  /** Hardware stamps both ways with the raw NIC clock; 'auto' asks for hardware stamps only here. */
+  hardwareCapable: boolean;
+  /** Its PTP hardware clock is /dev/ptp<phcIndex>; null: none. */
+  phcIndex: number | null;
+  txTypes: string[];
+  rxFilters: string[];
+  /** ETHTOOL_GET_TS_INFO's errno name; the lists above are then empty. */
+  tsInfoError: string | null;
+  hwtstamp: HwtstampConfig | null;
+  /** SIOCGHWTSTAMP's errno name when the driver does not report its config (EOPNOTSUPP). */
+  hwtstampError: string | null;
+}
+
 export interface Granted {
   timestamping: TimestampingGrant;
   pinning: { cpu: number | null; rtPriority: number; mlock: boolean };
@@ -247,11 +265,15 @@ export interface NativeBinding {
   ) => NativeSession<RawReflectorResult>;
   wire: WireCodec;
   recordHistogram(values: Float64Array): RawHistogram;
+  /** Throws an Error with code ENODEV when there is no such interface. */
+  interfaceCaps(name: string): RawInterfaceCaps;
+  /** Every interface of this network namespace, lo first. */
+  interfaceNames(): string[];
   metricNames: readonly MetricName[];
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }
 
-const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'metricNames', 'histogramLayout'] as const;
+const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'interfaceCaps', 'interfaceNames', 'metricNames', 'histogramLayout'] as const;
 
 function libc(): string {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;

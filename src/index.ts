@@ -25,6 +25,8 @@ export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
 export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, Duration, Target } from './options';
 export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError } from './errors';
 export { VERSION } from './host';
+export { caps } from './caps';
+export type { CapsReport, CapsOptions, HostCaps, InterfaceCaps } from './caps';
 
 /** The engine's own STAMP codec, for tools that build or read packets. */
 export const wire = binding().wire;

@@ -143,4 +143,11 @@ describe.skipIf(skip !== null)('on a veth pair between two namespaces (root)', (
     }
   });
 
+  it('caps reports what veth can do: software stamps only, no config to read', async () => {
+    const run = await runCli(['caps', '--interface', 'veth-rttp', '--json'], { netns: net.a });
+    expect(run.code, run.stderr).toBe(0);
+    const [veth] = JSON.parse(run.stdout).interfaces;
+    expect(veth).toMatchObject({ interface: 'veth-rttp', hardwareCapable: false, phc: null, hwtstamp: null, hwtstampError: 'EOPNOTSUPP' });
+    expect(veth.soTimestamping).toEqual(expect.arrayContaining(['rx-software', 'software']));
+  });
 });

@@ -53,6 +53,14 @@ describe.skipIf(skip !== null)('as user nobody without capabilities', () => {
     }
   });
 
+  it('caps reads everything but the lab features, which need root', async () => {
+    const run = await runCli(['caps', '--interface', 'lo', '--json'], unprivileged);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.host).toMatchObject({ features: null, featuresUnavailable: expect.stringMatching(/needs root/) });
+    expect(report.interfaces[0]).toMatchObject({ interface: 'lo', hwtstampError: 'EOPNOTSUPP' });
+  });
+
   it.each([
     ['SCHED_FIFO', ['--rt-priority', '10'], /cannot run SCHED_FIFO at priority 10 \(needs root or CAP_SYS_NICE\).*EPERM/],
     ['mlock', ['--mlock'], /cannot lock memory with mlockall \(needs root, CAP_IPC_LOCK or a higher RLIMIT_MEMLOCK\)/],

@@ -13,6 +13,7 @@ import type { ProbeResult } from '../result';
 import { probe, startReflector, type ProbeSession } from '../session';
 import { UsageError, duration, integer, positive } from './arguments';
 import { EXIT } from './exit-codes';
+import { addCapsCommand } from './caps';
 import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall } from './format';
 import { addLabCommands } from './lab';
 import { DEFAULT_KEY_VARIABLE, KeyError, keyFromFlags, type KeyFlags } from './key';
@@ -259,6 +260,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     });
 
   addLabCommands(program, io, outcome);
+  addCapsCommand(program, io);
   return program;
 }
 
