@@ -91,19 +91,73 @@ export interface ReflectorCounters {
   activeSessions: number;
 }
 
+/** A NIC's hardware-timestamping config (struct hwtstamp_config) by name, e.g. { txType: 'on', rxFilter: 'all' }. */
+export interface HwtstampConfig {
+  /** HWTSTAMP_TX_*: off, on, onestep-sync, onestep-p2p. */
+  txType: string;
+  /** HWTSTAMP_FILTER_*: none, all, some, ptpv2-event, ..., ntp-all. */
+  rxFilter: string;
+}
+
+/**
+ * What enabling hardware timestamping on the socket's interface did, once at
+ * session setup: its config before (SIOCGHWTSTAMP), and the config set
+ * (SIOCSHWTSTAMP: tx on, rx filter all, else ntp-all) or why that was refused.
+ * A NIC that was changed stays so configured, as ptp4l and chrony leave it.
+ */
+export interface HwtstampSetup {
+  /** The config before this session; null when the driver would not report it (see previousError). */
+  previous: HwtstampConfig | null;
+  /** SIOCGHWTSTAMP's errno name (EOPNOTSUPP: no hardware timestamping, or a driver that cannot report it). */
+  previousError: string | null;
+  /** This session changed the NIC's config, and left it so. */
+  changed: boolean;
+  /** SIOCSHWTSTAMP's errno name: EPERM (needs CAP_NET_ADMIN), EOPNOTSUPP (no hardware timestamping), ERANGE (no filter of every packet). */
+  refused: string | null;
+  /** The config in force after setup, as read back (drivers may grant more than asked); null when unknown. */
+  granted: HwtstampConfig | null;
+  /** Hardware TX stamps can be expected. */
+  tx: boolean;
+  /** Hardware RX stamps of every packet can be expected (rx filter all). */
+  rx: boolean;
+}
+
+export interface TimestampingGrant {
+  /** The interface carrying the socket's traffic ("*" for a wildcard bind). */
+  interface: string;
+  /** Its driver reports hardware timestamping; 'auto' asks for hardware stamps only then. */
+  hardwareCapable: boolean;
+  softwareRequested: boolean;
+  hardwareRequested: boolean;
+  software: boolean;
+  /** The socket accepted the hardware flags (stamps come only from a NIC configured for them: see hwtstamp). */
+  hardware: boolean;
+  refused: string | null;
+  flags: number;
+  /** The NIC's setup when hardware stamps were requested on a known interface; null otherwise (not requested, or a wildcard bind). */
+  hwtstamp: HwtstampSetup | null;
+}
+
+/** An interface's timestamping capabilities (ETHTOOL_GET_TS_INFO) and current config (SIOCGHWTSTAMP). */
+export interface RawInterfaceCaps {
+  interface: string;
+  /** SOF_TIMESTAMPING_* the driver supports: tx-software, rx-software, software, tx-hardware, rx-hardware, raw-hardware, ... */
+  soTimestamping: string[];
+  /** Hardware stamps both ways with the raw NIC clock; 'auto' asks for hardware stamps only here. */
+  hardwareCapable: boolean;
+  /** Its PTP hardware clock is /dev/ptp<phcIndex>; null: none. */
+  phcIndex: number | null;
+  txTypes: string[];
+  rxFilters: string[];
+  /** ETHTOOL_GET_TS_INFO's errno name; the lists above are then empty. */
+  tsInfoError: string | null;
+  hwtstamp: HwtstampConfig | null;
+  /** SIOCGHWTSTAMP's errno name when the driver does not report its config (EOPNOTSUPP). */
+  hwtstampError: string | null;
+}
+
 export interface Granted {
-  timestamping: {
-    /** The interface carrying the socket's traffic ("*" for a wildcard bind). */
-    interface: string;
-    /** Its driver reports hardware timestamping; 'auto' asks for hardware stamps only then. */
-    hardwareCapable: boolean;
-    softwareRequested: boolean;
-    hardwareRequested: boolean;
-    software: boolean;
-    hardware: boolean;
-    refused: string | null;
-    flags: number;
-  };
+  timestamping: TimestampingGrant;
   pinning: { cpu: number | null; rtPriority: number; mlock: boolean };
   socketBusyPoll: { socketBusyPollUs: number; granted: boolean; refused: string | null };
 }
@@ -157,6 +211,8 @@ export interface NativeSession<Result> {
   stop(): void;
   readonly result: Promise<Result>;
   readonly local: NativeEndpoint;
+  /** Settled when the session is built, before its first packet. */
+  readonly timestamping: TimestampingGrant;
 }
 
 export interface SenderPacketFields {
@@ -209,11 +265,15 @@ export interface NativeBinding {
   ) => NativeSession<RawReflectorResult>;
   wire: WireCodec;
   recordHistogram(values: Float64Array): RawHistogram;
+  /** Throws an Error with code ENODEV when there is no such interface. */
+  interfaceCaps(name: string): RawInterfaceCaps;
+  /** Every interface of this network namespace, lo first. */
+  interfaceNames(): string[];
   metricNames: readonly MetricName[];
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }
 
-const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'metricNames', 'histogramLayout'] as const;
+const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'interfaceCaps', 'interfaceNames', 'metricNames', 'histogramLayout'] as const;
 
 function libc(): string {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;

@@ -13,9 +13,10 @@ import { binding } from './binding';
 binding();
 
 export { probe, startReflector, ProbeSession, Reflector } from './session';
-export type { ProbeProgress, ReflectorProgress } from './session';
+export type { ProbeProgress, ReflectorProgress, ProbeStart } from './session';
 export { ProbeResult } from './result';
 export type { ProbeResultJSON, ReflectorResult, ReflectorOptionsUsed, ProbeOptionsUsed, Granted, Endpoint, CpuUse } from './result';
+export type { TimestampingGrant, HwtstampSetup, HwtstampConfig } from './binding';
 export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
@@ -24,6 +25,8 @@ export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
 export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, Duration, Target } from './options';
 export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError } from './errors';
 export { VERSION } from './host';
+export { caps } from './caps';
+export type { CapsReport, CapsOptions, HostCaps, InterfaceCaps } from './caps';
 
 /** The engine's own STAMP codec, for tools that build or read packets. */
 export const wire = binding().wire;

@@ -18,6 +18,7 @@ import {
   type RawReflectorResult,
   type ReflectorCounters,
   type SenderCounters,
+  type TimestampingGrant,
 } from './binding';
 import { OptionRangeError, RttProbeError, fromNative } from './errors';
 import type { MetricName } from './metrics';
@@ -42,8 +43,16 @@ export interface ReflectorProgress extends ReflectorCounters {
   elapsedNs: number;
 }
 
+/** A probe session's socket once it is set up, before its first probe. */
+export interface ProbeStart {
+  local: NativeEndpoint;
+  timestamping: TimestampingGrant;
+}
+
 export interface ProbeSessionEvents {
   progress: [ProbeProgress];
+  /** Once, when the socket is open and timestamping set up (the NIC configured, where asked). */
+  started: [ProbeStart];
 }
 
 async function resolveTarget(target: Target, bind: string | undefined): Promise<NativeEndpoint> {
@@ -105,6 +114,7 @@ export class ProbeSession extends EventEmitter<ProbeSessionEvents> implements As
         throw fromNative(error);
       }
       this.#native = native;
+      this.emit('started', { local: native.local, timestamping: native.timestamping });
       const onAbort = () => native.stop();
       if (this.#stopRequested || signal?.aborted) native.stop();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -148,6 +158,8 @@ export interface ReflectorEvents {
 export class Reflector extends EventEmitter<ReflectorEvents> implements AsyncIterable<ReflectorProgress> {
   /** The address and port it listens on (the real port when 0 was asked for). */
   readonly address: NativeEndpoint;
+  /** What timestamping the kernel (and the NIC, where hardware stamps were asked for) granted. */
+  readonly timestamping: TimestampingGrant;
   /** Resolves with the counters once the reflector has stopped. */
   readonly result: Promise<ReflectorResult>;
   readonly #native: NativeSession<RawReflectorResult>;
@@ -165,6 +177,7 @@ export class Reflector extends EventEmitter<ReflectorEvents> implements AsyncIte
       throw fromNative(error);
     }
     this.address = this.#native.local;
+    this.timestamping = this.#native.timestamping;
     const onAbort = () => this.#native.stop();
     if (signal?.aborted) this.#native.stop();
     signal?.addEventListener('abort', onAbort, { once: true });

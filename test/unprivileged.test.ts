@@ -2,7 +2,8 @@
  * Without root: the CLI run as user nobody with every capability dropped
  * (setpriv) and the real-time and locked-memory limits at zero (prlimit).
  * UDP measurement works; what needs a privilege fails with a message that
- * names the capability, exit 1. Port 862 binds for root only (each case runs
+ * names the capability, exit 1, or (enabling NIC timestamping) is refused
+ * with a warning that names it while the run goes on. Port 862 binds for root only (each case runs
  * in a private network namespace, where ports below 1024 are privileged).
  * Dropping root needs root, so this file is skipped without it.
  */
@@ -35,6 +36,29 @@ describe.skipIf(skip !== null)('as user nobody without capabilities', () => {
       reflector.child.kill('SIGTERM');
       expect((await reflector.done).code).toBe(143);
     }
+  });
+
+  it('--ts hardware: enabling NIC timestamping is refused with EPERM, and the warning names CAP_NET_ADMIN', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0', unprivileged);
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--count', '100', '--ts', 'hardware', '--json'], unprivileged);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/interface lo gives no hardware timestamps: SIOCSHWTSTAMP refused with EPERM \(changing it needs CAP_NET_ADMIN\)/);
+      const r = JSON.parse(run.stdout);
+      expect(r.received).toBe(100);
+      expect(r.granted.timestamping.hwtstamp).toMatchObject({ previousError: 'EOPNOTSUPP', refused: 'EPERM', changed: false });
+    } finally {
+      reflector.child.kill('SIGTERM');
+      expect((await reflector.done).code).toBe(143);
+    }
+  });
+
+  it('caps reads everything but the lab features, which need root', async () => {
+    const run = await runCli(['caps', '--interface', 'lo', '--json'], unprivileged);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.host).toMatchObject({ features: null, featuresUnavailable: expect.stringMatching(/needs root/) });
+    expect(report.interfaces[0]).toMatchObject({ interface: 'lo', hwtstampError: 'EOPNOTSUPP' });
   });
 
   it.each([

@@ -2,6 +2,7 @@
 
 #include "../core/histogram.hpp"
 #include "../core/metrics.hpp"
+#include "caps.hpp"
 #include "codec.hpp"
 #include "sessions.hpp"
 
@@ -12,6 +13,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Reflector", define_reflector(env));
   exports.Set("wire", codec_exports(env));
   exports.Set("recordHistogram", histogram_recorder(env));
+  exports.Set("interfaceCaps", interface_caps_function(env));
+  exports.Set("interfaceNames", interface_names_function(env));
   Napi::Array names = Napi::Array::New(env, kMetricCount);
   for (uint32_t i = 0; i < kMetricCount; ++i) names.Set(i, kMetricNames[i]);
   exports.Set("metricNames", names);

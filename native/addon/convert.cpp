@@ -13,12 +13,33 @@ Napi::Value get(const Napi::Object& o, const char* key) {
   return v;
 }
 
-Napi::Value errno_value(Napi::Env env, int err) {
+Napi::Value hwtstamp_setup_to_js(Napi::Env env, const HwtstampSetup& hw) {
+  if (!hw.attempted) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("previous", hwtstamp_config_to_js(env, hw.previous));
+  o.Set("previousError", errno_to_js(env, hw.previous_errno));
+  o.Set("changed", hw.changed);
+  o.Set("refused", errno_to_js(env, hw.refused_errno));
+  o.Set("granted", hwtstamp_config_to_js(env, hw.granted));
+  o.Set("tx", hw.tx);
+  o.Set("rx", hw.rx);
+  return o;
+}
+
+}  // namespace
+
+Napi::Value errno_to_js(Napi::Env env, int err) {
   if (err == 0) return env.Null();
   return Napi::String::New(env, errno_name(err));
 }
 
-}  // namespace
+Napi::Value hwtstamp_config_to_js(Napi::Env env, const std::optional<hwtstamp_config>& config) {
+  if (!config) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("txType", tx_type_name(config->tx_type));
+  o.Set("rxFilter", rx_filter_name(config->rx_filter));
+  return o;
+}
 
 double get_number(const Napi::Object& o, const char* key) {
   Napi::Value v = get(o, key);
@@ -123,8 +144,7 @@ Napi::Object histogram_to_js(Napi::Env env, const Histogram& h) {
   return o;
 }
 
-Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
-                           const BusyPollGrant& busy) {
+Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts) {
   Napi::Object t = Napi::Object::New(env);
   t.Set("interface", ts.interface);
   t.Set("hardwareCapable", ts.hardware_capable);
@@ -132,8 +152,14 @@ Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const Pin
   t.Set("hardwareRequested", ts.hardware_requested);
   t.Set("software", ts.software);
   t.Set("hardware", ts.hardware);
-  t.Set("refused", errno_value(env, ts.refused_errno));
+  t.Set("refused", errno_to_js(env, ts.refused_errno));
   t.Set("flags", ts.flags);
+  t.Set("hwtstamp", hwtstamp_setup_to_js(env, ts.hwtstamp));
+  return t;
+}
+
+Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
+                           const BusyPollGrant& busy) {
   Napi::Object p = Napi::Object::New(env);
   p.Set("cpu", pin.cpu >= 0 ? Napi::Value(Napi::Number::New(env, pin.cpu)) : env.Null());
   p.Set("rtPriority", pin.rt_priority);
@@ -141,9 +167,9 @@ Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const Pin
   Napi::Object b = Napi::Object::New(env);
   b.Set("socketBusyPollUs", busy.requested_us);
   b.Set("granted", busy.granted);
-  b.Set("refused", errno_value(env, busy.refused_errno));
+  b.Set("refused", errno_to_js(env, busy.refused_errno));
   Napi::Object g = Napi::Object::New(env);
-  g.Set("timestamping", t);
+  g.Set("timestamping", timestamping_to_js(env, ts));
   g.Set("pinning", p);
   g.Set("socketBusyPoll", b);
   return g;

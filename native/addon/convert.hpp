@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,13 @@ PinningRequest get_pinning(const Napi::Object& o);
 
 Napi::Object endpoint_to_js(Napi::Env env, const Endpoint& e);
 Napi::Object histogram_to_js(Napi::Env env, const Histogram& h);
+Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts);
 Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
                            const BusyPollGrant& busy);
+// { txType, rxFilter } by name, or null when not known.
+Napi::Value hwtstamp_config_to_js(Napi::Env env, const std::optional<hwtstamp_config>& config);
+// An errno by name ("EOPNOTSUPP"), or null for 0.
+Napi::Value errno_to_js(Napi::Env env, int err);
 Napi::BigInt ns_to_js(Napi::Env env, int64_t ns);
 
 // A JS Error for a core exception: SystemError keeps its errno name as `code`.

@@ -72,6 +72,7 @@ struct ReflectorTraits {
   static constexpr auto progress_to_js = reflector_progress_to_js;
   static constexpr auto result_to_js = reflector_result_to_js;
   static Endpoint local(const Reflector& r) { return r.local(); }
+  static const TimestampingGrant& timestamping(const Reflector& r) { return r.timestamping(); }
 };
 
 }  // namespace

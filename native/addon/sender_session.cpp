@@ -118,6 +118,7 @@ struct SenderTraits {
   static constexpr auto progress_to_js = sender_progress_to_js;
   static constexpr auto result_to_js = sender_result_to_js;
   static Endpoint local(const Sender& s) { return s.streams().front()->local(); }
+  static const TimestampingGrant& timestamping(const Sender& s) { return s.streams().front()->timestamping(); }
 };
 
 }  // namespace

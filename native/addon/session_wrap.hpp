@@ -1,7 +1,8 @@
 // The JS class of a session: new Class(options, onProgress) builds the core
 // session on the JS thread (so bind/connect failures throw synchronously with
-// an errno `code`), then runs it; stop(), the `result` Promise and the `local`
-// address are the rest of its surface. Traits supply the conversions.
+// an errno `code`), then runs it; stop(), the `result` Promise, the `local`
+// address and the `timestamping` grant are the rest of its surface. Traits
+// supply the conversions.
 #pragma once
 
 #include <napi.h>
@@ -24,7 +25,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
     return Base::DefineClass(env, Traits::kName,
                              {Base::template InstanceMethod<&SessionWrap::stop>("stop"),
                               Base::template InstanceAccessor<&SessionWrap::result>("result"),
-                              Base::template InstanceAccessor<&SessionWrap::local>("local")});
+                              Base::template InstanceAccessor<&SessionWrap::local>("local"),
+                              Base::template InstanceAccessor<&SessionWrap::timestamping>("timestamping")});
   }
 
   explicit SessionWrap(const Napi::CallbackInfo& info) : Base(info) {
@@ -52,6 +54,10 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
   }
   Napi::Value result(const Napi::CallbackInfo&) { return runner_->promise(); }
   Napi::Value local(const Napi::CallbackInfo& info) { return endpoint_to_js(info.Env(), Traits::local(runner_->core())); }
+  // Settled before the thread starts and never written again, so safe to read while it runs.
+  Napi::Value timestamping(const Napi::CallbackInfo& info) {
+    return timestamping_to_js(info.Env(), Traits::timestamping(runner_->core()));
+  }
 
   std::shared_ptr<Runner> runner_;
 };

@@ -31,6 +31,22 @@ uint32_t ring_size(const StreamConfig& c) {
   return uint32_t(size);
 }
 
+// Why NIC stamps did not come although the socket asked for them.
+std::string hardware_reason(const TimestampingGrant& ts) {
+  const HwtstampSetup& hw = ts.hwtstamp;
+  std::string where = "interface " + ts.interface;
+  if (!hw.attempted) return "the socket's interface is not known, so no NIC was configured for hardware timestamping";
+  if (hw.refused_errno) {
+    return where + " refused hardware timestamping (SIOCSHWTSTAMP: " + errno_name(hw.refused_errno) +
+           "; see rtt-probe caps)";
+  }
+  std::string config = hw.granted ? " (tx-type " + tx_type_name(hw.granted->tx_type) + ", rx-filter " +
+                                        rx_filter_name(hw.granted->rx_filter) + ")"
+                                  : "";
+  if (!hw.tx || !hw.rx) return where + " does not stamp every packet in hardware" + config;
+  return "no NIC hardware timestamps arrived although " + where + " is configured for them" + config;
+}
+
 }  // namespace
 
 ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
@@ -347,9 +363,10 @@ std::string ProbeStream::missing_reason(Metric m) const {
         return "interface " + ts.interface + " has no hardware timestamping (see ethtool -T " + ts.interface + ")";
       }
       if (!ts.hardware_requested) return "hardware timestamps were not requested (ts: software)";
+      // The NIC first: where it stamps nothing, auto leaves the socket's hardware flags off.
+      if (ts.hwtstamp.attempted && !(ts.hwtstamp.tx && ts.hwtstamp.rx)) return hardware_reason(ts);
       if (ts.refused_errno || !ts.hardware) return "the socket refused hardware timestamping flags";
-      return "no NIC hardware timestamps arrived: the interface lacks them or hardware timestamping "
-             "is not enabled on it (SIOCSHWTSTAMP; see ethtool -T)";
+      return hardware_reason(ts);
     case Metric::SendError:  // answered before the switch
       break;
     case Metric::Residence:

@@ -2,18 +2,15 @@
 
 #include <ifaddrs.h>
 #include <linux/errqueue.h>
-#include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
-#include <linux/sockios.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 
+#include "caps.hpp"
 #include "clock.hpp"
 
 namespace rtt {
@@ -51,13 +48,8 @@ bool read_stamps(const cmsghdr* c, int64_t& software, int64_t& hardware) noexcep
 }
 
 bool interface_capable(int fd, const char* name) noexcept {
-  ethtool_ts_info info{};
-  info.cmd = ETHTOOL_GET_TS_INFO;
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  ifr.ifr_data = reinterpret_cast<char*>(&info);
-  if (ioctl(fd, SIOCETHTOOL, &ifr) != 0) return false;
-  return (info.so_timestamping & kHardwareRx) == kHardwareRx && (info.so_timestamping & SOF_TIMESTAMPING_TX_HARDWARE);
+  ethtool_ts_info info;
+  return read_ts_info(fd, name, info) == 0 && hardware_capable(info.so_timestamping);
 }
 
 bool same_address(const sockaddr* a, const sockaddr_storage& b) noexcept {
@@ -116,9 +108,18 @@ TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) n
   g.software_requested = source != TimestampSource::None;
   g.hardware_requested = source == TimestampSource::Hardware || (source == TimestampSource::Auto && support.capable);
   if (!g.software_requested) return g;
+  // The NIC first, as ptp4l does: socket flags alone yield no hardware stamps.
+  if (g.hardware_requested && !g.interface.empty() && g.interface != "*") {
+    InterfaceHwtstamp device(fd, g.interface);
+    g.hwtstamp = configure_hwtstamp(device);
+  }
   unsigned software = kSoftwareRx | (tx ? SOF_TIMESTAMPING_TX_SOFTWARE : 0);
   unsigned hardware = kHardwareRx | (tx ? SOF_TIMESTAMPING_TX_HARDWARE : 0);
-  unsigned flags = software | (tx ? kOptions : 0) | (g.hardware_requested ? hardware : 0);
+  // Auto leaves the hardware flags off where the NIC will stamp nothing: they
+  // would cost every packet for no stamp.
+  bool stampless = g.hwtstamp.attempted && !g.hwtstamp.tx && !g.hwtstamp.rx;
+  bool hardware_flags = g.hardware_requested && !(source == TimestampSource::Auto && stampless);
+  unsigned flags = software | (tx ? kOptions : 0) | (hardware_flags ? hardware : 0);
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) {
     g.refused_errno = errno;
     return g;
@@ -128,7 +129,7 @@ TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) n
   if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &granted, &len) != 0) granted = flags;
   g.flags = granted;
   g.software = (granted & software) == software;
-  g.hardware = g.hardware_requested && (granted & hardware) == hardware;
+  g.hardware = hardware_flags && (granted & hardware) == hardware;
   return g;
 }
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "hwtstamp.hpp"
+
 namespace rtt {
 
 enum class TimestampSource : uint8_t { None, Software, Hardware, Auto };
@@ -21,13 +23,17 @@ struct TimestampingGrant {
   bool hardware = false;  // socket accepted hardware flags (stamps arrive only from a configured NIC)
   int refused_errno = 0;  // setsockopt failure, 0 when accepted
   unsigned flags = 0;     // SOF_TIMESTAMPING_* as read back from the socket
+  HwtstampSetup hwtstamp;  // the NIC's configuration, when hardware stamps were requested on a known interface
 };
 
 // Never throws: a refusal is recorded in the grant and the run goes on without stamps.
 // tx: also stamp outgoing datagrams (a reflector only needs RX stamps).
 // Auto asks for hardware stamps only where the interface can give them: the
 // flags cost every packet (a PTP classifier runs on each transmit) even when
-// no stamp ever comes. Call after bind/connect so the local address is known.
+// no stamp ever comes. When hardware stamps are requested and the socket's
+// interface is known (not a wildcard bind), the NIC is configured to give them
+// (configure_hwtstamp, needs CAP_NET_ADMIN) and left so. Call after
+// bind/connect so the local address is known.
 TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept;
 
 struct HardwareSupport {

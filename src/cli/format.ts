@@ -1,4 +1,5 @@
 /** Human output of the CLI: one table of metrics in microseconds, then the counters. */
+import type { TimestampingGrant } from '../binding';
 import type { ProbeResult, ReflectorResult } from '../index';
 import { METRIC_NAMES } from '../metrics';
 import type { ProbeProgress } from '../session';
@@ -56,6 +57,7 @@ export function formatProbeResult(result: ProbeResult): string {
     for (const [why, names] of byReason) lines.push(`  ${names.join(', ')}: ${why}`);
   }
   const g = result.granted;
+  const change = hwtstampChange(g.timestamping);
   const pin = g.pinning.cpu !== null ? `cpu ${g.pinning.cpu}` : 'not pinned';
   const rt = g.pinning.rtPriority ? `, SCHED_FIFO ${g.pinning.rtPriority}` : '';
   lines.push(
@@ -63,7 +65,52 @@ export function formatProbeResult(result: ProbeResult): string {
     `granted: ${pin}${rt}${g.pinning.mlock ? ', mlock' : ''}; timestamps ${g.timestamping.software ? 'software' : 'none'}` +
       `${g.stamps.txHardware || g.stamps.rxHardware ? ' + hardware' : ''}; ${o.busyPoll ? 'busy polling' : 'blocking (ppoll)'}`,
   );
+  if (change) lines.push(change);
   return lines.join('\n');
+}
+
+const REFUSALS: Record<string, string> = {
+  EPERM: 'changing it needs CAP_NET_ADMIN',
+  EOPNOTSUPP: 'its driver has no hardware timestamping',
+  ERANGE: 'the NIC can stamp neither every packet (rx-filter all) nor ntp-all',
+};
+
+/**
+ * Why hardware timestamps will not come although they were asked for, and
+ * what to do; null when they can be expected. For --ts hardware only: auto
+ * asks for them where the driver says it can, and stays quiet otherwise.
+ */
+export function hardwareShortfall(ts: TimestampingGrant): string | null {
+  const hw = ts.hwtstamp;
+  if (!ts.hardwareRequested || (hw?.tx && hw.rx && !ts.refused && ts.hardware)) return null;
+  if (!hw) {
+    const where = ts.interface === '*' ? 'the socket is bound to a wildcard address' : "no interface has the socket's address";
+    return (
+      `--ts hardware: ${where}, so rtt-probe cannot tell which NIC to enable hardware timestamping on; ` +
+      "measuring with software timestamps only. Bind to the NIC's own address (--bind ADDR)."
+    );
+  }
+  const name = ts.interface;
+  let why = `it is set to tx-type ${hw.granted?.txType ?? 'unknown'}, rx-filter ${hw.granted?.rxFilter ?? 'unknown'}, which does not stamp every probe`;
+  if (hw.refused) why = `SIOCSHWTSTAMP refused with ${hw.refused}${REFUSALS[hw.refused] ? ` (${REFUSALS[hw.refused]})` : ''}`;
+  else if (ts.refused) why = `the kernel refused the socket's timestamping flags (${ts.refused})`;
+  else if (!ts.hardware && hw.tx && hw.rx) why = 'the socket did not accept the hardware timestamping flags';
+  return (
+    `--ts hardware: interface ${name} gives no hardware timestamps: ${why}. Measuring with software timestamps only (rtt.hw stays empty).\n` +
+    `  what to do: \`rtt-probe caps --interface ${name}\` shows what it can do; hardware timestamps need a NIC that has them ` +
+    '(ethtool -T: hardware-transmit, hardware-receive, hardware-raw-clock) and CAP_NET_ADMIN (root) to enable them on it.'
+  );
+}
+
+/** A line saying that the NIC's hardware-timestamping config was changed, and left so; null when it was not. */
+export function hwtstampChange(ts: TimestampingGrant): string | null {
+  const hw = ts.hwtstamp;
+  if (!hw?.changed || !hw.granted) return null;
+  const was = hw.previous ? `tx-type ${hw.previous.txType}, rx-filter ${hw.previous.rxFilter}` : `not reported, ${hw.previousError}`;
+  return (
+    `hardware timestamping: set ${ts.interface} to tx-type ${hw.granted.txType}, rx-filter ${hw.granted.rxFilter} (was ${was}); ` +
+    'left so, as ptp4l and chrony leave it'
+  );
 }
 
 export function formatProgress(p: ProbeProgress): string {
@@ -86,9 +133,10 @@ const DROP_REASONS = [
 export function formatReflectorResult(r: ReflectorResult): string {
   const seconds = (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
   const drops = DROP_REASONS.filter(([key]) => r[key] > 0).map(([key, label]) => `  ${label} ${r[key]}`).join('');
+  const change = hwtstampChange(r.granted.timestamping);
   return (
     `reflector ${r.local.family === 'IPv6' ? `[${r.local.address}]` : r.local.address}:${r.local.port} ran ${seconds.toFixed(1)}s: ` +
     `received ${r.received}  reflected ${r.reflected}  malformed ${r.malformed}${drops}  send errors ${r.sendErrors}` +
-    `${r.rxStampsMissing ? `  T2 from user clock ${r.rxStampsMissing}` : ''}`
+    `${r.rxStampsMissing ? `  T2 from user clock ${r.rxStampsMissing}` : ''}${change ? `\n${change}` : ''}`
   );
 }

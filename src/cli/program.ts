@@ -4,6 +4,7 @@
  * still printed).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { TimestampingGrant } from '../binding';
 import { OptionRangeError, OptionTypeError } from '../errors';
 import { VERSION } from '../host';
 import { InputError } from '../lab/budget-input';
@@ -12,7 +13,8 @@ import type { ProbeResult } from '../result';
 import { probe, startReflector, type ProbeSession } from '../session';
 import { UsageError, duration, integer, positive } from './arguments';
 import { EXIT } from './exit-codes';
-import { formatProbeResult, formatProgress, formatReflectorResult } from './format';
+import { addCapsCommand } from './caps';
+import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall } from './format';
 import { addLabCommands } from './lab';
 import { DEFAULT_KEY_VARIABLE, KeyError, keyFromFlags, type KeyFlags } from './key';
 
@@ -73,7 +75,13 @@ function sharedOptions(cmd: Command): Command {
     .option('--no-busy-poll', 'block in ppoll instead of spinning (to see what busy polling buys)')
     .option('--socket-busy-poll <us>', 'also set SO_BUSY_POLL on the socket (kernel NIC-queue polling)', integer(1, 1_000_000))
     .addOption(
-      new Option('--ts <source>', 'timestamps to ask the kernel for').choices(['auto', 'software', 'hardware', 'none']).default('auto'),
+      new Option(
+        '--ts <source>',
+        'timestamps to ask for: auto (kernel, and NIC where the driver has them), software, hardware (enables NIC timestamping: ' +
+          'needs CAP_NET_ADMIN and a NIC that has it, see rtt-probe caps; warns when none will come), none',
+      )
+        .choices(['auto', 'software', 'hardware', 'none'])
+        .default('auto'),
     )
     .addOption(new Option('--timestamp-format <format>', 'STAMP timestamp format this end writes').choices(['ntp', 'ptp']).default('ntp'))
     .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
@@ -106,6 +114,12 @@ function bindAddress(value: string): { bind: string; port: number } {
     if (zero) return { bind: zero[1]!.replace(/^\[(.*)\]$/, '$1'), port: 0 };
     throw new InvalidArgumentError('give ADDR, ADDR:PORT, [IPv6]:PORT or :PORT, with a port from 0 to 65535.');
   }
+}
+
+/** Tells a user who asked for hardware timestamps (--ts hardware) when none will come, and why. */
+function warnHardware(io: Io, requested: SharedFlags['ts'], timestamping: TimestampingGrant): void {
+  const shortfall = requested === 'hardware' ? hardwareShortfall(timestamping) : null;
+  if (shortfall) io.stderr.write(`rtt-probe: warning: ${shortfall}\n`);
 }
 
 /** Runs a probe session, printing its result; maps signals to exit codes. */
@@ -189,6 +203,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
         ssid: flags.ssid,
       };
       const session = probe(target, options);
+      session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
       outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false);
     });
 
@@ -228,6 +243,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
           ? `${JSON.stringify({ listening: a })}\n`
           : `listening on ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`,
       );
+      warnHardware(io, flags.ts, reflector.timestamping);
       let exit: number = EXIT.ok;
       const onInt = () => ((exit = EXIT.sigint), reflector.stop());
       const onTerm = () => ((exit = EXIT.sigterm), reflector.stop());
@@ -244,6 +260,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     });
 
   addLabCommands(program, io, outcome);
+  addCapsCommand(program, io);
   return program;
 }
 

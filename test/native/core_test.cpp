@@ -1,7 +1,8 @@
 // native/core on its own, without Node: compiled and run by test/core.test.ts.
 // Control-message parsing is fed synthetic messages, including the NIC
 // hardware stamps this host cannot produce and the malformed ones fuzzing
-// found; the reflector's bounded state (replay window, flow table, rate
+// found; timestamping capabilities and the NIC setup are fed synthetic
+// ethtool_ts_info / hwtstamp_config structs and a synthetic NIC; the reflector's bounded state (replay window, flow table, rate
 // limiter, allow-list) is driven with a synthetic clock.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,12 +14,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "allow_list.hpp"
 #include "errors.hpp"
 #include "flow_table.hpp"
 #include "histogram.hpp"
+#include "hwtstamp.hpp"
 #include "rate_limit.hpp"
 #include "reflector_sessions.hpp"
 #include "timestamping.hpp"
@@ -169,6 +172,150 @@ void impossible_stamps_are_no_stamps() {
   CHECK(rx.software == -1 && rx.hardware == -1);
 }
 
+using Names = std::vector<std::string>;
+
+// What lo reports, and what an mlx5-like NIC with a PTP clock reports.
+void ts_info_decodes_into_names() {
+  ethtool_ts_info lo{};
+  lo.so_timestamping = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+  lo.phc_index = -1;
+  rtt::TsInfo t = rtt::decode_ts_info(lo);
+  CHECK((t.so_timestamping == Names{"tx-software", "rx-software", "software"}));
+  CHECK(t.phc_index == -1 && t.tx_types.empty() && t.rx_filters.empty() && !t.hardware_capable);
+
+  ethtool_ts_info nic{};
+  nic.so_timestamping = lo.so_timestamping | SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE |
+                        SOF_TIMESTAMPING_RAW_HARDWARE;
+  nic.phc_index = 3;
+  nic.tx_types = (1u << HWTSTAMP_TX_OFF) | (1u << HWTSTAMP_TX_ON) | (1u << HWTSTAMP_TX_ONESTEP_P2P);
+  nic.rx_filters = (1u << HWTSTAMP_FILTER_NONE) | (1u << HWTSTAMP_FILTER_ALL) | (1u << HWTSTAMP_FILTER_PTP_V2_L4_EVENT) |
+                   (1u << HWTSTAMP_FILTER_NTP_ALL);
+  t = rtt::decode_ts_info(nic);
+  CHECK((t.so_timestamping ==
+         Names{"tx-hardware", "tx-software", "rx-hardware", "rx-software", "software", "raw-hardware"}));
+  CHECK(t.phc_index == 3 && t.hardware_capable);
+  CHECK((t.tx_types == Names{"off", "on", "onestep-p2p"}));
+  CHECK((t.rx_filters == Names{"none", "all", "ptpv2-l4-event", "ntp-all"}));
+}
+
+void names_of_values_newer_than_the_tables() {
+  CHECK((rtt::so_timestamping_names((1u << 18) | (1u << 30)) == Names{"tx-completion", "bit-30"}));
+  CHECK(rtt::tx_type_name(HWTSTAMP_TX_ONESTEP_SYNC) == "onestep-sync" && rtt::tx_type_name(9) == "tx-type-9");
+  CHECK(rtt::rx_filter_name(HWTSTAMP_FILTER_PTP_V1_L4_DELAY_REQ) == "ptpv1-l4-delay-req");
+  CHECK(rtt::rx_filter_name(-1) == "rx-filter--1" && rtt::rx_filter_name(16) == "rx-filter-16");
+  // Hardware RX stamps without the raw clock to report them are not enough.
+  CHECK(!rtt::hardware_capable(SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE));
+}
+
+// A NIC behind SIOCGHWTSTAMP / SIOCSHWTSTAMP, as drivers behave.
+class SyntheticNic : public rtt::HwtstampDevice {
+ public:
+  hwtstamp_config config{};          // what it is set to
+  int get_errno = 0;                 // EOPNOTSUPP: a driver without SIOCGHWTSTAMP
+  int set_errno = 0;                 // EPERM (no CAP_NET_ADMIN), EOPNOTSUPP (no hardware stamping)
+  std::vector<int> refused_filters;  // answered with ERANGE
+  int grants_filter = -1;            // the filter it grants instead of the one asked for (an upgrade)
+  std::vector<hwtstamp_config> asked;
+
+  int get(hwtstamp_config& c) noexcept override {
+    if (get_errno) return get_errno;
+    c = config;
+    return 0;
+  }
+  int set(hwtstamp_config& c) noexcept override {
+    asked.push_back(c);
+    if (set_errno) return set_errno;
+    if (std::find(refused_filters.begin(), refused_filters.end(), c.rx_filter) != refused_filters.end()) return ERANGE;
+    if (grants_filter >= 0) c.rx_filter = grants_filter;
+    config = c;
+    return 0;
+  }
+};
+
+hwtstamp_config hw_config(int tx_type, int rx_filter, int flags = 0) {
+  hwtstamp_config c{};
+  c.flags = flags;
+  c.tx_type = tx_type;
+  c.rx_filter = rx_filter;
+  return c;
+}
+
+void nic_already_stamping_everything_is_left_alone() {
+  SyntheticNic nic;
+  nic.config = hw_config(HWTSTAMP_TX_ON, HWTSTAMP_FILTER_ALL);
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(nic);
+  CHECK(s.attempted && nic.asked.empty() && !s.changed);
+  CHECK(s.previous && s.granted && s.granted->rx_filter == HWTSTAMP_FILTER_ALL);
+  CHECK(s.tx && s.rx && s.refused_errno == 0);
+}
+
+void nic_off_is_set_to_tx_on_and_filter_all() {
+  SyntheticNic nic;
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(nic);
+  CHECK(nic.asked.size() == 1 && nic.asked[0].tx_type == HWTSTAMP_TX_ON && nic.asked[0].rx_filter == HWTSTAMP_FILTER_ALL);
+  CHECK(s.previous && s.previous->tx_type == HWTSTAMP_TX_OFF && s.previous->rx_filter == HWTSTAMP_FILTER_NONE);
+  CHECK(s.changed && s.tx && s.rx);
+  CHECK(nic.config.rx_filter == HWTSTAMP_FILTER_ALL);  // and stays so
+}
+
+void filter_all_refused_falls_back_to_ntp_all_and_reads_back_the_upgrade() {
+  SyntheticNic nic;
+  nic.refused_filters = {HWTSTAMP_FILTER_ALL};
+  nic.grants_filter = HWTSTAMP_FILTER_ALL;  // asked for ntp-all, the driver stamps everything
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(nic);
+  CHECK(nic.asked.size() == 2 && nic.asked[1].rx_filter == HWTSTAMP_FILTER_NTP_ALL);
+  CHECK(s.changed && s.refused_errno == 0 && s.granted->rx_filter == HWTSTAMP_FILTER_ALL && s.rx);
+}
+
+void ntp_all_granted_as_asked_stamps_no_probe() {
+  SyntheticNic nic;
+  nic.refused_filters = {HWTSTAMP_FILTER_ALL};
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(nic);
+  CHECK(s.changed && s.granted->rx_filter == HWTSTAMP_FILTER_NTP_ALL);
+  CHECK(s.tx && !s.rx);  // NTP (UDP port 123) only: STAMP probes get no RX stamps
+}
+
+void no_filter_granted_is_refused_with_erange_and_nothing_changes() {
+  SyntheticNic nic;
+  nic.config = hw_config(HWTSTAMP_TX_ON, HWTSTAMP_FILTER_PTP_V2_EVENT);
+  nic.refused_filters = {HWTSTAMP_FILTER_ALL, HWTSTAMP_FILTER_NTP_ALL};
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(nic);
+  CHECK(s.refused_errno == ERANGE && !s.changed);
+  CHECK(s.granted && s.granted->rx_filter == HWTSTAMP_FILTER_PTP_V2_EVENT);  // still what ptp4l set
+  CHECK(s.tx && !s.rx);
+}
+
+void refusals_are_recorded_by_errno() {
+  SyntheticNic unprivileged;
+  unprivileged.set_errno = EPERM;
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(unprivileged);
+  CHECK(s.refused_errno == EPERM && unprivileged.asked.size() == 1 && !s.changed && !s.tx && !s.rx);
+
+  SyntheticNic loopback;  // lo, veth, dummy: neither ioctl is supported
+  loopback.get_errno = EOPNOTSUPP;
+  loopback.set_errno = EOPNOTSUPP;
+  s = rtt::configure_hwtstamp(loopback);
+  CHECK(!s.previous && s.previous_errno == EOPNOTSUPP && s.refused_errno == EOPNOTSUPP && !s.granted);
+  CHECK(!s.tx && !s.rx && !s.changed);
+}
+
+void driver_without_siocghwtstamp_is_still_set() {
+  SyntheticNic old;
+  old.get_errno = EOPNOTSUPP;
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(old);
+  CHECK(!s.previous && s.previous_errno == EOPNOTSUPP);
+  CHECK(s.changed && s.granted && s.granted->rx_filter == HWTSTAMP_FILTER_ALL && s.tx && s.rx);  // as written back
+}
+
+void one_step_mode_and_bond_flag_are_kept() {
+  SyntheticNic nic;
+  nic.config = hw_config(HWTSTAMP_TX_ONESTEP_SYNC, HWTSTAMP_FILTER_PTP_V2_L2_EVENT, HWTSTAMP_FLAG_BONDED_PHC_INDEX);
+  rtt::HwtstampSetup s = rtt::configure_hwtstamp(nic);
+  CHECK(nic.asked.size() == 1 && nic.asked[0].tx_type == HWTSTAMP_TX_ONESTEP_SYNC);
+  CHECK(nic.asked[0].flags == HWTSTAMP_FLAG_BONDED_PHC_INDEX && nic.asked[0].rx_filter == HWTSTAMP_FILTER_ALL);
+  CHECK(s.changed && s.tx && s.rx);
+}
+
 void replay_window_answers_each_sequence_number_once() {
   rtt::ReflectorSession s;
   CHECK(!s.seen(10));
@@ -279,6 +426,16 @@ int main() {
   stamp_without_id_is_not_matched();
   cmsg_running_past_the_buffer_is_not_read();
   impossible_stamps_are_no_stamps();
+  ts_info_decodes_into_names();
+  names_of_values_newer_than_the_tables();
+  nic_already_stamping_everything_is_left_alone();
+  nic_off_is_set_to_tx_on_and_filter_all();
+  filter_all_refused_falls_back_to_ntp_all_and_reads_back_the_upgrade();
+  ntp_all_granted_as_asked_stamps_no_probe();
+  no_filter_granted_is_refused_with_erange_and_nothing_changes();
+  refusals_are_recorded_by_errno();
+  driver_without_siocghwtstamp_is_still_set();
+  one_step_mode_and_bond_flag_are_kept();
   replay_window_answers_each_sequence_number_once();
   replay_window_survives_the_32_bit_wrap();
   flow_table_is_bounded_and_sweeps_stale_entries();

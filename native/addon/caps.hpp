@@ -1,0 +1,10 @@
+#pragma once
+
+#include <napi.h>
+
+namespace rtt::addon {
+
+Napi::Function interface_caps_function(Napi::Env env);   // interfaceCaps(name)
+Napi::Function interface_names_function(Napi::Env env);  // interfaceNames()
+
+}  // namespace rtt::addon

@@ -1,0 +1,69 @@
+/** `rtt-probe caps`: what this host and its interfaces can do for latency measurement. */
+import type { Command } from 'commander';
+import { caps, type CapsReport, type HostCaps, type InterfaceCaps } from '../caps';
+import { FEATURES } from '../lab/features';
+import type { Io } from './program';
+import { pad } from './format';
+
+const none = (list: string[]) => (list.length > 0 ? list.join(' ') : 'none');
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+function hostRows(h: HostCaps): string[][] {
+  const rows = [
+    ['kernel', h.kernel],
+    ['cpus', String(h.cpus)],
+    ['clocksource', `${h.clocksource ?? 'unknown'}${h.availableClocksources.length > 0 ? ` (available: ${h.availableClocksources.join(' ')})` : ''}`],
+    ['invariant TSC', `${yesNo(h.invariantTsc)} (constant_tsc ${yesNo(h.constantTsc)}, nonstop_tsc ${yesNo(h.nonstopTsc)})`],
+    ['busy polling', `net.core.busy_poll ${h.busyPoll ?? '?'} µs, net.core.busy_read ${h.busyRead ?? '?'} µs (0: off; rtt-probe spins in user space either way)`],
+    ['cpuidle', h.cpuidle ? `${h.cpuidle.driver}, governor ${h.cpuidle.governor ?? 'unknown'}` : 'none'],
+    ['isolcpus', h.isolcpus ?? 'none'],
+    ['nohz_full', h.nohzFull ?? 'none'],
+  ];
+  if (!h.features) return [...rows, ['lab features', `not detected: ${h.featuresUnavailable}`]];
+  const support = h.features;
+  const missing = FEATURES.filter((f) => support[f] !== null).map((f) => ['', `${f}: ${support[f]}`]);
+  return [...rows, ['lab features', none(FEATURES.filter((f) => support[f] === null))], ...missing];
+}
+
+function hwtstampText(i: InterfaceCaps): string {
+  if (i.hwtstamp) return `tx-type ${i.hwtstamp.txType}, rx-filter ${i.hwtstamp.rxFilter}`;
+  return `not reported (${i.hwtstampError}${i.hwtstampError === 'EOPNOTSUPP' ? ': no hardware timestamping, or a driver that cannot report it' : ''})`;
+}
+
+function interfaceRows(i: InterfaceCaps): string[][] {
+  if (i.tsInfoError) return [[i.interface, ''], ['  timestamping', `not reported (${i.tsInfoError})`], ['  hwtstamp', hwtstampText(i)]];
+  return [
+    [i.interface, ''],
+    ['  timestamping', none(i.soTimestamping)],
+    ['  hardware', i.hardwareCapable ? 'yes: --ts auto asks for NIC stamps here' : 'no: software stamps only'],
+    ['  PTP clock', i.phc ?? 'none'],
+    ['  tx types', none(i.txTypes)],
+    ['  rx filters', none(i.rxFilters)],
+    ['  hwtstamp', hwtstampText(i)],
+  ];
+}
+
+export function formatCaps(report: CapsReport): string {
+  return [
+    'host',
+    pad(hostRows(report.host).map(([k, v]) => [`  ${k}`, v!]), 2),
+    '',
+    'interfaces',
+    pad(report.interfaces.flatMap(interfaceRows), 2),
+  ].join('\n');
+}
+
+export function addCapsCommand(program: Command, io: Io): void {
+  program
+    .command('caps')
+    .description(
+      "what this host can do for latency measurement: each interface's timestamping capabilities (ethtool -T) and hardware-timestamping config, " +
+        'and the clock, busy-polling and CPU-isolation settings (changes nothing; detecting the lab features needs root)',
+    )
+    .option('--interface <name...>', 'only these interfaces (default: all; `ip link` lists them)')
+    .option('--json', 'print the report as JSON only')
+    .action((flags: { interface?: string[]; json?: boolean }) => {
+      const report = caps({ interfaces: flags.interface });
+      io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatCaps(report)}\n`);
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * `rtt-probe caps`: what this host can do for latency measurement. Every
+ * Linux host has lo, whose driver stamps in software and has no hardware
+ * timestamping config to report; the host section reads the clock, busy
+ * polling, cpuidle and CPU-isolation settings. The interface decoding of
+ * NICs this host lacks is checked with synthetic structs in
+ * test/native/core_test.cpp.
+ */
+import { describe, expect, it } from 'vitest';
+import { cpuFlags, parseCmdline } from '../src/caps';
+import { OptionRangeError, caps } from '../src/index';
+import { FEATURES } from '../src/lab/features';
+import { runCli } from './support/cli';
+
+describe('rtt-probe caps --json', () => {
+  it('reports the host and every interface, lo with software timestamping and no hardware config', async () => {
+    const run = await runCli(['caps', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout);
+    expect(Object.keys(report)).toEqual(['host', 'interfaces']);
+    expect(Object.keys(report.host).sort()).toEqual(
+      [
+        'kernel', 'cpus', 'clocksource', 'availableClocksources', 'constantTsc', 'nonstopTsc', 'invariantTsc',
+        'busyPoll', 'busyRead', 'cpuidle', 'isolcpus', 'nohzFull', 'features', 'featuresUnavailable',
+      ].sort(),
+    );
+    expect(report.host.cpus).toBeGreaterThan(0);
+    expect(report.host.invariantTsc).toBe(report.host.constantTsc && report.host.nonstopTsc);
+    // The lab's own detection: every feature with null (available) or why not, or why it was not run.
+    if (report.host.features) expect(Object.keys(report.host.features)).toEqual([...FEATURES]);
+    else expect(report.host.featuresUnavailable).toMatch(/needs root/);
+
+    const lo = report.interfaces.find((i: { interface: string }) => i.interface === 'lo');
+    expect(lo).toEqual({
+      interface: 'lo',
+      soTimestamping: ['tx-software', 'rx-software', 'software'],
+      hardwareCapable: false,
+      phcIndex: null,
+      phc: null,
+      txTypes: [],
+      rxFilters: [],
+      tsInfoError: null,
+      hwtstamp: null,
+      hwtstampError: 'EOPNOTSUPP',
+    });
+  });
+
+  it('--interface limits the report to the named interfaces', async () => {
+    const run = await runCli(['caps', '--interface', 'lo', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).interfaces.map((i: { interface: string }) => i.interface)).toEqual(['lo']);
+  });
+
+  it('an interface this host lacks exits 2, saying how to list them', async () => {
+    const run = await runCli(['caps', '--interface', 'nosuch0']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^rtt-probe: no interface named nosuch0 on this host.*`ip link` lists them \(here: lo\b/);
+  });
+});
+
+describe('rtt-probe caps', () => {
+  it('prints the host settings, then each interface as a list', async () => {
+    const run = await runCli(['caps', '--interface', 'lo']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^host\n {2}kernel +\S+\n {2}cpus +\d+\n {2}clocksource /);
+    expect(run.stdout).toMatch(/^ {2}invariant TSC +(yes|no) \(constant_tsc (yes|no), nonstop_tsc (yes|no)\)$/m);
+    expect(run.stdout).toMatch(/^ {2}busy polling +net\.core\.busy_poll \d+ µs, net\.core\.busy_read \d+ µs/m);
+    expect(run.stdout).toMatch(/^interfaces\nlo\n {2}timestamping +tx-software rx-software software\n {2}hardware +no: software stamps only$/m);
+    expect(run.stdout).toMatch(/^ {2}PTP clock +none$/m);
+    expect(run.stdout).toMatch(/^ {2}hwtstamp +not reported \(EOPNOTSUPP: /m);
+  });
+});
+
+describe('caps() in the library', () => {
+  it('returns the same report (features detection can be left out)', () => {
+    const report = caps({ interfaces: ['lo'], features: false });
+    expect(report.interfaces[0]!.soTimestamping).toContain('software');
+    expect(report.host).toMatchObject({ features: null, featuresUnavailable: 'not asked for' });
+  });
+
+  it('throws an OptionRangeError for an interface this host lacks', () => {
+    expect(() => caps({ interfaces: ['lo', 'nosuch0'], features: false })).toThrow(OptionRangeError);
+    expect(() => caps({ interfaces: ['nosuch0'], features: false })).toThrow(/`ip link` lists them/);
+  });
+});
+
+describe('reading the host', () => {
+  it('takes isolcpus and nohz_full from the kernel command line', () => {
+    expect(parseCmdline('BOOT_IMAGE=/vmlinuz root=/dev/sda1 isolcpus=nohz,domain,2-7 nohz_full=2-7 quiet\n')).toEqual({
+      isolcpus: 'nohz,domain,2-7',
+      nohzFull: '2-7',
+    });
+    expect(parseCmdline('root=/dev/vda ro')).toEqual({ isolcpus: null, nohzFull: null });
+  });
+
+  it("reads the first processor's flags from /proc/cpuinfo", () => {
+    const flags = cpuFlags('processor\t: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc rdtscp\n\nprocessor\t: 1\nflags\t\t: fpu\n');
+    expect(flags.has('constant_tsc') && flags.has('nonstop_tsc')).toBe(true);
+    expect(cpuFlags('processor : 0\nFeatures : fp asimd\n').size).toBe(0); // arm64 has no flags line
+  });
+});
