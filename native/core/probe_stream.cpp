@@ -158,11 +158,9 @@ bool ProbeStream::drain_tx_stamps(bool all) noexcept {
   return any;
 }
 
-bool ProbeStream::drain_replies(bool blocking) noexcept {
-  // A spinning loop takes one reply per pass: it is back within a poll, and
-  // reading on to EAGAIN would cost each reply a second system call (and a
-  // ping-pong probe its next send). After a blocking wait, read what came.
-  int batch = blocking && config_.mode == SenderMode::Rate ? kReplyBatch : 1;
+bool ProbeStream::drain_replies() noexcept {
+  // Ping-pong expects one reply: reading on to EAGAIN would delay the next probe by a syscall.
+  int batch = config_.mode == SenderMode::PingPong ? 1 : kReplyBatch;
   for (int i = 0; i < batch; ++i) {
     if (transport_->receive(datagram_) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;
@@ -303,7 +301,7 @@ void ProbeStream::start(int64_t now) noexcept {
 bool ProbeStream::step(int64_t now, bool blocking) noexcept {
   // Replies first, so a ping-pong probe follows its predecessor's reply at
   // once; stamps and histograms are dealt with while it is on the wire.
-  bool busy = drain_replies(blocking);
+  bool busy = drain_replies();
   if (ready_to_send(now)) {
     send_probe();
     busy = true;

@@ -104,7 +104,7 @@ class ProbeStream {
   bool ready_to_send(int64_t now) const noexcept;
   void send_probe() noexcept;
   bool drain_tx_stamps(bool all) noexcept;
-  bool drain_replies(bool blocking) noexcept;
+  bool drain_replies() noexcept;
   void on_reply(const Datagram& d, int64_t t4_user) noexcept;
   bool tx_complete(const Probe& p) const noexcept;
   void finalize(Probe& p) noexcept;
