@@ -299,13 +299,16 @@ void ProbeStream::start(int64_t now) noexcept {
 }
 
 bool ProbeStream::step(int64_t now, bool blocking) noexcept {
-  // Replies first, so a ping-pong probe follows its predecessor's reply at
-  // once; stamps and histograms are dealt with while it is on the wire.
-  bool busy = drain_replies();
+  // Ping-pong reads first, so a probe follows its predecessor's reply at
+  // once; rate mode sends first, so a due probe does not wait behind a read.
+  // Stamps and histograms are dealt with while the probe is on the wire.
+  bool pingpong = config_.mode == SenderMode::PingPong;
+  bool busy = pingpong && drain_replies();
   if (ready_to_send(now)) {
     send_probe();
     busy = true;
   }
+  if (!pingpong) busy |= drain_replies();
   // The error queue is read only while a stamp is owed (or drained whenever
   // blocking, so a stale stamp cannot keep ppoll returning POLLERR).
   if (transport_->timestamping().software && (tx_pending_ || blocking)) busy |= drain_tx_stamps(blocking);
