@@ -7,6 +7,7 @@
 //   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
 //   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
 //   npm run bench -- --tools floor,'rtt-probe CLI' --only loopback   those tools' comparison alone
+//   npm run bench -- --sections rate,instructions   only these sections (compare rate settings startup soak instructions)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ const settings = {
   soak: Number(option('--soak', quick ? 0 : 10_000_000)),
   only: option('--only', null),
   tools: option('--tools', null)?.split(','),
+  sections: option('--sections', null)?.split(','),
   callgrind: !quick && !args.includes('--no-callgrind'),
 };
 
@@ -141,20 +143,12 @@ const library = (port, count, extra = []) =>
   JSON.parse(runClient([process.execPath, LIBRARY, '127.0.0.1', String(port), String(count), '--cpu', '1', ...extra], { timeoutMs: 600_000 }));
 
 async function rateAccuracy() {
-  say('### rate mode on loopback: achieved rate and send-time error against the schedule');
+  say(`### rate mode on loopback: achieved rate and send-time error against the schedule, median of ${settings.rounds} rounds`);
   say();
-  say('The floor columns are the C floor pacing the same schedule to the same reflector just before: what this host lets any busy-waiting sender hold.');
+  say('The floor columns are the C floor pacing the same schedule to the same reflector, interleaved: what this host lets any busy-waiting sender hold. This VM stalls for milliseconds now and then; a stall makes every probe behind it late, so one stall in a run can decide its p99.');
   say();
-  say('| target /s | achieved /s | achieved / target | send.error p50 µs | send.error p99 µs | lost | floor send error p50 µs | floor p99 µs |');
-  say('|---|---|---|---|---|---|---|---|');
-  const row = (target, r, floor) => {
-    const entry = { target, ...r, accuracy: r.achievedRate / target, floor };
-    report.rate.push(entry);
-    say(
-      `| ${target} | ${Math.round(r.achievedRate)} | ${r.achievedRate ? (r.achievedRate / target).toFixed(4) : 'n/a'} | ${us(r.sendError?.p50)} | ${us(r.sendError?.p99)} | ${r.lost} | ${us(floor.sendErrorP50)} | ${us(floor.sendErrorP99)} |`,
-    );
-    return entry;
-  };
+  say('| target /s | achieved / target | send.error p50 µs | send.error p99 µs (rounds) | lost | floor send error p50 µs | floor p99 µs (rounds) |');
+  say('|---|---|---|---|---|---|---|');
   const paced = (port, target, count) => JSON.parse(runClient([FLOOR, 'pace', '127.0.0.1', String(port), String(target), String(count), '1']));
   // Through the CLI: the library runs carry an event-loop monitor whose 1 ms
   // timer would wake on the session thread's CPU and perturb the schedule.
@@ -163,19 +157,39 @@ async function rateAccuracy() {
       runClient([process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--mode', 'rate', '--rate', String(target), '--count', String(count), '--warmup', '1000', '--timeout', '200ms', '--cpu', '1', '--json']),
     );
     const e = r.metrics['send.error'];
-    return { achievedRate: r.achievedRate, sent: r.sent, lost: r.lost, sendError: e ? { p50: e.percentiles['50'], p99: e.percentiles['99'] } : null };
+    return { achievedRate: r.achievedRate, sent: r.sent, lost: r.lost, sendErrorP50: e?.percentiles['50'], sendErrorP99: e?.percentiles['99'] };
+  };
+  const measureTarget = (port, target, count) => {
+    const runs = [];
+    const floors = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      floors.push(paced(port, target, count));
+      runs.push(cli(port, target, count));
+    }
+    const m = (list, k) => median(list.map((x) => x[k]));
+    const entry = {
+      target,
+      accuracy: m(runs, 'achievedRate') / target,
+      sendErrorP50: m(runs, 'sendErrorP50'),
+      sendErrorP99: m(runs, 'sendErrorP99'),
+      sendErrorP99Rounds: runs.map((r) => r.sendErrorP99),
+      sent: runs.reduce((a, r) => a + r.sent, 0),
+      lost: runs.reduce((a, r) => a + r.lost, 0),
+      floor: { sendErrorP50: m(floors, 'sendErrorP50'), sendErrorP99: m(floors, 'sendErrorP99'), sendErrorP99Rounds: floors.map((f) => f.sendErrorP99) },
+    };
+    report.rate.push(entry);
+    const rounds = (list) => list.map((v) => us(v)).join(', ');
+    say(
+      `| ${target} | ${entry.accuracy.toFixed(4)} | ${us(entry.sendErrorP50)} | ${us(entry.sendErrorP99)} (${rounds(entry.sendErrorP99Rounds)}) | ${entry.lost} | ${us(entry.floor.sendErrorP50)} | ${us(entry.floor.sendErrorP99)} (${rounds(entry.floor.sendErrorP99Rounds)}) |`,
+    );
+    return entry;
   };
   await withReflector(async (port) => {
-    for (const target of [10_000, 100_000]) {
-      const count = quick ? target / 2 : target * 2;
-      const floor = paced(port, target, count);
-      row(target, cli(port, target, count), floor);
-    }
+    for (const target of [10_000, 100_000]) measureTarget(port, target, quick ? target / 2 : target * 2);
     // The highest rate that holds its schedule within 0.1% with under 0.1% loss.
     let sustained = null;
     for (const target of [200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000]) {
-      const floor = paced(port, target, target);
-      const e = row(target, cli(port, target, target), floor);
+      const e = measureTarget(port, target, target);
       if (e.accuracy < 0.999 || e.lost > e.sent * 0.001) break;
       sustained = target;
     }
@@ -262,14 +276,16 @@ async function settingsEffects() {
 /** Instructions per round trip, from the difference of two callgrind runs (blocking mode: no spin counted). */
 async function instructions() {
   if (!settings.callgrind || !hasCommand('valgrind')) return;
-  const collected = (argv) => {
-    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv], { encoding: 'utf8', timeout: 600_000 });
+  // rtt-probe counts only inside the session loop (Sender::run and what it
+  // calls): the rest of a Node process (JIT, GC, timers) varies run to run.
+  const collected = (argv, only = []) => {
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...only, ...argv], { encoding: 'utf8', timeout: 600_000 });
     const m = /Collected : (\d+)/.exec(r.stderr);
     if (!m) throw new Error(`callgrind printed no count: ${r.stderr.slice(-300)}`);
     return Number(m[1]);
   };
   const [n1, n2] = [2000, 6000];
-  const perRoundTrip = (makeArgv) => (collected(makeArgv(n2)) - collected(makeArgv(n1))) / (n2 - n1);
+  const perRoundTrip = (makeArgv, only) => (collected(makeArgv(n2), only) - collected(makeArgv(n1), only)) / (n2 - n1);
   const result = {};
   const floorPort = nextPort++;
   const floorServer = await startServer([FLOOR, 'server', '127.0.0.1', String(floorPort), '0']);
@@ -279,10 +295,13 @@ async function instructions() {
     await floorServer.stop();
   }
   await withReflector(async (port) => {
-    result.rttProbe = perRoundTrip((n) => [process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--count', String(n), '--warmup', '0', '--no-busy-poll', '--json']);
+    result.rttProbe = perRoundTrip(
+      (n) => [process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--count', String(n), '--warmup', '0', '--no-busy-poll', '--json'],
+      ['--toggle-collect=*Sender::run*'],
+    );
   });
   report.instructionsPerRoundTrip = result;
-  say('### instructions per round trip (callgrind, sender process, blocking mode so spinning is not counted)');
+  say('### instructions per round trip (callgrind, sender side, blocking mode so spinning is not counted; rtt-probe: its session loop only)');
   say();
   say(`floor ${Math.round(result.floor)}; rtt-probe ${Math.round(result.rttProbe)} (ratio ${ratio(result.rttProbe / result.floor)})`);
   say();
@@ -298,19 +317,19 @@ async function main() {
   const veth = createVethPath();
   if (veth.path) paths.push(veth.path);
   else say(`veth path skipped: ${veth.reason}`);
+  // A chosen set of tools is an A/B comparison: the other sections would only add minutes.
+  const sections = settings.sections ?? (settings.tools ? ['compare'] : ['compare', 'rate', 'settings', 'startup', 'soak', 'instructions']);
+  const run = (name) => sections.includes(name);
   try {
-    for (const p of paths) if (!settings.only || settings.only === p.name) await comparePath(p);
+    if (run('compare')) for (const p of paths) if (!settings.only || settings.only === p.name) await comparePath(p);
   } finally {
     veth.remove?.();
   }
-  // A chosen set of tools is an A/B comparison: the other sections would only add minutes.
-  if (!settings.tools) {
-    await rateAccuracy();
-    await settingsEffects();
-    startup();
-    await soak();
-    await instructions();
-  }
+  if (run('rate')) await rateAccuracy();
+  if (run('settings')) await settingsEffects();
+  if (run('startup')) startup();
+  if (run('soak')) await soak();
+  if (run('instructions')) await instructions();
   const file = path.join(out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(out, 'latest.md'), `${lines.join('\n')}\n`);
