@@ -163,6 +163,19 @@ describe('sessions', () => {
     expect(result.metrics['rtt.kernel']).toBeUndefined();
     expect(result.missing['rtt.kernel']).toMatch(/timestamping is off/);
   });
+
+  it('with timestamps off, still reads the reflector timestamps and counts ICMP errors', async () => {
+    // The sender then reads replies without control messages (recvfrom).
+    const result = await probe(target(), { count: 100, timestamps: 'none' }).result;
+    expect(result.metrics.residence!.count).toBe(100);
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = sock.address().port;
+    sock.close();
+    const refused = await probe({ host: '127.0.0.1', port }, { count: 3, warmup: 0, timeout: '50ms', timestamps: 'none' }).result;
+    expect(refused.counters.icmpErrors).toBeGreaterThan(0);
+    expect(refused.counters).toMatchObject({ sent: 3, received: 0, lost: 3 });
+  });
 });
 
 describe('failures', () => {

@@ -84,6 +84,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
     }
   }
   timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
+  control_expected_ = o.receive_ttl || timestamping_.software || timestamping_.hardware;
 }
 
 UdpTransport::~UdpTransport() {
@@ -98,6 +99,16 @@ Endpoint UdpTransport::local() const {
 }
 
 ssize_t UdpTransport::receive(Datagram& d) noexcept {
+  // Nothing but the payload to read (a connected socket without stamps or
+  // TTL): recvfrom is the cheaper call, and a spinning loop makes it often.
+  if (connected_ && !control_expected_) {
+    ssize_t n = syscall(SYS_recvfrom, fd_, d.data, d.capacity, MSG_DONTWAIT, nullptr, nullptr);
+    if (n < 0) return n;
+    d.length = size_t(n);
+    d.peer.length = 0;
+    d.stamps = RxStamps{};
+    return n;
+  }
   iovec iov{d.data, d.capacity};
   msghdr msg{};
   // A connected socket only hears its peer: no address to copy out.

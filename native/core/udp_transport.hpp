@@ -34,6 +34,7 @@ class UdpTransport final : public Transport {
  private:
   int fd_ = -1;
   bool connected_ = false;
+  bool control_expected_ = true;  // RX stamps or TTL arrive as control messages
   TimestampingGrant timestamping_;
   BusyPollGrant busy_poll_;
   // Reused for every recvmsg so the per-packet path never allocates.
