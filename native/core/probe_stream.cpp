@@ -66,6 +66,7 @@ ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
   o.timestamps = config_.timestamps;
   o.busy_poll_us = config_.socket_busy_poll_us;
   o.receive_ttl = false;
+  o.receive_user_time = true;
   transport_ = std::make_unique<UdpTransport>(o);
   tx_software_expected_ = transport_->timestamping().software;
 
@@ -168,7 +169,7 @@ bool ProbeStream::drain_replies() noexcept {
       ++counters_.icmp_errors;
       continue;
     }
-    on_reply(datagram_, realtime_ns());
+    on_reply(datagram_, datagram_.user_ns);
   }
   return true;
 }

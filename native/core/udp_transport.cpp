@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "clock.hpp"
 #include "errors.hpp"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -85,6 +86,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   }
   timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
   control_expected_ = o.receive_ttl || timestamping_.software || timestamping_.hardware;
+  receive_user_time_ = o.receive_user_time;
 }
 
 UdpTransport::~UdpTransport() {
@@ -104,6 +106,7 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
   if (connected_ && !control_expected_) {
     ssize_t n = syscall(SYS_recvfrom, fd_, d.data, d.capacity, MSG_DONTWAIT, nullptr, nullptr);
     if (n < 0) return n;
+    if (receive_user_time_) d.user_ns = realtime_ns();
     d.length = size_t(n);
     d.peer.length = 0;
     d.stamps = RxStamps{};
@@ -122,6 +125,8 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
   msg.msg_controllen = sizeof control_;
   ssize_t n = receive_message(fd_, &msg, MSG_DONTWAIT);
   if (n < 0) return n;
+  // Before the control messages are parsed: the time the application has the datagram.
+  if (receive_user_time_) d.user_ns = realtime_ns();
   d.length = size_t(n);
   d.peer.length = msg.msg_namelen;
   parse_rx_control(msg, d.stamps);
