@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOOPBACK, createVethPath } from './lib/paths.mjs';
+import { LOOPBACK, createLabPath } from './lib/paths.mjs';
 import { hasCommand, runClient, startServer } from './lib/process.mjs';
 import { median, ratio, spread, us } from './lib/stats.mjs';
 import { FLOOR, TOOLS, measure } from './lib/tools.mjs';
@@ -314,16 +314,18 @@ async function main() {
   say(`${settings.rounds} rounds, ${settings.count} round trips per tool and round (sockperf/irtt: ${settings.seconds} s); server on CPU 0, client on CPU 1; tools interleaved within each round.`);
   say();
   const paths = [LOOPBACK];
-  const veth = createVethPath();
-  if (veth.path) paths.push(veth.path);
-  else say(`veth path skipped: ${veth.reason}`);
+  const lab = ['veth', 'vxlan'].map((name) => ({ name, ...createLabPath(name) }));
+  for (const l of lab) {
+    if (l.path) paths.push(l.path);
+    else say(`${l.name} path skipped: ${l.reason}`);
+  }
   // A chosen set of tools is an A/B comparison: the other sections would only add minutes.
   const sections = settings.sections ?? (settings.tools ? ['compare'] : ['compare', 'rate', 'settings', 'startup', 'soak', 'instructions']);
   const run = (name) => sections.includes(name);
   try {
     if (run('compare')) for (const p of paths) if (!settings.only || settings.only === p.name) await comparePath(p);
   } finally {
-    veth.remove?.();
+    for (const l of lab) l.remove?.();
   }
   if (run('rate')) await rateAccuracy();
   if (run('settings')) await settingsEffects();
