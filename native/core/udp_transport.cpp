@@ -21,7 +21,7 @@ constexpr int kSocketBufferBytes = 4 << 20;
 
 // libc's recvmsg and sendto are pthread cancellation points: in a process with
 // more than one thread (every Node process) each call brackets the system call
-// with two atomic read-modify-writes, 5 % of a spinning loop's time. Session
+// with two atomic read-modify-writes, 6 % of a spinning loop's time. Session
 // threads are never cancelled, so they make the system calls directly.
 ssize_t receive_message(int fd, msghdr* msg, int flags) noexcept { return syscall(SYS_recvmsg, fd, msg, flags); }
 ssize_t send_to(int fd, const void* data, size_t length, const sockaddr* to, socklen_t to_length) noexcept {
