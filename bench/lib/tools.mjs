@@ -28,6 +28,22 @@ function sockperfClient(output) {
   };
 }
 
+/** rtt-probe's CLI at both ends, ping-pong, with the same extra flags on each. */
+function rttProbeCli(name, extra) {
+  return {
+    name,
+    missing: () => null,
+    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0', ...extra],
+    client: (a, port, s) => {
+      const r = JSON.parse(
+        runClient(s.wrap([node, CLI, 'probe', hostPort(a, port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', ...extra, '--json'])),
+      );
+      const p = r.metrics['rtt.user'].percentiles;
+      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate };
+    },
+  };
+}
+
 /** @type {Array<{name: string, missing: () => string | null, server: Function, client: Function}>} */
 export const TOOLS = [
   {
@@ -43,33 +59,9 @@ export const TOOLS = [
     client: (a, port, s) =>
       JSON.parse(runClient(s.wrap([FLOOR, 'client', a, String(port), String(s.count), '1000', '1', 'busy', 'stamped']))),
   },
-  {
-    name: 'rtt-probe CLI',
-    missing: () => null,
-    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0'],
-    client: (a, port, s) => {
-      const r = JSON.parse(
-        runClient(s.wrap([node, CLI, 'probe', hostPort(a, port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', '--json'])),
-      );
-      const p = r.metrics['rtt.user'].percentiles;
-      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate };
-    },
-  },
-  {
-    // The peers and the bare floor take no kernel stamps: this row does the same work they do.
-    name: 'rtt-probe CLI --ts none',
-    missing: () => null,
-    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0', '--ts', 'none'],
-    client: (a, port, s) => {
-      const r = JSON.parse(
-        runClient(
-          s.wrap([node, CLI, 'probe', hostPort(a, port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', '--ts', 'none', '--json']),
-        ),
-      );
-      const p = r.metrics['rtt.user'].percentiles;
-      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate };
-    },
-  },
+  rttProbeCli('rtt-probe CLI', []),
+  // The peers and the bare floor take no kernel stamps: this row does the same work they do.
+  rttProbeCli('rtt-probe CLI --ts none', ['--ts', 'none']),
   {
     name: 'rtt-probe library',
     missing: () => null,

@@ -19,11 +19,15 @@ namespace {
 
 constexpr int kSocketBufferBytes = 4 << 20;
 
-// libc's recvmsg and sendto are pthread cancellation points: in a process with
-// more than one thread (every Node process) each call brackets the system call
-// with two atomic read-modify-writes, 6 % of a spinning loop's time. Session
-// threads are never cancelled, so they make the system calls directly.
+// libc's recvmsg, recvfrom and sendto are pthread cancellation points: in a
+// process with more than one thread (every Node process) each call brackets
+// the system call with two atomic read-modify-writes, 6 % of a spinning loop's
+// time. Session threads are never cancelled, so they make the system calls
+// directly.
 ssize_t receive_message(int fd, msghdr* msg, int flags) noexcept { return syscall(SYS_recvmsg, fd, msg, flags); }
+ssize_t receive_payload(int fd, void* data, size_t capacity) noexcept {
+  return syscall(SYS_recvfrom, fd, data, capacity, MSG_DONTWAIT, nullptr, nullptr);
+}
 ssize_t send_to(int fd, const void* data, size_t length, const sockaddr* to, socklen_t to_length) noexcept {
   return syscall(SYS_sendto, fd, data, length, 0, to, to_length);
 }
@@ -104,7 +108,7 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
   // Nothing but the payload to read (a connected socket without stamps or
   // TTL): recvfrom is the cheaper call, and a spinning loop makes it often.
   if (connected_ && !control_expected_) {
-    ssize_t n = syscall(SYS_recvfrom, fd_, d.data, d.capacity, MSG_DONTWAIT, nullptr, nullptr);
+    ssize_t n = receive_payload(fd_, d.data, d.capacity);
     if (n < 0) return n;
     if (receive_user_time_) d.user_ns = realtime_ns();
     d.length = size_t(n);
