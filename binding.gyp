@@ -39,6 +39,7 @@
               "native/core/caps.cpp",
               "native/core/clock.cpp",
               "native/core/errors.cpp",
+              "native/core/file_table.cpp",
               "native/core/flow_table.cpp",
               "native/core/histogram.cpp",
               "native/core/hwtstamp.cpp",

@@ -159,6 +159,11 @@ export interface RawInterfaceCaps {
 export interface Granted {
   timestamping: TimestampingGrant;
   pinning: { cpu: number | null; rtPriority: number; mlock: boolean };
+  /**
+   * The session thread ran with a file table of its own, which spares each
+   * socket system call two atomic operations (false on kernels before 5.9).
+   */
+  privateFileTable: boolean;
   socketBusyPoll: { socketBusyPollUs: number; granted: boolean; refused: string | null };
 }
 

@@ -159,7 +159,7 @@ Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts) {
 }
 
 Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
-                           const BusyPollGrant& busy) {
+                           bool private_file_table, const BusyPollGrant& busy) {
   Napi::Object p = Napi::Object::New(env);
   p.Set("cpu", pin.cpu >= 0 ? Napi::Value(Napi::Number::New(env, pin.cpu)) : env.Null());
   p.Set("rtPriority", pin.rt_priority);
@@ -171,6 +171,7 @@ Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const Pin
   Napi::Object g = Napi::Object::New(env);
   g.Set("timestamping", timestamping_to_js(env, ts));
   g.Set("pinning", p);
+  g.Set("privateFileTable", private_file_table);
   g.Set("socketBusyPoll", b);
   return g;
 }

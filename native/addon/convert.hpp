@@ -34,7 +34,7 @@ Napi::Object endpoint_to_js(Napi::Env env, const Endpoint& e);
 Napi::Object histogram_to_js(Napi::Env env, const Histogram& h);
 Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts);
 Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
-                           const BusyPollGrant& busy);
+                           bool private_file_table, const BusyPollGrant& busy);
 // { txType, rxFilter } by name, or null when not known.
 Napi::Value hwtstamp_config_to_js(Napi::Env env, const std::optional<hwtstamp_config>& config);
 // An errno by name ("EOPNOTSUPP"), or null for 0.

@@ -15,6 +15,7 @@ ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
   c.timestamps = get_timestamp_source(o);
   c.format = get_timestamp_format(o);
   c.pinning = get_pinning(o);
+  c.private_file_table = true;  // SessionRunner's loop thread publishes without descriptors
   c.duration_ns = int64_t(get_number(o, "durationNs"));
   c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
   c.key = get_bytes(o, "key");
@@ -56,7 +57,7 @@ Napi::Value reflector_progress_to_js(Napi::Env env, const ReflectorProgress& p) 
 Napi::Value reflector_result_to_js(Napi::Env env, const Reflector& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("counters", counters_to_js(env, r.counters()));
-  o.Set("granted", granted_to_js(env, r.timestamping(), r.pinning(), r.busy_poll()));
+  o.Set("granted", granted_to_js(env, r.timestamping(), r.pinning(), r.private_file_table(), r.busy_poll()));
   o.Set("local", endpoint_to_js(env, r.local()));
   o.Set("startedAtNs", ns_to_js(env, r.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, r.ended_ns()));

@@ -29,6 +29,7 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   config.streams.push_back(c);
   config.busy_poll = get_bool(o, "busyPoll");
   config.pinning = get_pinning(o);
+  config.private_file_table = true;  // SessionRunner's loop thread publishes without descriptors
   config.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
   return config;
 }
@@ -97,7 +98,7 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
   }
   o.Set("metrics", metrics);
   o.Set("missing", missing);
-  o.Set("granted", granted_to_js(env, s.timestamping(), sender.pinning(), s.busy_poll()));
+  o.Set("granted", granted_to_js(env, s.timestamping(), sender.pinning(), sender.private_file_table(), s.busy_poll()));
   o.Set("local", endpoint_to_js(env, s.local()));
   o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));

@@ -1,15 +1,20 @@
-// Runs one core session (Sender or Reflector) on a std::thread it owns.
-// Progress snapshots reach JavaScript through a non-blocking typed
-// ThreadSafeFunction (a full queue drops the snapshot); the result resolves a
-// Promise from the TSFN finalizer, which runs on the JS thread after the
-// session thread has released it and been joined. Environment teardown stops
-// and joins the thread.
+// Runs one core session (Sender or Reflector) on a std::thread it owns, the
+// loop thread, which takes a file table of its own (core/file_table.hpp) and
+// so may not touch the event loop's eventfd. A second thread it owns, the
+// relay, passes progress snapshots on through a non-blocking typed
+// ThreadSafeFunction (a full queue drops the snapshot) and joins the loop
+// thread when it ends; the result resolves a Promise from the TSFN finalizer,
+// which runs on the JS thread after the relay has released it and been
+// joined. Environment teardown stops the loop and joins the relay.
 #pragma once
 
 #include <napi.h>
+#include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -32,7 +37,7 @@ class SessionRunner final : public ProgressSink<Progress> {
     r->tsfn_ = Tsfn::New(env, on_progress, "rtt-probe session", 2, 1, r.get(), &SessionRunner::finalize);
     napi_add_env_cleanup_hook(env, &SessionRunner::on_teardown, r.get());
     r->hook_ = true;
-    r->thread_ = std::thread([raw = r.get()] { raw->thread_main(); });
+    r->relay_ = std::thread([raw = r.get()] { raw->relay_main(); });
     return r;
   }
 
@@ -42,11 +47,16 @@ class SessionRunner final : public ProgressSink<Progress> {
   const Core& core() const { return *core_; }
   void stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
 
+  // On the loop thread, once per progress interval: a futex wake at most.
   void publish(const Progress& snapshot) noexcept override {
     Progress* slot = slots_.acquire();
     if (!slot) return;
     *slot = snapshot;
-    if (tsfn_.NonBlockingCall(slot) != napi_ok) slots_.release(slot);
+    {
+      std::lock_guard<std::mutex> lock(relay_mutex_);
+      ready_[ready_count_++] = slot;  // at most two slots are ever busy
+    }
+    relay_wake_.notify_one();
   }
 
  private:
@@ -71,17 +81,45 @@ class SessionRunner final : public ProgressSink<Progress> {
         progress_to_js_(progress_to_js),
         result_to_js_(result_to_js) {}
 
-  void thread_main() noexcept {
+  void loop_main() noexcept {
+    pthread_setname_np(pthread_self(), "rtt-probe loop");  // what top -H and /proc show
     try {
       core_->run(stop_, this);
     } catch (const std::exception& e) {
       failure_ = std::current_exception();
     }
+    {
+      std::lock_guard<std::mutex> lock(relay_mutex_);
+      loop_done_ = true;
+    }
+    relay_wake_.notify_one();
+  }
+
+  void relay_main() noexcept {
+    pthread_setname_np(pthread_self(), "rtt-probe relay");
+    std::thread loop;
+    try {
+      loop = std::thread([this] { loop_main(); });
+    } catch (const std::exception& e) {
+      failure_ = std::current_exception();
+      loop_done_ = true;
+    }
+    std::unique_lock<std::mutex> lock(relay_mutex_);
+    for (;;) {
+      relay_wake_.wait(lock, [this] { return ready_count_ > 0 || loop_done_; });
+      for (size_t i = 0; i < ready_count_; ++i) {
+        if (tsfn_.NonBlockingCall(ready_[i]) != napi_ok) slots_.release(ready_[i]);
+      }
+      ready_count_ = 0;
+      if (loop_done_) break;
+    }
+    lock.unlock();
+    if (loop.joinable()) loop.join();
     tsfn_.Release();
   }
 
   static void finalize(Napi::Env env, void*, SessionRunner* self) {
-    if (self->thread_.joinable()) self->thread_.join();
+    if (self->relay_.joinable()) self->relay_.join();
     if (self->hook_) napi_remove_env_cleanup_hook(self->env_, &SessionRunner::on_teardown, self);
     if (!self->tearing_down_) {
       Napi::HandleScope scope(env);
@@ -103,7 +141,7 @@ class SessionRunner final : public ProgressSink<Progress> {
     self->hook_ = false;
     self->tearing_down_ = true;
     self->stop();
-    if (self->thread_.joinable()) self->thread_.join();
+    if (self->relay_.joinable()) self->relay_.join();
   }
 
   napi_env env_;
@@ -113,11 +151,16 @@ class SessionRunner final : public ProgressSink<Progress> {
   ProgressToJs progress_to_js_;
   ResultToJs result_to_js_;
   Tsfn tsfn_;
-  std::thread thread_;
+  std::thread relay_;
   // Read by the session loop on every iteration: its own cache line, so the
   // JS thread freeing snapshot slots next to it never invalidates it.
   alignas(64) std::atomic<bool> stop_{false};
   alignas(64) SnapshotSlots<Progress> slots_;
+  std::mutex relay_mutex_;
+  std::condition_variable relay_wake_;
+  Progress* ready_[2] = {nullptr, nullptr};  // published, not yet passed on
+  size_t ready_count_ = 0;
+  bool loop_done_ = false;
   std::exception_ptr failure_;
   std::shared_ptr<SessionRunner> keepalive_;
   bool hook_ = false;

@@ -6,6 +6,7 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
+#include "file_table.hpp"
 #include "udp_transport.hpp"
 
 namespace rtt {
@@ -138,6 +139,10 @@ Reflector::~Reflector() = default;
 
 void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
   pinning_ = apply_pinning(config_.pinning);
+  if (config_.private_file_table) {
+    int fd = transport_->fd();
+    private_file_table_ = make_file_table_private(&fd, 1) == 0;
+  }
   started_ns_ = realtime_ns();
   int64_t cpu_start = thread_cpu_ns();
   int64_t until = config_.duration_ns ? started_ns_ + config_.duration_ns : INT64_MAX;

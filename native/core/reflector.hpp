@@ -29,6 +29,9 @@ struct ReflectorConfig {
   TimestampSource timestamps = TimestampSource::Auto;
   wire::TimestampFormat format = wire::TimestampFormat::Ntp;
   PinningRequest pinning;
+  // The session thread takes a file table of its own (file_table.hpp); the
+  // progress sink must then use no file descriptor.
+  bool private_file_table = false;
   int64_t duration_ns = 0;  // 0: until stopped
   int64_t progress_interval_ns = 1000000000;
 
@@ -107,6 +110,7 @@ class Reflector {
   const ReflectorConfig& config() const noexcept { return config_; }
   const ReflectorCounters& counters() const noexcept { return responder_.counters(); }
   const PinningGrant& pinning() const noexcept { return pinning_; }
+  bool private_file_table() const noexcept { return private_file_table_; }
   const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
   Endpoint local() const { return transport_->local(); }
@@ -121,6 +125,7 @@ class Reflector {
   std::vector<uint8_t> buffer_;
   Datagram datagram_;
   PinningGrant pinning_;
+  bool private_file_table_ = false;
   int64_t started_ns_ = 0;
   int64_t ended_ns_ = 0;
   int64_t cpu_ns_ = 0;

@@ -5,6 +5,7 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
+#include "file_table.hpp"
 
 namespace rtt {
 namespace {
@@ -47,6 +48,11 @@ void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
 
 void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink) {
   pinning_ = apply_pinning(config_.pinning);
+  if (config_.private_file_table) {
+    std::vector<int> fds;
+    for (const pollfd& p : pollfds_) fds.push_back(p.fd);
+    private_file_table_ = make_file_table_private(fds.data(), fds.size()) == 0;
+  }
   started_ns_ = realtime_ns();
   int64_t cpu_start = thread_cpu_ns();
   for (auto& s : streams_) s->start(started_ns_);

@@ -20,6 +20,9 @@ struct SenderConfig {
   std::vector<StreamConfig> streams;
   bool busy_poll = true;  // spin on non-blocking recvmsg; false: block in ppoll
   PinningRequest pinning;
+  // The session thread takes a file table of its own (file_table.hpp); the
+  // progress sink must then use no file descriptor.
+  bool private_file_table = false;
   int64_t progress_interval_ns = 1000000000;
 };
 
@@ -45,6 +48,7 @@ class Sender {
   const std::vector<std::unique_ptr<ProbeStream>>& streams() const noexcept { return streams_; }
   const PinningGrant& pinning() const noexcept { return pinning_; }
   bool busy_poll() const noexcept { return config_.busy_poll; }
+  bool private_file_table() const noexcept { return private_file_table_; }
   int64_t started_ns() const noexcept { return started_ns_; }
   int64_t ended_ns() const noexcept { return ended_ns_; }
   int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
@@ -58,6 +62,7 @@ class Sender {
   std::vector<pollfd> pollfds_;
   SenderProgress progress_;
   PinningGrant pinning_;
+  bool private_file_table_ = false;
   int64_t started_ns_ = 0;
   int64_t ended_ns_ = 0;
   int64_t cpu_ns_ = 0;
