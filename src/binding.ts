@@ -197,7 +197,7 @@ export interface RawSenderResult {
   startedAtNs: bigint;
   endedAtNs: bigint;
   cpuNs: number;
-  probesSent: number;
+  /** From the first measured probe's send to the last one's. */
   sendSpanNs: number;
   stopped: boolean;
   lastSendError: string | null;

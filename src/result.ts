@@ -67,7 +67,7 @@ export interface ProbeResultJSON extends SenderCounters {
   startedAt: string;
   endedAt: string;
   cpu: CpuUse;
-  /** Probes per second actually sent, warm-up included (round trips per second in ping-pong). */
+  /** Probes per second actually sent, warm-up excluded as from every figure (round trips per second in ping-pong). */
   achievedRate: number;
   /** True when the session was stopped (signal, stop()) before it finished. */
   stopped: boolean;
@@ -134,7 +134,7 @@ export class ProbeResult {
       startedAt: isoFromNs(raw.startedAtNs),
       endedAt: isoFromNs(raw.endedAtNs),
       cpu: cpuUse(raw.cpuNs, raw.startedAtNs, raw.endedAtNs),
-      achievedRate: raw.sendSpanNs > 0 ? Math.round(((raw.probesSent - 1) / raw.sendSpanNs) * 1e10) / 10 : 0,
+      achievedRate: raw.counters.sent > 1 && raw.sendSpanNs > 0 ? Math.round(((raw.counters.sent - 1) / raw.sendSpanNs) * 1e10) / 10 : 0,
       stopped: raw.stopped,
       lastSendError: raw.lastSendError,
     });

@@ -73,6 +73,17 @@ describe.each([
     expect(result.missing['send.error']).toBeUndefined();
   });
 
+  it('counts the achieved rate over measured probes only, as every other figure', async () => {
+    // Warm-up probes are sent but not measured: one measured probe spans no time.
+    const one = await probe({ host, port: reflector.address.port }, { count: 1, warmup: 50 }).result;
+    expect(one.counters.sent).toBe(1);
+    expect(one.achievedRate).toBe(0);
+    // At 2 000/s the schedule spaces measured probes 500 µs apart whatever the warm-up.
+    const paced = await probe({ host, port: reflector.address.port }, { mode: 'rate', rate: 2_000, count: 200, warmup: 100 }).result;
+    expect(paced.achievedRate).toBeGreaterThan(2_000 * 0.95);
+    expect(paced.achievedRate).toBeLessThan(2_000 * 1.05);
+  });
+
   it('without busy polling blocks in ppoll and still measures', async () => {
     const result = await probe({ host, port: reflector.address.port }, { count: 300, busyPoll: false }).result;
     expect(result.counters.received).toBe(300);

@@ -103,7 +103,6 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
   o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));
   o.Set("cpuNs", double(sender.cpu_ns()));
-  o.Set("probesSent", double(s.probes_sent()));
   o.Set("sendSpanNs", double(s.send_span_ns()));
   o.Set("stopped", sender.stopped());
   o.Set("lastSendError", s.last_send_errno() ? Napi::Value(Napi::String::New(env, errno_name(s.last_send_errno())))

@@ -108,8 +108,8 @@ void ProbeStream::send_probe() noexcept {
   next_send_ns_ += interval_ns_;
 
   p.t1_user = realtime_ns();
-  if (seq == 0) first_send_ns_ = p.t1_user;
-  last_send_ns_ = p.t1_user;
+  if (seq == config_.warmup) first_send_ns_ = p.t1_user;
+  if (p.measured) last_send_ns_ = p.t1_user;
   if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.t1_user - scheduled);
   p.t1_wire = wire::encode_timestamp(p.t1_user, config_.format);
   wire::update_sender(packet_.data(), seq, p.t1_wire, layout_);

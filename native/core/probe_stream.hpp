@@ -80,8 +80,7 @@ class ProbeStream {
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
   Endpoint local() const { return transport_->local(); }
   int last_send_errno() const noexcept { return last_send_errno_; }
-  uint32_t probes_sent() const noexcept { return next_seq_; }  // warm-up included
-  // From the first probe's send to the last one's: the achieved rate's denominator.
+  // From the first measured probe's send to the last one's: the achieved rate's denominator.
   int64_t send_span_ns() const noexcept { return last_send_ns_ - first_send_ns_; }
   // Why a metric has no samples; empty when it has some or it does not apply.
   std::string missing_reason(Metric m) const;
