@@ -91,7 +91,6 @@ async function comparePath(pathSpec) {
     summary[tool.name] = why
       ? { skipped: why }
       : Object.fromEntries(['p50', 'p99', 'p999', 'roundTripsPerSecond'].map((k) => [k, spread(r.map((x) => x[k]))]));
-    if (tool.name === 'rtt-probe library' && r.length) summary[tool.name].eventLoopDelayP99Ns = median(r.map((x) => x.eventLoopDelayP99Ns));
   }
   // Ratios per round (rtt-probe over the other tool in the same round), then their spread.
   const ratios = {};
@@ -122,11 +121,6 @@ async function comparePath(pathSpec) {
   const rc = (s) => `${ratio(s.median)} (${ratio(s.min)}-${ratio(s.max)})`;
   for (const [name, r] of Object.entries(ratios)) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
   say();
-  const loopDelay = summary['rtt-probe library']?.eventLoopDelayP99Ns;
-  if (Number.isFinite(loopDelay)) {
-    say(`Node event-loop delay p99 while the library's session thread spins: ${(loopDelay / 1e6).toFixed(2)} ms`);
-    say();
-  }
 }
 
 async function withReflector(fn) {
@@ -200,15 +194,22 @@ async function rateAccuracy() {
   });
 }
 
+// The embedding process: event-loop delay while a library session spins (its
+// 1 ms timer would wake the measuring cores, so the compare rows run without
+// it), and, over the soak, resident memory.
 async function soak() {
-  if (!settings.soak) return;
+  const probes = settings.soak || 200_000;
   await withReflector(async (port) => {
-    const r = library(port, settings.soak, ['--rss']);
-    report.soak = { probes: settings.soak, ...r.rss, growthBytes: r.rss.end - r.rss.afterWarmup, received: r.received };
-    say(`### memory over ${settings.soak} probes (library, ping-pong)`);
+    const r = library(port, probes, ['--event-loop-delay', ...(settings.soak ? ['--rss'] : [])]);
+    report.eventLoopDelayP99Ns = r.eventLoopDelayP99Ns;
+    say(`### the embedding process over ${probes} probes (library, ping-pong)`);
     say();
-    const mb = (b) => (b / 2 ** 20).toFixed(1);
-    say(`RSS after warm-up ${mb(r.rss.afterWarmup)} MiB, max ${mb(r.rss.max)} MiB, end ${mb(r.rss.end)} MiB: growth ${mb(report.soak.growthBytes)} MiB over ${r.received} round trips`);
+    say(`Node event-loop delay p99 while the session thread spins: ${(r.eventLoopDelayP99Ns / 1e6).toFixed(2)} ms`);
+    if (settings.soak) {
+      report.soak = { probes, ...r.rss, growthBytes: r.rss.end - r.rss.afterWarmup, received: r.received };
+      const mb = (b) => (b / 2 ** 20).toFixed(1);
+      say(`RSS after warm-up ${mb(r.rss.afterWarmup)} MiB, max ${mb(r.rss.max)} MiB, end ${mb(r.rss.end)} MiB: growth ${mb(report.soak.growthBytes)} MiB over ${r.received} round trips`);
+    }
     say();
   });
 }
