@@ -11,6 +11,7 @@
 #include <napi.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -104,16 +105,22 @@ class SessionRunner final : public ProgressSink<Progress> {
       failure_ = std::current_exception();
       loop_done_ = true;
     }
-    std::unique_lock<std::mutex> lock(relay_mutex_);
-    for (;;) {
-      relay_wake_.wait(lock, [this] { return ready_count_ > 0 || loop_done_; });
-      for (size_t i = 0; i < ready_count_; ++i) {
-        if (tsfn_.NonBlockingCall(ready_[i]) != napi_ok) slots_.release(ready_[i]);
+    for (bool done = false; !done;) {
+      Progress* ready[2];
+      size_t count;
+      {
+        std::unique_lock<std::mutex> lock(relay_mutex_);
+        relay_wake_.wait(lock, [this] { return ready_count_ > 0 || loop_done_; });
+        count = ready_count_;
+        std::copy(ready_, ready_ + count, ready);
+        ready_count_ = 0;
+        done = loop_done_;
       }
-      ready_count_ = 0;
-      if (loop_done_) break;
+      // Outside the lock: the loop never waits on a ThreadSafeFunction call.
+      for (size_t i = 0; i < count; ++i) {
+        if (tsfn_.NonBlockingCall(ready[i]) != napi_ok) slots_.release(ready[i]);
+      }
     }
-    lock.unlock();
     if (loop.joinable()) loop.join();
     tsfn_.Release();
   }
