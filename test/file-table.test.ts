@@ -71,7 +71,6 @@ describe('the loop thread file table', () => {
     const [probed, reflected] = [await session.result, await reflector.result];
     expect(probed.granted.privateFileTable).toBe(true);
     expect(reflected.granted.privateFileTable).toBe(true);
-    expect(probed.counters.received).toBeGreaterThan(0);
     // Both threads of each session are joined.
     expect(threadTables('rtt-probe loop')).toEqual([]);
     expect(threadTables('rtt-probe relay')).toEqual([]);
