@@ -3,22 +3,31 @@
 // hardware stamps this host cannot produce and the malformed ones fuzzing
 // found; timestamping capabilities and the NIC setup are fed synthetic
 // ethtool_ts_info / hwtstamp_config structs and a synthetic NIC; the reflector's bounded state (replay window, flow table, rate
-// limiter, allow-list) is driven with a synthetic clock.
+// limiter, allow-list) is driven with a synthetic clock. A thread's private
+// file table is checked from /proc.
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <ctime>
 // errqueue.h needs struct timespec declared first.
 #include <linux/errqueue.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "allow_list.hpp"
 #include "errors.hpp"
+#include "file_table.hpp"
 #include "flow_table.hpp"
 #include "histogram.hpp"
 #include "hwtstamp.hpp"
@@ -415,6 +424,55 @@ void histogram_layout_matches_hdrhistogram() {
 
 }  // namespace
 
+// The descriptors open in the calling thread's own table.
+std::vector<int> thread_descriptors() {
+  std::vector<int> fds;
+  DIR* d = opendir("/proc/thread-self/fd");
+  if (!d) return fds;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.' && std::atoi(e->d_name) != dirfd(d)) fds.push_back(std::atoi(e->d_name));
+  }
+  closedir(d);
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+void private_file_table_holds_only_stdio_and_what_is_kept() {
+  int socket_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int pipe_fds[2];
+  CHECK(socket_fd > 2 && pipe2(pipe_fds, O_NONBLOCK) == 0);
+  std::atomic<int> step{0};
+  std::vector<int> seen;
+  int result = -1;
+  bool pipe_visible = true;
+  std::thread t([&] {
+    result = rtt::make_file_table_private(&socket_fd, 1);
+    seen = thread_descriptors();
+    pipe_visible = fcntl(pipe_fds[0], F_GETFD) != -1;
+    step = 1;
+    while (step != 2) std::this_thread::yield();  // hold the private table while the process closes a file
+  });
+  while (step != 1) std::this_thread::yield();
+  CHECK(result == 0);
+  std::vector<int> want = {socket_fd};
+  for (int fd : {0, 1, 2}) {
+    if (fcntl(fd, F_GETFD) != -1) want.push_back(fd);
+  }
+  std::sort(want.begin(), want.end());
+  CHECK(seen == want);
+  CHECK(!pipe_visible);
+  // The process's own table is untouched, and the write end it closes is
+  // closed for real: the reader sees end of file, not a writer kept alive.
+  CHECK(fcntl(pipe_fds[0], F_GETFD) != -1);
+  close(pipe_fds[1]);
+  char byte;
+  CHECK(read(pipe_fds[0], &byte, 1) == 0);
+  step = 2;
+  t.join();
+  close(pipe_fds[0]);
+  close(socket_fd);
+}
+
 int main() {
   rx_software_and_hardware_stamps_and_ttl();
   rx_ipv6_hop_limit_and_software_only();
@@ -442,6 +500,7 @@ int main() {
   rate_limiter_allows_the_rate_and_a_tenth_second_burst();
   allow_list_matches_prefixes_of_both_families();
   histogram_layout_matches_hdrhistogram();
+  private_file_table_holds_only_stdio_and_what_is_kept();
   std::printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
   return failures ? 1 : 0;
 }
