@@ -51,6 +51,7 @@
               "native/core/sender.cpp",
               "native/core/timestamping.cpp",
               "native/core/udp_transport.cpp",
+              "native/core/user_clock.cpp",
               "native/core/wire.cpp",
               "native/addon/addon.cpp",
               "native/addon/caps.cpp",

@@ -49,7 +49,11 @@ const report = { settings, startedAt: new Date().toISOString(), host: {}, paths:
 function prepare() {
   mkdirSync(out, { recursive: true });
   execFileSync('cc', ['-O2', '-o', FLOOR, path.join(root, 'bench/floor/udp_pingpong.c')]);
-  execFileSync('cc', ['-O2', '-o', path.join(out, 'clock_cost'), path.join(root, 'bench/floor/clock_cost.c')]);
+  if (process.arch === 'x64') {
+    const core = path.join(root, 'native', 'core');
+    execFileSync('g++', ['-std=c++17', '-O2', `-I${core}`, '-o', path.join(out, 'clock_cost'), path.join(root, 'bench/clock_cost.cpp'),
+      ...['user_clock.cpp', 'clock.cpp', 'errors.cpp'].map((f) => path.join(core, f))]);
+  }
   const missing = ['sockperf', 'irtt'].filter((c) => !hasCommand(c));
   if (missing.length && process.getuid?.() === 0 && hasCommand('apt-get')) {
     console.error(`installing ${missing.join(', ')} from Debian ...`);
@@ -234,12 +238,15 @@ function startup() {
     versionMs: times([process.execPath, CLI, '--version'], 7),
     nodeBareMs: times([process.execPath, '-e', '0'], 7),
   };
-  const clock = JSON.parse(execFileSync(path.join(out, 'clock_cost'), { encoding: 'utf8' }));
+  const clock = process.arch === 'x64' ? JSON.parse(execFileSync(path.join(out, 'clock_cost'), { encoding: 'utf8' })) : null;
   report.clock = clock;
   say('### start-up and clock');
   say();
   say(`addon load ${report.startup.addonLoadMs.toFixed(2)} ms; \`rtt-probe --version\` ${report.startup.versionMs.toFixed(1)} ms (bare \`node -e 0\`: ${report.startup.nodeBareMs.toFixed(1)} ms)`);
-  say(`clock read: CLOCK_REALTIME via vDSO ${clock.clockGettimeNs.toFixed(1)} ns, rdtscp ${clock.rdtscpNs.toFixed(1)} ns per call`);
+  if (clock) {
+    const tsc = clock.tscNs === null ? 'not available on this host' : `${clock.tscNs.toFixed(1)} ns`;
+    say(`user clock read (--clock): realtime (vDSO) ${clock.realtimeNs.toFixed(1)} ns, tsc ${tsc}; a bare rdtscp ${clock.rdtscpNs.toFixed(1)} ns`);
+  }
   say();
 }
 

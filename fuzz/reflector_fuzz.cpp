@@ -42,9 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t flags = data[0];
   ++data;
   --size;
+  static rtt::UserClock clock(rtt::ClockSource::Auto);
   static std::unique_ptr<rtt::Responder> responders[64];
   auto& responder = responders[flags & 0x3f];
-  if (!responder) responder = std::make_unique<rtt::Responder>(config_for(flags), 42);
+  if (!responder) responder = std::make_unique<rtt::Responder>(config_for(flags), 42, clock);
   rtt::Endpoint peer = peer_for(flags, data, size);
 
   std::vector<uint8_t> buf(std::max<size_t>(size, rtt::wire::kAuthPacketSize));

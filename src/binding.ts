@@ -9,6 +9,7 @@ import type { NormalizedReflectorPolicy } from './options';
 
 export type NativeTimestampSource = 'auto' | 'software' | 'hardware' | 'none';
 export type NativeTimestampFormat = 'ntp' | 'ptp';
+export type NativeClockSource = 'auto' | 'tsc' | 'realtime';
 
 interface NativeCommonOptions {
   bindHost: string;
@@ -17,6 +18,7 @@ interface NativeCommonOptions {
   socketBusyPollUs: number;
   timestamps: NativeTimestampSource;
   timestampFormat: NativeTimestampFormat;
+  clock: NativeClockSource;
   cpu: number;
   rtPriority: number;
   mlock: boolean;
@@ -165,6 +167,8 @@ export interface Granted {
    */
   privateFileTable: boolean;
   socketBusyPoll: { socketBusyPollUs: number; granted: boolean; refused: string | null };
+  /** The clock user stamps (T1, T4, the reflector's T3) and timers were read from: the TSC, or CLOCK_REALTIME through the vDSO. */
+  clock: 'tsc' | 'realtime';
 }
 
 export interface MetricProgress {

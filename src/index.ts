@@ -22,7 +22,7 @@ export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
 export type { MetricName } from './metrics';
 export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
-export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, Duration, Target } from './options';
+export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, ClockSource, Duration, Target } from './options';
 export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError } from './errors';
 export { VERSION } from './host';
 export { caps } from './caps';

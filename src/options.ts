@@ -9,6 +9,14 @@ import { OptionRangeError, OptionTypeError } from './errors';
 
 export type ProbeMode = 'pingpong' | 'rate';
 export type TimestampSource = 'auto' | 'software' | 'hardware' | 'none';
+/**
+ * The clock user stamps and timers are read from. Both give CLOCK_REALTIME,
+ * the clock kernel stamps use: 'tsc' converts the CPU's time-stamp counter,
+ * calibrated against it (half the cost of a vDSO read); 'realtime' reads it
+ * through the vDSO; 'auto' takes the TSC where the kernel itself keeps time
+ * with it and the TSC is invariant.
+ */
+export type ClockSource = 'auto' | 'tsc' | 'realtime';
 export type TimestampFormat = 'ntp' | 'ptp';
 /** A duration: milliseconds as a number, or a string with a unit ("10s", "250ms", "50us", "1m"). */
 export type Duration = number | string;
@@ -50,6 +58,8 @@ interface CommonOptions extends PinningOptions {
   timestamps?: TimestampSource;
   /** STAMP timestamp format this end writes (default 'ntp'). */
   timestampFormat?: TimestampFormat;
+  /** The clock user stamps and timers are read from (default 'auto'). */
+  clock?: ClockSource;
   /** How often progress snapshots are delivered (default 1s). */
   progressInterval?: Duration;
   /** Stops the session; the result then holds everything recorded so far. */
@@ -208,6 +218,7 @@ export interface NormalizedCommon {
   socketBusyPollUs: number;
   timestamps: TimestampSource;
   timestampFormat: TimestampFormat;
+  clock: ClockSource;
   cpu: number;
   rtPriority: number;
   mlock: boolean;
@@ -225,6 +236,7 @@ function normalizeCommon(o: CommonOptions): NormalizedCommon {
     socketBusyPollUs: integer(check(o.socketBusyPollUs, 0), 'socketBusyPollUs', 0, 1_000_000),
     timestamps: oneOf(check(o.timestamps, 'auto'), 'timestamps', ['auto', 'software', 'hardware', 'none'] as const),
     timestampFormat: oneOf(check(o.timestampFormat, 'ntp'), 'timestampFormat', ['ntp', 'ptp'] as const),
+    clock: oneOf(check(o.clock, 'auto'), 'clock', ['auto', 'tsc', 'realtime'] as const),
     cpu: o.cpu === undefined ? -1 : integer(o.cpu, 'cpu', 0, 1023),
     rtPriority: integer(check(o.rtPriority, 0), 'rtPriority', 0, 99, ' (1-99 selects SCHED_FIFO, 0 leaves the scheduler alone)'),
     mlock: boolean(check(o.mlock, false), 'mlock'),

@@ -28,6 +28,7 @@ export interface ProbeOptionsUsed {
   socketBusyPollUs: number;
   timestamps: string;
   timestampFormat: string;
+  clock: string;
   ssid: number;
   /** Authenticated STAMP (the key itself is never part of a result). */
   authenticated: boolean;
@@ -259,6 +260,7 @@ export function probeOptionsUsed(target: string, port: number, bind: string, o: 
     socketBusyPollUs: o.socketBusyPollUs,
     timestamps: o.timestamps,
     timestampFormat: o.timestampFormat,
+    clock: o.clock,
     ssid: o.ssid,
     authenticated: o.key !== null,
     cpu: o.cpu >= 0 ? o.cpu : null,

@@ -65,6 +65,7 @@ describe('the CLI refuses bad input with exit 2, the problem and the fix', () =>
     ['mode unknown', ['probe', T, '--mode', 'burst'], /--mode.*Allowed choices are pingpong, rate/s],
     ['timestamps unknown', ['probe', T, '--ts', 'nic'], /--ts.*Allowed choices are auto, software, hardware, none/s],
     ['timestamp format unknown', ['probe', T, '--timestamp-format', 'iso'], /--timestamp-format.*Allowed choices are ntp, ptp/s],
+    ['clock unknown', ['reflect', '--clock', 'hpet'], /--clock.*Allowed choices are auto, tsc, realtime/s],
     ['reflector rate limit zero', ['reflect', '--rate-limit', '0'], /--rate-limit.*give a positive number/s],
     ['global rate limit negative', ['reflect', '--global-rate-limit', '-5'], /--global-rate-limit.*give a positive number/s],
     ['max sessions zero', ['reflect', '--stateful', '--max-sessions', '0'], /--max-sessions.*from 1 to 65536/s],

@@ -1,10 +1,11 @@
 /**
  * A reflector and a sender in one process on loopback: both modes, IPv4 and
  * IPv6, with kernel-stamped metrics that agree with each other, progress,
- * stopping, loss and system errors.
+ * stopping, loss and system errors, on either user clock.
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostCaps } from '../src/caps';
 import { ProbeResult, RttProbeError, probe, startReflector, type Reflector } from '../src/index';
 
 const STANDARD = [50, 90, 99, 99.9, 99.99];
@@ -187,6 +188,45 @@ describe('sessions', () => {
     expect(refused.counters.icmpErrors).toBeGreaterThan(0);
     expect(refused.counters).toMatchObject({ sent: 3, received: 0, lost: 3 });
   });
+});
+
+describe('the user clock', () => {
+  const host = hostCaps(false);
+  const tscUsable = host.clocksource === 'tsc' && host.invariantTsc;
+
+  it('is the TSC where the kernel keeps time with an invariant TSC, else CLOCK_REALTIME through the vDSO', async () => {
+    const reflector = await startReflector({ bind: '127.0.0.1', port: 0 });
+    try {
+      const auto = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 100 }).result;
+      expect(auto.granted.clock).toBe(tscUsable ? 'tsc' : 'realtime');
+      const vdso = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 100, clock: 'realtime' }).result;
+      expect(vdso.granted.clock).toBe('realtime');
+      expect(vdso.options.clock).toBe('realtime');
+    } finally {
+      await reflector.stop();
+    }
+    expect((await reflector.result).granted.clock).toBe(tscUsable ? 'tsc' : 'realtime');
+  });
+
+  // T1 and T4 bracket the kernel's own stamps of the same datagrams, and the
+  // reflector's T3 follows its kernel T2: a TSC clock off CLOCK_REALTIME by
+  // more than a kernel stack traversal breaks one of these.
+  it.each(tscUsable ? (['tsc', 'realtime'] as const) : (['realtime'] as const))(
+    'on %s, user stamps agree with the kernel stamps of the same datagrams',
+    async (clock) => {
+      const reflector = await startReflector({ bind: '127.0.0.1', port: 0, clock });
+      try {
+        const result = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 20000, clock }).result;
+        expect(result.granted.clock).toBe(clock);
+        expect(result.counters).toMatchObject({ received: 20000, corrupted: 0 });
+        expectConsistentKernelMetrics(result);
+        expect(result.metrics['stack.tx']!.min).toBeGreaterThan(0);
+        expect(result.metrics['stack.rx']!.min).toBeGreaterThan(0);
+      } finally {
+        await reflector.stop();
+      }
+    },
+  );
 });
 
 describe('failures', () => {

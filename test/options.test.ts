@@ -11,7 +11,7 @@ describe('probe options', () => {
   it('defaults to ping-pong for 10 s with 10 warm-up probes of 44 bytes', () => {
     const o = normalizeProbeOptions({});
     expect(o).toMatchObject({ mode: 'pingpong', durationNs: 10e9, count: 0, warmup: 10, size: 44, timeoutNs: 1e9 });
-    expect(o).toMatchObject({ busyPoll: true, timestamps: 'auto', timestampFormat: 'ntp', cpu: -1, rtPriority: 0 });
+    expect(o).toMatchObject({ busyPoll: true, timestamps: 'auto', timestampFormat: 'ntp', clock: 'auto', cpu: -1, rtPriority: 0 });
   });
 
   it.each([
@@ -42,6 +42,7 @@ describe('probe options', () => {
     [{ duration: '10 parsecs' }, /is not a duration: give a number with a unit/],
     [{ mode: 'burst' }, /mode must be one of pingpong, rate/],
     [{ timestamps: 'nic' }, /timestamps must be one of auto, software, hardware, none/],
+    [{ clock: 'rdtsc' }, /clock must be one of auto, tsc, realtime/],
     [{ rtPriority: 100 }, /rtPriority must be an integer from 0 to 99/],
     [{ cpu: -1 }, /cpu must be an integer from 0/],
     [{ bind: 'localhost' }, /bind "localhost" is not an IPv4 or IPv6 address/],

@@ -102,6 +102,14 @@ wire::TimestampFormat get_timestamp_format(const Napi::Object& o) {
   throw Napi::RangeError::New(o.Env(), "timestampFormat must be ntp or ptp");
 }
 
+ClockSource get_clock_source(const Napi::Object& o) {
+  std::string s = get_string(o, "clock");
+  if (s == "auto") return ClockSource::Auto;
+  if (s == "tsc") return ClockSource::Tsc;
+  if (s == "realtime") return ClockSource::Realtime;
+  throw Napi::RangeError::New(o.Env(), "clock must be auto, tsc or realtime");
+}
+
 PinningRequest get_pinning(const Napi::Object& o) {
   PinningRequest p;
   p.cpu = int(get_number(o, "cpu"));
@@ -159,7 +167,7 @@ Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts) {
 }
 
 Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
-                           bool private_file_table, const BusyPollGrant& busy) {
+                           bool private_file_table, const BusyPollGrant& busy, ClockSource clock) {
   Napi::Object p = Napi::Object::New(env);
   p.Set("cpu", pin.cpu >= 0 ? Napi::Value(Napi::Number::New(env, pin.cpu)) : env.Null());
   p.Set("rtPriority", pin.rt_priority);
@@ -173,6 +181,7 @@ Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const Pin
   g.Set("pinning", p);
   g.Set("privateFileTable", private_file_table);
   g.Set("socketBusyPoll", b);
+  g.Set("clock", clock == ClockSource::Tsc ? "tsc" : "realtime");
   return g;
 }
 

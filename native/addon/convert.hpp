@@ -14,6 +14,7 @@
 #include "../core/pinning.hpp"
 #include "../core/timestamping.hpp"
 #include "../core/transport.hpp"
+#include "../core/user_clock.hpp"
 #include "../core/wire.hpp"
 
 namespace rtt::addon {
@@ -28,13 +29,14 @@ std::vector<std::string> get_strings(const Napi::Object& o, const char* key);
 Endpoint get_endpoint(const Napi::Object& o, const char* host_key, const char* port_key);
 TimestampSource get_timestamp_source(const Napi::Object& o);
 wire::TimestampFormat get_timestamp_format(const Napi::Object& o);
+ClockSource get_clock_source(const Napi::Object& o);
 PinningRequest get_pinning(const Napi::Object& o);
 
 Napi::Object endpoint_to_js(Napi::Env env, const Endpoint& e);
 Napi::Object histogram_to_js(Napi::Env env, const Histogram& h);
 Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts);
 Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
-                           bool private_file_table, const BusyPollGrant& busy);
+                           bool private_file_table, const BusyPollGrant& busy, ClockSource clock);
 // { txType, rxFilter } by name, or null when not known.
 Napi::Value hwtstamp_config_to_js(Napi::Env env, const std::optional<hwtstamp_config>& config);
 // An errno by name ("EOPNOTSUPP"), or null for 0.

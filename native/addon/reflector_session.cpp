@@ -13,6 +13,7 @@ ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
   c.busy_poll = get_bool(o, "busyPoll");
   c.socket_busy_poll_us = int(get_number(o, "socketBusyPollUs"));
   c.timestamps = get_timestamp_source(o);
+  c.clock = get_clock_source(o);
   c.format = get_timestamp_format(o);
   c.pinning = get_pinning(o);
   c.private_file_table = true;  // SessionRunner's loop thread publishes without descriptors
@@ -57,7 +58,7 @@ Napi::Value reflector_progress_to_js(Napi::Env env, const ReflectorProgress& p) 
 Napi::Value reflector_result_to_js(Napi::Env env, const Reflector& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("counters", counters_to_js(env, r.counters()));
-  o.Set("granted", granted_to_js(env, r.timestamping(), r.pinning(), r.private_file_table(), r.busy_poll()));
+  o.Set("granted", granted_to_js(env, r.timestamping(), r.pinning(), r.private_file_table(), r.busy_poll(), r.clock()));
   o.Set("local", endpoint_to_js(env, r.local()));
   o.Set("startedAtNs", ns_to_js(env, r.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, r.ended_ns()));

@@ -28,6 +28,7 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   SenderConfig config;
   config.streams.push_back(c);
   config.busy_poll = get_bool(o, "busyPoll");
+  config.clock = get_clock_source(o);
   config.pinning = get_pinning(o);
   config.private_file_table = true;  // SessionRunner's loop thread publishes without descriptors
   config.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
@@ -98,7 +99,7 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
   }
   o.Set("metrics", metrics);
   o.Set("missing", missing);
-  o.Set("granted", granted_to_js(env, s.timestamping(), sender.pinning(), sender.private_file_table(), s.busy_poll()));
+  o.Set("granted", granted_to_js(env, s.timestamping(), sender.pinning(), sender.private_file_table(), s.busy_poll(), sender.clock()));
   o.Set("local", endpoint_to_js(env, s.local()));
   o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
   o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));

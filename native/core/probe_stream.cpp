@@ -49,7 +49,7 @@ std::string hardware_reason(const TimestampingGrant& ts) {
 
 }  // namespace
 
-ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
+ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock) : config_(config), clock_(clock) {
   if (!config_.key.empty()) {
     auth_ = std::make_unique<PacketAuth>(config_.key);
     layout_ = wire::Layout::Authenticated;
@@ -66,7 +66,7 @@ ProbeStream::ProbeStream(const StreamConfig& config) : config_(config) {
   o.timestamps = config_.timestamps;
   o.busy_poll_us = config_.socket_busy_poll_us;
   o.receive_ttl = false;
-  o.receive_user_time = true;
+  o.user_clock = &clock_;
   transport_ = std::make_unique<UdpTransport>(o);
   tx_software_expected_ = transport_->timestamping().software;
 
@@ -107,7 +107,7 @@ void ProbeStream::send_probe() noexcept {
   int64_t scheduled = next_send_ns_;
   next_send_ns_ += interval_ns_;
 
-  p.t1_user = realtime_ns();
+  p.t1_user = clock_.now();
   if (seq == config_.warmup) first_send_ns_ = p.t1_user;
   if (p.measured) last_send_ns_ = p.t1_user;
   if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.t1_user - scheduled);

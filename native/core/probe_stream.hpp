@@ -12,6 +12,7 @@
 #include "histogram.hpp"
 #include "metrics.hpp"
 #include "transport.hpp"
+#include "user_clock.hpp"
 #include "wire.hpp"
 
 namespace rtt {
@@ -58,8 +59,9 @@ struct StampCounters {
 
 class ProbeStream {
  public:
-  // Opens and configures the socket; throws SystemError / ConfigError.
-  explicit ProbeStream(const StreamConfig& config);
+  // Opens and configures the socket; throws SystemError / ConfigError. The
+  // clock is the sending thread's; it outlives the stream.
+  ProbeStream(const StreamConfig& config, UserClock& clock);
   ~ProbeStream();
 
   void start(int64_t now) noexcept;
@@ -112,6 +114,7 @@ class ProbeStream {
   void settle(int64_t now) noexcept;
 
   StreamConfig config_;
+  UserClock& clock_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<PacketAuth> auth_;
   wire::Layout layout_ = wire::Layout::Unauthenticated;

@@ -16,8 +16,9 @@ constexpr int64_t kSweepIntervalNs = 1000000000;
 constexpr uint32_t kIdlePollsPerClockRead = 16;
 }  // namespace
 
-Responder::Responder(const ReflectorConfig& config, uint64_t seed)
-    : format_(config.format),
+Responder::Responder(const ReflectorConfig& config, uint64_t seed, UserClock& clock)
+    : clock_(clock),
+      format_(config.format),
       layout_(config.key.empty() ? wire::Layout::Unauthenticated : wire::Layout::Authenticated),
       twamp_light_(config.twamp_light),
       error_estimate_(wire::encode_error_estimate(local_error_estimate(config.format))),
@@ -108,7 +109,7 @@ size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoi
   r.sender_timestamp = s.timestamp;
   r.sender_error_estimate = s.error_estimate;
   r.sender_ttl = stamps.ttl >= 0 ? uint8_t(stamps.ttl) : 0;
-  r.timestamp = wire::encode_timestamp(realtime_ns(), format_);
+  r.timestamp = wire::encode_timestamp(clock_.now(), format_);
   wire::write_reflector(buf, r, layout_);
   if (auth_) auth_->sign(buf);
   // Padding past the header is echoed as received, never grown.
@@ -123,7 +124,8 @@ void Responder::sweep(int64_t now) noexcept {
   }
 }
 
-Reflector::Reflector(const ReflectorConfig& config) : config_(config), responder_(config_, random_seed()) {
+Reflector::Reflector(const ReflectorConfig& config)
+    : config_(config), clock_(config.clock), responder_(config_, random_seed(), clock_) {
   UdpOptions o;
   o.bind = config_.bind;
   o.timestamps = config_.timestamps;
@@ -143,7 +145,7 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     int fd = transport_->fd();
     private_file_table_ = make_file_table_private(&fd, 1) == 0;
   }
-  started_ns_ = realtime_ns();
+  started_ns_ = clock_.now();
   int64_t cpu_start = thread_cpu_ns();
   int64_t until = config_.duration_ns ? started_ns_ + config_.duration_ns : INT64_MAX;
   int64_t next_progress = started_ns_ + config_.progress_interval_ns;
@@ -163,7 +165,7 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     if (n >= 0 && datagram_.stamps.software >= 0) {
       now = datagram_.stamps.software;
     } else if (n >= 0 || !config_.busy_poll || ++idle % kIdlePollsPerClockRead == 0) {
-      now = realtime_ns();
+      now = clock_.now();
     }
     if (n >= 0) {
       ++counters.received;
@@ -194,7 +196,7 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
       next_progress = now + config_.progress_interval_ns;
     }
   }
-  ended_ns_ = realtime_ns();
+  ended_ns_ = clock_.now();
   cpu_ns_ = thread_cpu_ns() - cpu_start;
 }
 

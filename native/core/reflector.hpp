@@ -18,6 +18,7 @@
 #include "rate_limit.hpp"
 #include "reflector_sessions.hpp"
 #include "transport.hpp"
+#include "user_clock.hpp"
 #include "wire.hpp"
 
 namespace rtt {
@@ -26,6 +27,7 @@ struct ReflectorConfig {
   Endpoint bind;
   bool busy_poll = true;
   int socket_busy_poll_us = 0;
+  ClockSource clock = ClockSource::Auto;  // T3 and timers
   TimestampSource timestamps = TimestampSource::Auto;
   wire::TimestampFormat format = wire::TimestampFormat::Ntp;
   PinningRequest pinning;
@@ -63,8 +65,9 @@ struct ReflectorCounters {
 
 class Responder {
  public:
-  // Throws ConfigError (allow-list entry, key, max_sessions).
-  Responder(const ReflectorConfig& config, uint64_t seed);
+  // Throws ConfigError (allow-list entry, key, max_sessions). T3 is read on
+  // clock, the answering thread's; it outlives the responder.
+  Responder(const ReflectorConfig& config, uint64_t seed, UserClock& clock);
 
   // Answers the request in buf[0, len) from peer: writes the reply over it
   // and returns the reply's length, or returns 0 and counts why not. The
@@ -84,6 +87,7 @@ class Responder {
  private:
   bool parse(const uint8_t* buf, size_t len, wire::SenderPacket& s, size_t& reply_len) noexcept;
 
+  UserClock& clock_;
   wire::TimestampFormat format_;
   wire::Layout layout_;
   bool twamp_light_;
@@ -111,6 +115,7 @@ class Reflector {
   const ReflectorCounters& counters() const noexcept { return responder_.counters(); }
   const PinningGrant& pinning() const noexcept { return pinning_; }
   bool private_file_table() const noexcept { return private_file_table_; }
+  ClockSource clock() const noexcept { return clock_.granted(); }
   const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
   Endpoint local() const { return transport_->local(); }
@@ -120,6 +125,7 @@ class Reflector {
 
  private:
   ReflectorConfig config_;
+  UserClock clock_;  // read by the session thread only
   Responder responder_;
   std::unique_ptr<Transport> transport_;
   std::vector<uint8_t> buffer_;

@@ -26,10 +26,10 @@ void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
 
 }  // namespace
 
-Sender::Sender(const SenderConfig& config) : config_(config) {
+Sender::Sender(const SenderConfig& config) : config_(config), clock_(config.clock) {
   if (config_.streams.empty()) throw ConfigError("a sender needs at least one target");
   for (const StreamConfig& s : config_.streams) {
-    streams_.push_back(std::make_unique<ProbeStream>(s));
+    streams_.push_back(std::make_unique<ProbeStream>(s, clock_));
     pollfds_.push_back(pollfd{streams_.back()->fd(), POLLIN, 0});  // POLLERR is always reported
   }
   progress_.streams.resize(streams_.size());
@@ -53,7 +53,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     for (const pollfd& p : pollfds_) fds.push_back(p.fd);
     private_file_table_ = make_file_table_private(fds.data(), fds.size()) == 0;
   }
-  started_ns_ = realtime_ns();
+  started_ns_ = clock_.now();
   int64_t cpu_start = thread_cpu_ns();
   for (auto& s : streams_) s->start(started_ns_);
   int64_t next_progress = started_ns_ + config_.progress_interval_ns;
@@ -64,7 +64,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
       stopped_ = true;
       break;
     }
-    int64_t now = realtime_ns();
+    int64_t now = clock_.now();
     bool busy = false;
     bool all_done = true;
     for (auto& s : streams_) {
@@ -79,10 +79,10 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     if (blocking && !busy) {
       int64_t until = std::min(next_progress, now + kMaxBlockNs);
       for (auto& s : streams_) until = std::min(until, s->next_event(now));
-      wait_readable(pollfds_.data(), pollfds_.size(), until - realtime_ns());
+      wait_readable(pollfds_.data(), pollfds_.size(), until - clock_.now());
     }
   }
-  ended_ns_ = realtime_ns();
+  ended_ns_ = clock_.now();
   cpu_ns_ = thread_cpu_ns() - cpu_start;
 }
 

@@ -13,12 +13,14 @@
 #include "pinning.hpp"
 #include "probe_stream.hpp"
 #include "progress.hpp"
+#include "user_clock.hpp"
 
 namespace rtt {
 
 struct SenderConfig {
   std::vector<StreamConfig> streams;
   bool busy_poll = true;  // spin on non-blocking recvmsg; false: block in ppoll
+  ClockSource clock = ClockSource::Auto;  // user stamps and timers
   PinningRequest pinning;
   // The session thread takes a file table of its own (file_table.hpp); the
   // progress sink must then use no file descriptor.
@@ -49,6 +51,7 @@ class Sender {
   const PinningGrant& pinning() const noexcept { return pinning_; }
   bool busy_poll() const noexcept { return config_.busy_poll; }
   bool private_file_table() const noexcept { return private_file_table_; }
+  ClockSource clock() const noexcept { return clock_.granted(); }
   int64_t started_ns() const noexcept { return started_ns_; }
   int64_t ended_ns() const noexcept { return ended_ns_; }
   int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
@@ -58,6 +61,7 @@ class Sender {
   void publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept;
 
   SenderConfig config_;
+  UserClock clock_;  // read by the session thread only
   std::vector<std::unique_ptr<ProbeStream>> streams_;
   std::vector<pollfd> pollfds_;
   SenderProgress progress_;

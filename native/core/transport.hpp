@@ -18,7 +18,7 @@ struct Datagram {
   size_t capacity = 0;
   size_t length = 0;
   RxStamps stamps;
-  int64_t user_ns = -1;  // CLOCK_REALTIME as the receive returned, where the transport was asked to read it
+  int64_t user_ns = -1;  // the user clock as the receive returned, where the transport was given one
   Endpoint peer;
 };
 

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 
-#include "clock.hpp"
 #include "errors.hpp"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -90,7 +89,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   }
   timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
   control_expected_ = o.receive_ttl || timestamping_.software || timestamping_.hardware;
-  receive_user_time_ = o.receive_user_time;
+  user_clock_ = o.user_clock;
 }
 
 UdpTransport::~UdpTransport() {
@@ -110,7 +109,7 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
   if (connected_ && !control_expected_) {
     ssize_t n = receive_payload(fd_, d.data, d.capacity);
     if (n < 0) return n;
-    if (receive_user_time_) d.user_ns = realtime_ns();
+    if (user_clock_) d.user_ns = user_clock_->now();
     d.length = size_t(n);
     d.peer.length = 0;
     d.stamps = RxStamps{};
@@ -130,7 +129,7 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
   ssize_t n = receive_message(fd_, &msg, MSG_DONTWAIT);
   if (n < 0) return n;
   // Before the control messages are parsed: the time the application has the datagram.
-  if (receive_user_time_) d.user_ns = realtime_ns();
+  if (user_clock_) d.user_ns = user_clock_->now();
   d.length = size_t(n);
   d.peer.length = msg.msg_namelen;
   parse_rx_control(msg, d.stamps);

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "transport.hpp"
+#include "user_clock.hpp"
 
 namespace rtt {
 
@@ -13,7 +14,7 @@ struct UdpOptions {
   bool tx_timestamps = true;  // TX stamps on the error queue (senders)
   bool receive_ttl = true;    // IP_RECVTTL / IPV6_RECVHOPLIMIT (reflectors report the sender's TTL)
   int busy_poll_us = 0;       // SO_BUSY_POLL; 0 leaves the socket default
-  bool receive_user_time = false;  // Datagram::user_ns read as the receive returns (the sender's T4)
+  UserClock* user_clock = nullptr;  // when set, Datagram::user_ns is read on it as the receive returns (the sender's T4)
 };
 
 class UdpTransport final : public Transport {
@@ -36,7 +37,7 @@ class UdpTransport final : public Transport {
   int fd_ = -1;
   bool connected_ = false;
   bool control_expected_ = true;  // RX stamps or TTL arrive as control messages
-  bool receive_user_time_ = false;
+  UserClock* user_clock_ = nullptr;
   TimestampingGrant timestamping_;
   BusyPollGrant busy_poll_;
   // Reused for every recvmsg so the per-packet path never allocates.

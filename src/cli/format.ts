@@ -63,7 +63,7 @@ export function formatProbeResult(result: ProbeResult): string {
   lines.push(
     '',
     `granted: ${pin}${rt}${g.pinning.mlock ? ', mlock' : ''}; timestamps ${g.timestamping.software ? 'software' : 'none'}` +
-      `${g.stamps.txHardware || g.stamps.rxHardware ? ' + hardware' : ''}; ${o.busyPoll ? 'busy polling' : 'blocking (ppoll)'}`,
+      `${g.stamps.txHardware || g.stamps.rxHardware ? ' + hardware' : ''}; ${o.busyPoll ? 'busy polling' : 'blocking (ppoll)'}; clock ${g.clock}`,
   );
   if (change) lines.push(change);
   return lines.join('\n');

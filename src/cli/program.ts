@@ -33,6 +33,7 @@ interface SharedFlags extends KeyFlags {
   socketBusyPoll?: number;
   ts: 'auto' | 'software' | 'hardware' | 'none';
   timestampFormat: 'ntp' | 'ptp';
+  clock: 'auto' | 'tsc' | 'realtime';
   json?: boolean;
   duration?: string;
 }
@@ -84,6 +85,15 @@ function sharedOptions(cmd: Command): Command {
         .default('auto'),
     )
     .addOption(new Option('--timestamp-format <format>', 'STAMP timestamp format this end writes').choices(['ntp', 'ptp']).default('ntp'))
+    .addOption(
+      new Option(
+        '--clock <source>',
+        'clock for user stamps and timers, both CLOCK_REALTIME: tsc (the CPU counter, calibrated against it; half the cost of a read), ' +
+          'realtime (the vDSO), auto (tsc where the kernel keeps time with an invariant TSC)',
+      )
+        .choices(['auto', 'tsc', 'realtime'])
+        .default('auto'),
+    )
     .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
     .option('--key-env [name]', `authenticated STAMP: read the shared key from this environment variable (${DEFAULT_KEY_VARIABLE})`)
     .option('--json', 'print the result as JSON only');
@@ -99,6 +109,7 @@ function common(flags: SharedFlags) {
     socketBusyPollUs: flags.socketBusyPoll ?? 0,
     timestamps: flags.ts,
     timestampFormat: flags.timestampFormat,
+    clock: flags.clock,
   };
 }
 

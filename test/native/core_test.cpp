@@ -4,7 +4,8 @@
 // found; timestamping capabilities and the NIC setup are fed synthetic
 // ethtool_ts_info / hwtstamp_config structs and a synthetic NIC; the reflector's bounded state (replay window, flow table, rate
 // limiter, allow-list) is driven with a synthetic clock. A thread's private
-// file table is checked from /proc.
+// file table is checked from /proc. The TSC user clock is checked against
+// CLOCK_REALTIME read beside it, and its host checks with synthetic inputs.
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 #include "rate_limit.hpp"
 #include "reflector_sessions.hpp"
 #include "timestamping.hpp"
+#include "user_clock.hpp"
 
 namespace {
 
@@ -473,6 +475,54 @@ void private_file_table_holds_only_stdio_and_what_is_kept() {
   close(socket_fd);
 }
 
+const std::string kInvariantFlags = "flags\t\t: fpu tsc msr constant_tsc rep_good nopl nonstop_tsc cpuid";
+
+void tsc_clock_needs_the_kernel_on_tsc_and_an_invariant_counter() {
+  CHECK(rtt::tsc_unusable_reason("tsc\n", kInvariantFlags).empty());
+  std::string kvm = rtt::tsc_unusable_reason("kvm-clock\n", kInvariantFlags);
+  CHECK(kvm.find("clocksource kvm-clock") != std::string::npos);
+  CHECK(rtt::tsc_unusable_reason("", kInvariantFlags).find("(unknown)") != std::string::npos);
+  std::string no_nonstop = rtt::tsc_unusable_reason("tsc\n", "flags\t\t: fpu tsc constant_tsc");
+  CHECK(no_nonstop.find("nonstop_tsc") != std::string::npos);
+  // A flag is a whole word: nonstop_tsc_s3 is not nonstop_tsc.
+  CHECK(!rtt::tsc_unusable_reason("tsc\n", "flags\t\t: constant_tsc nonstop_tsc_s3").empty());
+}
+
+// Each read of the clock lies between two CLOCK_REALTIME reads taken around
+// it, give or take the anchor's few nanoseconds, over 60 ms: through the
+// vDSO-served calibration, the first rate from 10 ms and sixty re-anchors.
+void user_clock_reads_clock_realtime(rtt::ClockSource source) {
+  rtt::UserClock clock(source);
+  constexpr int64_t kToleranceNs = 50;
+  int64_t worst = 0;
+  int64_t end = rtt::realtime_ns() + 60000000;
+  for (int64_t before = rtt::realtime_ns(); before < end; before = rtt::realtime_ns()) {
+    int64_t t = clock.now();
+    int64_t after = rtt::realtime_ns();
+    worst = std::max({worst, before - t, t - after});
+    timespec pause{0, 20000};
+    nanosleep(&pause, nullptr);
+  }
+  if (worst > kToleranceNs) std::printf("user clock (%s) left CLOCK_REALTIME by %lld ns\n", clock.tsc() ? "tsc" : "realtime", (long long)worst);
+  CHECK(worst <= kToleranceNs);
+  CHECK(clock.recalibrations() == 0);
+}
+
+void user_clock_takes_the_tsc_where_the_host_allows_it() {
+  bool usable = rtt::host_tsc_unusable_reason().empty();
+  CHECK(rtt::UserClock(rtt::ClockSource::Auto).tsc() == usable);
+  CHECK(!rtt::UserClock(rtt::ClockSource::Realtime).tsc());
+  bool refused = false;
+  try {
+    CHECK(rtt::UserClock(rtt::ClockSource::Tsc).tsc());
+  } catch (const rtt::ConfigError& e) {
+    refused = std::string(e.what()).find("use clock realtime") != std::string::npos;
+  }
+  CHECK(refused == !usable);
+  user_clock_reads_clock_realtime(rtt::ClockSource::Auto);
+  user_clock_reads_clock_realtime(rtt::ClockSource::Realtime);
+}
+
 int main() {
   rx_software_and_hardware_stamps_and_ttl();
   rx_ipv6_hop_limit_and_software_only();
@@ -501,6 +551,8 @@ int main() {
   allow_list_matches_prefixes_of_both_families();
   histogram_layout_matches_hdrhistogram();
   private_file_table_holds_only_stdio_and_what_is_kept();
+  tsc_clock_needs_the_kernel_on_tsc_and_an_invariant_counter();
+  user_clock_takes_the_tsc_where_the_host_allows_it();
   std::printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
   return failures ? 1 : 0;
 }
