@@ -278,11 +278,13 @@ export interface NativeBinding {
   interfaceCaps(name: string): RawInterfaceCaps;
   /** Every interface of this network namespace, lo first. */
   interfaceNames(): string[];
+  /** Why `clock: 'auto'` cannot read the TSC on this host, or null when it does. */
+  tscClockUnavailable(): string | null;
   metricNames: readonly MetricName[];
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }
 
-const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'interfaceCaps', 'interfaceNames', 'metricNames', 'histogramLayout'] as const;
+const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'interfaceCaps', 'interfaceNames', 'tscClockUnavailable', 'metricNames', 'histogramLayout'] as const;
 
 function libc(): string {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;

@@ -30,6 +30,12 @@ export interface HostCaps {
   constantTsc: boolean;
   nonstopTsc: boolean;
   invariantTsc: boolean;
+  /**
+   * The user clock `clock: 'auto'` (`--clock auto`) reads here, and why not
+   * the TSC when it cannot (the kernel keeps time with another clocksource, or
+   * the TSC is not invariant).
+   */
+  clock: { auto: 'tsc' | 'realtime'; tscUnavailable: string | null };
   /** net.core.busy_poll / net.core.busy_read in µs (0: off); null where unreadable. */
   busyPoll: number | null;
   busyRead: number | null;
@@ -98,6 +104,11 @@ function featureSupport(wanted: boolean): Pick<HostCaps, 'features' | 'featuresU
   }
 }
 
+function userClock(): HostCaps['clock'] {
+  const tscUnavailable = binding().tscClockUnavailable();
+  return { auto: tscUnavailable === null ? 'tsc' : 'realtime', tscUnavailable };
+}
+
 export function hostCaps(features = true): HostCaps {
   const flags = cpuFlags(read('/proc/cpuinfo') ?? '');
   const clocksource = '/sys/devices/system/clocksource/clocksource0';
@@ -113,6 +124,7 @@ export function hostCaps(features = true): HostCaps {
     constantTsc,
     nonstopTsc,
     invariantTsc: constantTsc && nonstopTsc,
+    clock: userClock(),
     busyPoll: readNumber('/proc/sys/net/core/busy_poll'),
     busyRead: readNumber('/proc/sys/net/core/busy_read'),
     cpuidle: driver && driver !== 'none' ? { driver, governor: read(`${cpuidle}/current_governor`) ?? read(`${cpuidle}/current_governor_ro`) } : null,

@@ -21,12 +21,15 @@ describe('rtt-probe caps --json', () => {
     expect(Object.keys(report)).toEqual(['host', 'interfaces']);
     expect(Object.keys(report.host).sort()).toEqual(
       [
-        'kernel', 'cpus', 'clocksource', 'availableClocksources', 'constantTsc', 'nonstopTsc', 'invariantTsc',
+        'kernel', 'cpus', 'clocksource', 'availableClocksources', 'constantTsc', 'nonstopTsc', 'invariantTsc', 'clock',
         'busyPoll', 'busyRead', 'cpuidle', 'isolcpus', 'nohzFull', 'features', 'featuresUnavailable',
       ].sort(),
     );
     expect(report.host.cpus).toBeGreaterThan(0);
     expect(report.host.invariantTsc).toBe(report.host.constantTsc && report.host.nonstopTsc);
+    // The core decides (the same check a session makes); it agrees with what caps reads itself.
+    const tsc = report.host.clocksource === 'tsc' && report.host.invariantTsc;
+    expect(report.host.clock).toEqual(tsc ? { auto: 'tsc', tscUnavailable: null } : { auto: 'realtime', tscUnavailable: expect.any(String) });
     // The lab's own detection: every feature with null (available) or why not, or why it was not run.
     if (report.host.features) expect(Object.keys(report.host.features)).toEqual([...FEATURES]);
     else expect(report.host.featuresUnavailable).toMatch(/needs root/);
@@ -66,6 +69,7 @@ describe('rtt-probe caps', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^host\n {2}kernel +\S+\n {2}cpus +\d+\n {2}clocksource /);
     expect(run.stdout).toMatch(/^ {2}invariant TSC +(yes|no) \(constant_tsc (yes|no), nonstop_tsc (yes|no)\)$/m);
+    expect(run.stdout).toMatch(/^ {2}user clock +(tsc \(--clock auto reads the TSC\)|realtime \(--clock auto reads the vDSO: .+\))$/m);
     expect(run.stdout).toMatch(/^ {2}busy polling +net\.core\.busy_poll \d+ µs, net\.core\.busy_read \d+ µs/m);
     expect(run.stdout).toMatch(/^interfaces\nlo\n {2}timestamping +tx-software rx-software software\n {2}hardware +no: software stamps only$/m);
     expect(run.stdout).toMatch(/^ {2}PTP clock +none$/m);

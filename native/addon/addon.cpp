@@ -15,6 +15,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("recordHistogram", histogram_recorder(env));
   exports.Set("interfaceCaps", interface_caps_function(env));
   exports.Set("interfaceNames", interface_names_function(env));
+  exports.Set("tscClockUnavailable", tsc_clock_unavailable_function(env));
   Napi::Array names = Napi::Array::New(env, kMetricCount);
   for (uint32_t i = 0; i < kMetricCount; ++i) names.Set(i, kMetricNames[i]);
   exports.Set("metricNames", names);

@@ -1,8 +1,10 @@
-// The core's interface capabilities (ETHTOOL_GET_TS_INFO, SIOCGHWTSTAMP)
-// for `rtt-probe caps`; src/caps.ts assembles the report.
+// The core's interface capabilities (ETHTOOL_GET_TS_INFO, SIOCGHWTSTAMP) and
+// whether the TSC clock is available, for `rtt-probe caps`; src/caps.ts
+// assembles the report.
 #include "caps.hpp"
 
 #include "../core/caps.hpp"
+#include "../core/user_clock.hpp"
 #include "convert.hpp"
 
 namespace rtt::addon {
@@ -44,10 +46,19 @@ Napi::Value interface_names(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value tsc_clock_unavailable(const Napi::CallbackInfo& info) {
+  std::string why = rtt::host_tsc_unusable_reason();
+  return why.empty() ? info.Env().Null() : Napi::Value(Napi::String::New(info.Env(), why));
+}
+
 }  // namespace
 
 Napi::Function interface_caps_function(Napi::Env env) { return Napi::Function::New(env, interface_caps, "interfaceCaps"); }
 
 Napi::Function interface_names_function(Napi::Env env) { return Napi::Function::New(env, interface_names, "interfaceNames"); }
+
+Napi::Function tsc_clock_unavailable_function(Napi::Env env) {
+  return Napi::Function::New(env, tsc_clock_unavailable, "tscClockUnavailable");
+}
 
 }  // namespace rtt::addon

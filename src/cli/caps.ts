@@ -14,6 +14,7 @@ function hostRows(h: HostCaps): string[][] {
     ['cpus', String(h.cpus)],
     ['clocksource', `${h.clocksource ?? 'unknown'}${h.availableClocksources.length > 0 ? ` (available: ${h.availableClocksources.join(' ')})` : ''}`],
     ['invariant TSC', `${yesNo(h.invariantTsc)} (constant_tsc ${yesNo(h.constantTsc)}, nonstop_tsc ${yesNo(h.nonstopTsc)})`],
+    ['user clock', h.clock.auto === 'tsc' ? 'tsc (--clock auto reads the TSC)' : `realtime (--clock auto reads the vDSO: ${h.clock.tscUnavailable})`],
     ['busy polling', `net.core.busy_poll ${h.busyPoll ?? '?'} µs, net.core.busy_read ${h.busyRead ?? '?'} µs (0: off; rtt-probe spins in user space either way)`],
     ['cpuidle', h.cpuidle ? `${h.cpuidle.driver}, governor ${h.cpuidle.governor ?? 'unknown'}` : 'none'],
     ['isolcpus', h.isolcpus ?? 'none'],
