@@ -75,6 +75,12 @@ export interface ProbeResultJSON extends SenderCounters {
   lastSendError: string | null;
 }
 
+/** A `--json` result as kept on disk: those written before the TSC clock have no `clock`. */
+type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted'> & {
+  options: Omit<ProbeOptionsUsed, 'clock'> & { clock?: string };
+  granted: Omit<ProbeResultJSON['granted'], 'clock'> & { clock?: Granted['clock'] };
+};
+
 function isoFromNs(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
@@ -141,7 +147,12 @@ export class ProbeResult {
     });
   }
 
-  static fromJSON(json: ProbeResultJSON): ProbeResult {
+  /**
+   * Reads a `--json` result back, kept reports included: one written before
+   * the TSC clock existed read every user stamp through the vDSO, and says so
+   * once read (`clock: 'realtime'`).
+   */
+  static fromJSON(json: KeptProbeResultJSON): ProbeResult {
     const metrics: Partial<Record<MetricName, Histogram>> = {};
     for (const name of METRIC_NAMES) {
       const h = json.metrics[name];
@@ -149,7 +160,9 @@ export class ProbeResult {
     }
     const counters = {} as SenderCounters;
     for (const key of COUNTER_KEYS) counters[key] = json[key];
-    return new ProbeResult({ ...json, metrics, counters });
+    const options = { ...json.options, clock: json.options.clock ?? 'realtime' };
+    const granted = { ...json.granted, clock: json.granted.clock ?? 'realtime' };
+    return new ProbeResult({ ...json, options, granted, metrics, counters });
   }
 
   get sent(): number {

@@ -146,6 +146,16 @@ describe('sessions', () => {
     expect(JSON.parse(JSON.stringify(back))).toEqual(json);
   });
 
+  it('reads a kept report from before the TSC clock as measured on the vDSO clock', async () => {
+    const json = JSON.parse(JSON.stringify(await probe(target(), { count: 10 }).result));
+    delete json.options.clock;
+    delete json.granted.clock;
+    const back = ProbeResult.fromJSON(json);
+    expect(back.options.clock).toBe('realtime');
+    expect(back.granted.clock).toBe('realtime');
+    expect(back.metrics['rtt.user']!.count).toBe(10);
+  });
+
   it('reports the pinning that took effect', async () => {
     const result = await probe(target(), { count: 100, cpu: 0 }).result;
     expect(result.granted.pinning.cpu).toBe(0);
