@@ -251,32 +251,44 @@ function startup() {
 }
 
 async function settingsEffects() {
-  say('### host settings: their effect on rtt-probe ping-pong over loopback (median of rounds)');
+  say('### settings: their effect on rtt-probe ping-pong over loopback (median of rounds, settings interleaved within each round; ratios to the default taken within a round)');
   say();
-  say('| setting | p50 µs | p99 µs | round trips/s |');
-  say('|---|---|---|---|');
+  say('| setting | p50 µs | p99 µs | round trips/s | p50 / default | round trips/s / default |');
+  say('|---|---|---|---|---|---|');
   const variants = [
     ['pinned, busy polling (default bench setup)', ['--cpu', '1'], ['--cpu', '0']],
     ['not pinned', [], []],
     ['blocking (--no-busy-poll)', ['--cpu', '1', '--no-busy-poll'], ['--cpu', '0', '--no-busy-poll']],
     ['SO_BUSY_POLL 50 µs (--socket-busy-poll 50)', ['--cpu', '1', '--socket-busy-poll', '50'], ['--cpu', '0', '--socket-busy-poll', '50']],
     ['kernel timestamps off (--ts none)', ['--cpu', '1', '--ts', 'none'], ['--cpu', '0', '--ts', 'none']],
+    ['user clock from the vDSO, not the TSC (--clock realtime)', ['--cpu', '1', '--clock', 'realtime'], ['--cpu', '0', '--clock', 'realtime']],
   ];
-  for (const [name, probeArgs, reflectArgs] of variants) {
-    const runs = [];
-    for (let round = 0; round < settings.rounds; round++) {
+  const runs = variants.map(() => []);
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const [i, [, probeArgs, reflectArgs]] of variants.entries()) {
       const port = nextPort++;
       const server = await startServer([process.execPath, CLI, 'reflect', '--bind', `127.0.0.1:${port}`, ...reflectArgs]);
       try {
         const r = JSON.parse(runClient([process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--count', String(settings.count), '--warmup', '1000', '--json', ...probeArgs]));
-        runs.push({ p50: r.metrics['rtt.user'].percentiles['50'], p99: r.metrics['rtt.user'].percentiles['99'], rtps: r.achievedRate });
+        runs[i].push({ p50: r.metrics['rtt.user'].percentiles['50'], p99: r.metrics['rtt.user'].percentiles['99'], rtps: r.achievedRate });
       } finally {
         await server.stop();
       }
     }
-    const e = { setting: name, p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), roundTripsPerSecond: median(runs.map((r) => r.rtps)) };
+  }
+  const base = runs[0];
+  for (const [i, [name]] of variants.entries()) {
+    const r = runs[i];
+    const e = {
+      setting: name,
+      p50: median(r.map((x) => x.p50)),
+      p99: median(r.map((x) => x.p99)),
+      roundTripsPerSecond: median(r.map((x) => x.rtps)),
+      p50VsDefault: median(r.map((x, k) => x.p50 / base[k].p50)),
+      roundTripsVsDefault: median(r.map((x, k) => x.rtps / base[k].rtps)),
+    };
     report.settingsEffects.push(e);
-    say(`| ${name} | ${us(e.p50)} | ${us(e.p99)} | ${Math.round(e.roundTripsPerSecond)} |`);
+    say(`| ${name} | ${us(e.p50)} | ${us(e.p99)} | ${Math.round(e.roundTripsPerSecond)} | ${e.p50VsDefault.toFixed(3)} | ${e.roundTripsVsDefault.toFixed(3)} |`);
   }
   say();
 }
