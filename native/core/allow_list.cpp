@@ -55,8 +55,7 @@ AllowList::AllowList(const std::vector<std::string>& cidrs) {
   }
 }
 
-bool AllowList::allows(const Endpoint& peer) const noexcept {
-  if (prefixes_.empty()) return true;
+bool AllowList::matches_any(const Endpoint& peer) const noexcept {
   uint8_t address[16];
   mapped_address(peer, address);
   for (const Prefix& p : prefixes_) {

@@ -19,9 +19,12 @@ class AllowList {
   explicit AllowList(const std::vector<std::string>& cidrs);
 
   // True when the list is empty (every source allowed) or a prefix matches.
-  bool allows(const Endpoint& peer) const noexcept;
+  // Inline so a reflector without a list pays one test per request.
+  bool allows(const Endpoint& peer) const noexcept { return prefixes_.empty() || matches_any(peer); }
 
  private:
+  bool matches_any(const Endpoint& peer) const noexcept;
+
   struct Prefix {
     uint8_t address[16];  // IPv4 v4-mapped
     unsigned bits;        // of the 128-bit form

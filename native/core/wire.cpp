@@ -161,10 +161,9 @@ bool read_reflector(const uint8_t* buf, size_t len, ReflectorPacket& out, Layout
 bool is_reflected(const uint8_t* buf, size_t len, Layout layout) noexcept {
   size_t at = offsets(layout).receive_timestamp;
   if (len < at + 8) return false;
-  for (size_t i = at; i < at + 8; ++i) {
-    if (buf[i]) return true;
-  }
-  return false;
+  uint64_t receive_timestamp;
+  std::memcpy(&receive_timestamp, buf + at, sizeof receive_timestamp);
+  return receive_timestamp != 0;
 }
 
 }  // namespace rtt::wire
