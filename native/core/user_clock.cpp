@@ -106,7 +106,6 @@ UserClock::UserClock(ClockSource source) {
   int64_t ns = 0;
   read_anchor(tsc, ns, 10);
   restart(tsc, ns);
-  recalibrations_ = 0;
 #endif
 }
 
@@ -115,7 +114,6 @@ void UserClock::restart(uint64_t tsc, int64_t ns) noexcept {
   anchor_ns_ = base_ns_ = next_base_ns_ = ns;
   mult_ = 0;
   reanchor_ticks_ = 0;  // every read comes here until the rate is known
-  ++recalibrations_;
 }
 
 int64_t UserClock::reanchor() noexcept {
@@ -137,6 +135,7 @@ int64_t UserClock::reanchor() noexcept {
     int64_t predicted = anchor_ns_ + int64_t((static_cast<unsigned __int128>(tsc - anchor_tsc_) * mult_) >> 32);
     int64_t error = ns - predicted;
     if (error > kMaxErrorNs || error < -kMaxErrorNs) {
+      ++recalibrations_;
       restart(tsc, ns);
       return ns;
     }
@@ -148,6 +147,7 @@ int64_t UserClock::reanchor() noexcept {
     next_base_ns_ = ns;
   }
   if (ns <= base_ns_ || tsc <= base_tsc_) {
+    ++recalibrations_;
     restart(tsc, ns);
     return ns;
   }
