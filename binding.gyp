@@ -23,10 +23,13 @@
         "-Wall",
         "-Wextra",
         "-Wno-unused-parameter",
-        "-fexceptions"
+        "-fexceptions",
+        "-fvisibility=hidden",
+        "<!@(node scripts/lto-flags.mjs)"
       ],
       "ldflags": [
-        "-pthread"
+        "-pthread",
+        "<!@(node scripts/lto-flags.mjs)"
       ],
       "conditions": [
         [
