@@ -218,6 +218,8 @@ export interface RawReflectorResult {
 
 export interface NativeSession<Result> {
   stop(): void;
+  /** onProgress is called only while this is true (false at start): an unwatched loop takes no snapshots. */
+  setProgressWanted(wanted: boolean): void;
   readonly result: Promise<Result>;
   readonly local: NativeEndpoint;
   /** Settled when the session is built, before its first packet. */

@@ -88,6 +88,21 @@ async function* iterate<T>(emitter: EventEmitter, event: string, done: Promise<u
   await done;
 }
 
+/**
+ * Calls `onChange` when the first 'progress' listener is added and when the
+ * last is removed: the native loop hands over snapshots only while someone
+ * listens, so an unwatched session never wakes the event loop, whose thread
+ * may share a core with the measuring one.
+ */
+function watchProgressListeners(emitter: EventEmitter, onChange: (wanted: boolean) => void): void {
+  emitter.on('newListener', (event: string | symbol) => {
+    if (event === 'progress' && emitter.listenerCount('progress') === 0) onChange(true);
+  });
+  emitter.on('removeListener', (event: string | symbol) => {
+    if (event === 'progress' && emitter.listenerCount('progress') === 0) onChange(false);
+  });
+}
+
 /** A running probe session against one reflector. */
 export class ProbeSession extends EventEmitter<ProbeSessionEvents> implements AsyncIterable<ProbeProgress> {
   /** Resolves with everything recorded, also after stop(); rejects on a setup or runtime failure. */
@@ -97,6 +112,7 @@ export class ProbeSession extends EventEmitter<ProbeSessionEvents> implements As
 
   constructor(target: string | Partial<Target>, options: ProbeOptions = {}) {
     super();
+    watchProgressListeners(this, (wanted) => this.#native?.setProgressWanted(wanted));
     const normalized = normalizeProbeOptions(options);
     const parsed = parseTarget(target, options.port);
     const signal = options.signal;
@@ -114,6 +130,7 @@ export class ProbeSession extends EventEmitter<ProbeSessionEvents> implements As
         throw fromNative(error);
       }
       this.#native = native;
+      native.setProgressWanted(this.listenerCount('progress') > 0);
       this.emit('started', { local: native.local, timestamping: native.timestamping });
       const onAbort = () => native.stop();
       if (this.#stopRequested || signal?.aborted) native.stop();
@@ -176,6 +193,7 @@ export class Reflector extends EventEmitter<ReflectorEvents> implements AsyncIte
     } catch (error) {
       throw fromNative(error);
     }
+    watchProgressListeners(this, (wanted) => this.#native.setProgressWanted(wanted));
     this.address = this.#native.local;
     this.timestamping = this.#native.timestamping;
     const onAbort = () => this.#native.stop();

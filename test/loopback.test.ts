@@ -4,9 +4,9 @@
  * stopping, loss and system errors, on either user clock.
  */
 import dgram from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostCaps } from '../src/caps';
-import { ProbeResult, RttProbeError, probe, startReflector, type Reflector } from '../src/index';
+import { ProbeResult, RttProbeError, probe, startReflector, type ProbeProgress, type Reflector } from '../src/index';
 
 const STANDARD = [50, 90, 99, 99.9, 99.99];
 
@@ -115,6 +115,39 @@ describe('sessions', () => {
     expect(events).toEqual([...events].sort((a, b) => a - b));
     expect(iterated.at(-1)!.metrics['rtt.user']!.p50).toBeGreaterThan(0);
     expect(result.counters.received).toBeGreaterThanOrEqual(events.at(-1)!);
+  });
+
+  it('takes progress snapshots only while someone listens, so an unwatched loop never wakes JavaScript', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const session = probe(target(), { duration: '800ms', progressInterval: '10ms' });
+    const emit = vi.spyOn(session, 'emit');
+    const handed = () => emit.mock.calls.filter(([event]) => event === 'progress').length;
+    await sleep(200);
+    expect(handed()).toBe(0);
+    const seen: number[] = [];
+    const listener = (p: ProbeProgress) => seen.push(p.elapsedNs);
+    session.on('progress', listener);
+    await sleep(200);
+    expect(seen.length).toBeGreaterThanOrEqual(5);
+    session.off('progress', listener);
+    // Snapshots already queued (at most two) may still arrive, then none.
+    await sleep(50);
+    const afterOff = handed();
+    await sleep(200);
+    expect(handed()).toBe(afterOff);
+    const result = await session.result;
+    expect(result.counters.received).toBeGreaterThan(1000);
+
+    const watched = await startReflector({ bind: '127.0.0.1', port: 0, progressInterval: '10ms' });
+    try {
+      const reflectorEmit = vi.spyOn(watched, 'emit');
+      await probe({ host: '127.0.0.1', port: watched.address.port }, { count: 2000 }).result;
+      expect(reflectorEmit.mock.calls.filter(([event]) => event === 'progress')).toHaveLength(0);
+      const next = await new Promise<{ received: number }>((resolve) => watched.once('progress', resolve));
+      expect(next.received).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await watched.stop();
+    }
   });
 
   it('stops on an AbortSignal and resolves with what was recorded so far', async () => {

@@ -1,6 +1,7 @@
 // The JS class of a session: new Class(options, onProgress) builds the core
 // session on the JS thread (so bind/connect failures throw synchronously with
-// an errno `code`), then runs it; stop(), the `result` Promise, the `local`
+// an errno `code`), then runs it; stop(), setProgressWanted(bool) (onProgress
+// is called only while it is true), the `result` Promise, the `local`
 // address and the `timestamping` grant are the rest of its surface. Traits
 // supply the conversions.
 #pragma once
@@ -24,6 +25,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
   static Napi::Function define(Napi::Env env) {
     return Base::DefineClass(env, Traits::kName,
                              {Base::template InstanceMethod<&SessionWrap::stop>("stop"),
+                              Base::template InstanceMethod<&SessionWrap::set_progress_wanted>("setProgressWanted"),
                               Base::template InstanceAccessor<&SessionWrap::result>("result"),
                               Base::template InstanceAccessor<&SessionWrap::local>("local"),
                               Base::template InstanceAccessor<&SessionWrap::timestamping>("timestamping")});
@@ -50,6 +52,13 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
  private:
   Napi::Value stop(const Napi::CallbackInfo& info) {
     runner_->stop();
+    return info.Env().Undefined();
+  }
+  Napi::Value set_progress_wanted(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) {
+      throw Napi::TypeError::New(info.Env(), "setProgressWanted(wanted) needs a boolean");
+    }
+    runner_->set_progress_wanted(info[0].As<Napi::Boolean>().Value());
     return info.Env().Undefined();
   }
   Napi::Value result(const Napi::CallbackInfo&) { return runner_->promise(); }

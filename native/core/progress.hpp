@@ -1,5 +1,6 @@
 // Progress snapshots leave the session thread through a sink called once per
-// progress interval, never per packet. SnapshotSlots is the double buffer a
+// progress interval, never per packet, and only while the sink wants them: a
+// session nobody watches takes no snapshot and wakes no consumer. SnapshotSlots is the double buffer a
 // sink can use: the loop fills a free slot, the consumer frees it after
 // reading, and with both slots busy the snapshot is dropped, never waited for.
 #pragma once
@@ -13,6 +14,7 @@ template <class Snapshot>
 class ProgressSink {
  public:
   virtual ~ProgressSink() = default;
+  virtual bool wanted() const noexcept = 0;
   virtual void publish(const Snapshot& snapshot) noexcept = 0;
 };
 

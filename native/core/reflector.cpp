@@ -190,9 +190,11 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
       next_sweep = now + kSweepIntervalNs;
     }
     if (sink && now >= next_progress) {
-      progress.elapsed_ns = now - started_ns_;
-      progress.counters = counters;
-      sink->publish(progress);
+      if (sink->wanted()) {
+        progress.elapsed_ns = now - started_ns_;
+        progress.counters = counters;
+        sink->publish(progress);
+      }
       next_progress = now + config_.progress_interval_ns;
     }
   }

@@ -73,7 +73,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     }
     if (all_done) break;
     if (sink && now >= next_progress) {
-      publish(now, sink);
+      if (sink->wanted()) publish(now, sink);
       next_progress = now + config_.progress_interval_ns;
     }
     if (blocking && !busy) {

@@ -6,6 +6,7 @@
 // limiter, allow-list) is driven with a synthetic clock. A thread's private
 // file table is checked from /proc. The TSC user clock is checked against
 // CLOCK_REALTIME read beside it, and its host checks with synthetic inputs.
+// A sender and a reflector on loopback hand progress only to a sink that wants it.
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -33,7 +34,9 @@
 #include "histogram.hpp"
 #include "hwtstamp.hpp"
 #include "rate_limit.hpp"
+#include "reflector.hpp"
 #include "reflector_sessions.hpp"
+#include "sender.hpp"
 #include "timestamping.hpp"
 #include "user_clock.hpp"
 
@@ -523,6 +526,52 @@ void user_clock_takes_the_tsc_where_the_host_allows_it() {
   user_clock_reads_clock_realtime(rtt::ClockSource::Realtime);
 }
 
+// Counts what a session hands over; wants snapshots only while `want` is set.
+template <class Snapshot>
+class CountingSink final : public rtt::ProgressSink<Snapshot> {
+ public:
+  std::atomic<bool> want{false};
+  std::atomic<int> published{0};
+  bool wanted() const noexcept override { return want.load(); }
+  void publish(const Snapshot&) noexcept override { ++published; }
+};
+
+void progress_goes_only_to_a_sink_that_wants_it() {
+  rtt::ReflectorConfig rc;
+  rc.bind = rtt::parse_endpoint("127.0.0.1", 0);
+  rc.busy_poll = false;
+  rc.progress_interval_ns = 10000000;
+  rtt::Reflector reflector(rc);
+  rtt::StreamConfig stream;
+  stream.target = reflector.local();
+  stream.bind = rtt::parse_endpoint("127.0.0.1", 0);
+  stream.mode = rtt::SenderMode::Rate;
+  stream.rate_pps = 2000;
+  stream.duration_ns = 400000000;
+  rtt::SenderConfig sc;
+  sc.streams.push_back(stream);
+  sc.busy_poll = false;
+  sc.progress_interval_ns = 10000000;
+  rtt::Sender sender(sc);
+
+  CountingSink<rtt::ReflectorProgress> reflector_sink;
+  CountingSink<rtt::SenderProgress> sender_sink;
+  std::atomic<bool> stop{false};
+  std::thread reflector_thread([&] { reflector.run(stop, &reflector_sink); });
+  std::thread sender_thread([&] { sender.run(stop, &sender_sink); });
+  // About 20 intervals unwatched, then 20 watched.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int unwatched = sender_sink.published.load();
+  sender_sink.want = true;
+  sender_thread.join();
+  stop = true;
+  reflector_thread.join();
+  CHECK(unwatched == 0);
+  CHECK(sender_sink.published.load() >= 5);
+  CHECK(reflector_sink.published.load() == 0);
+  CHECK(sender.streams()[0]->counters().received > 100);
+}
+
 int main() {
   rx_software_and_hardware_stamps_and_ttl();
   rx_ipv6_hop_limit_and_software_only();
@@ -553,6 +602,7 @@ int main() {
   private_file_table_holds_only_stdio_and_what_is_kept();
   tsc_clock_needs_the_kernel_on_tsc_and_an_invariant_counter();
   user_clock_takes_the_tsc_where_the_host_allows_it();
+  progress_goes_only_to_a_sink_that_wants_it();
   std::printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
   return failures ? 1 : 0;
 }
