@@ -320,6 +320,8 @@ async function instructions() {
       ['--toggle-collect=*Sender::run*'],
     );
   });
+  // A stripped addon (prebuildify --strip leaves build/Release stripped) has no Sender::run to count in.
+  if (!(result.rttProbe > 0)) throw new Error('callgrind counted nothing inside Sender::run: the addon has no symbols; rebuild it (npx node-gyp rebuild)');
   report.instructionsPerRoundTrip = result;
   say('### instructions per round trip (callgrind, sender side, blocking mode so spinning is not counted; rtt-probe: its session loop only)');
   say();

@@ -1,8 +1,9 @@
 // Progress snapshots leave the session thread through a sink called once per
 // progress interval, never per packet, and only while the sink wants them: a
-// session nobody watches takes no snapshot and wakes no consumer. SnapshotSlots is the double buffer a
-// sink can use: the loop fills a free slot, the consumer frees it after
-// reading, and with both slots busy the snapshot is dropped, never waited for.
+// session nobody watches takes no snapshot and wakes no consumer.
+// SnapshotSlots is the double buffer a sink can use: the loop fills a free
+// slot, the consumer frees it after reading, and with both slots busy the
+// snapshot is dropped, never waited for.
 #pragma once
 
 #include <atomic>
