@@ -140,6 +140,22 @@ describe('probe and reflect in two processes', () => {
     }
   });
 
+  it('--progress prints a line to stderr every second, and the result on stdout', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--duration', '2300ms', '--progress', '--json']);
+      expect(run.code).toBe(0);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^1\.0s {2}sent \d+ {2}received \d+ {2}lost 0 {2}rtt\.user p50 [\d.]+ µs {2}p99 [\d.]+ µs/);
+      expect(lines[1]).toMatch(/^2\.0s {2}sent \d+/);
+      expect(JSON.parse(run.stdout).received).toBeGreaterThan(0);
+    } finally {
+      reflector.child.kill('SIGINT');
+      await reflector.done;
+    }
+  });
+
   it('a probe to a closed port reports 100% loss and exits on time', async () => {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
