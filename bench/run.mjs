@@ -8,8 +8,10 @@
 //   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
 //   npm run bench -- --tools floor,'rtt-probe CLI' --only loopback   those tools' comparison alone
 //   npm run bench -- --sections rate,instructions   only these sections (compare rate settings startup soak instructions)
+//   npm run bench -- --sections rate --rt-unthrottled   also rate mode under SCHED_FIFO, with
+//                                      kernel.sched_rt_runtime_us at -1 for those runs only (root)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOOPBACK, createLabPath } from './lib/paths.mjs';
@@ -37,6 +39,8 @@ const settings = {
   tools: option('--tools', null)?.split(','),
   sections: option('--sections', null)?.split(','),
   callgrind: !quick && !args.includes('--no-callgrind'),
+  // Turn the kernel's RT throttling off (root) only while rate mode runs with --rt-priority.
+  rtUnthrottled: args.includes('--rt-unthrottled'),
 };
 
 const lines = [];
@@ -150,19 +154,40 @@ async function rateAccuracy() {
   const paced = (port, target, count) => JSON.parse(runClient([FLOOR, 'pace', '127.0.0.1', String(port), String(target), String(count), '1']));
   // Through the CLI: the library runs carry an event-loop monitor whose 1 ms
   // timer would wake on the session thread's CPU and perturb the schedule.
-  const cli = (port, target, count) => {
+  const cli = (port, target, count, extra = []) => {
     const r = JSON.parse(
-      runClient([process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--mode', 'rate', '--rate', String(target), '--count', String(count), '--warmup', '1000', '--timeout', '200ms', '--cpu', '1', '--json']),
+      runClient([process.execPath, CLI, 'probe', `127.0.0.1:${port}`, '--mode', 'rate', '--rate', String(target), '--count', String(count), '--warmup', '1000', '--timeout', '200ms', '--cpu', '1', '--json', ...extra]),
     );
     const e = r.metrics['send.error'];
     return { achievedRate: r.achievedRate, sent: r.sent, lost: r.lost, sendErrorP50: e?.percentiles['50'], sendErrorP99: e?.percentiles['99'] };
   };
-  const measureTarget = (port, target, count) => {
+  // A busy-polling SCHED_FIFO thread is stopped for the RT throttling gap every period, so
+  // --rt-priority is only measured where throttling is off, or turned off for those runs.
+  const throttle = '/proc/sys/kernel/sched_rt_runtime_us';
+  const throttling = readFileSync(throttle, 'utf8').trim();
+  const rtWhy =
+    throttling === '-1' ? null
+    : !settings.rtUnthrottled ? `kernel.sched_rt_runtime_us is ${throttling}: a spinning SCHED_FIFO thread would be stopped every second (--rt-unthrottled turns it off for those runs)`
+    : process.getuid?.() !== 0 ? '--rt-unthrottled needs root'
+    : null;
+  // With listeners, a signal waits for the running client, so the finally below restores the setting.
+  if (!rtWhy && throttling !== '-1') for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+  const realtime = (port, target, count) => {
+    if (throttling !== '-1') writeFileSync(throttle, '-1');
+    try {
+      return cli(port, target, count, ['--rt-priority', '10']);
+    } finally {
+      if (throttling !== '-1') writeFileSync(throttle, throttling);
+    }
+  };
+  const measureTarget = (port, target, count, withRealtime = false) => {
     const runs = [];
     const floors = [];
+    const rt = [];
     for (let round = 0; round < settings.rounds; round++) {
       floors.push(paced(port, target, count));
       runs.push(cli(port, target, count));
+      if (withRealtime && !rtWhy) rt.push(realtime(port, target, count));
     }
     const m = (list, k) => median(list.map((x) => x[k]));
     const entry = {
@@ -174,6 +199,7 @@ async function rateAccuracy() {
       sent: runs.reduce((a, r) => a + r.sent, 0),
       lost: runs.reduce((a, r) => a + r.lost, 0),
       floor: { sendErrorP50: m(floors, 'sendErrorP50'), sendErrorP99: m(floors, 'sendErrorP99'), sendErrorP99Rounds: floors.map((f) => f.sendErrorP99) },
+      realtime: rt.length ? { sendErrorP50: m(rt, 'sendErrorP50'), sendErrorP99: m(rt, 'sendErrorP99'), sendErrorP99Rounds: rt.map((r) => r.sendErrorP99) } : null,
     };
     report.rate.push(entry);
     const rounds = (list) => list.map((v) => us(v)).join(', ');
@@ -183,7 +209,7 @@ async function rateAccuracy() {
     return entry;
   };
   await withReflector(async (port) => {
-    for (const target of [10_000, 100_000]) measureTarget(port, target, quick ? target / 2 : target * 2);
+    const fifo = [10_000, 100_000].map((target) => measureTarget(port, target, quick ? target / 2 : target * 2, true));
     // The highest rate that holds its schedule within 0.1% with under 0.1% loss.
     let sustained = null;
     for (const target of [200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000]) {
@@ -194,6 +220,12 @@ async function rateAccuracy() {
     report.highestSustainedRate = sustained;
     say();
     say(`highest sustained rate (within 0.1% of target, < 0.1% loss): ${sustained ?? 'below 200000'} probes/s`);
+    say();
+    if (rtWhy) say(`under SCHED_FIFO (--rt-priority 10): not measured: ${rtWhy}`);
+    for (const e of fifo.filter((x) => x.realtime)) {
+      const rounds = e.realtime.sendErrorP99Rounds.map((v) => us(v)).join(', ');
+      say(`under SCHED_FIFO (--rt-priority 10, RT throttling off), ${e.target}/s: send.error p50 ${us(e.realtime.sendErrorP50)} µs, p99 ${us(e.realtime.sendErrorP99)} µs (${rounds}), interleaved with the rows above`);
+    }
     say();
   });
 }

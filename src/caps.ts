@@ -2,8 +2,9 @@
  * What this host can do for latency measurement (`rtt-probe caps`): per
  * interface, the driver's timestamping capabilities (ETHTOOL_GET_TS_INFO)
  * and the NIC's current hardware-timestamping config (SIOCGHWTSTAMP); for
- * the host, the clock, busy-polling and CPU-isolation settings that decide
- * tails, and what the lab can build. Only reads: nothing is changed.
+ * the host, the clock, busy-polling, real-time throttling and CPU-isolation
+ * settings that decide tails, and what the lab can build. Only reads:
+ * nothing is changed.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,6 +42,13 @@ export interface HostCaps {
   busyRead: number | null;
   /** The cpuidle driver and governor; null where the kernel has no cpuidle (many VMs). */
   cpuidle: { driver: string; governor: string | null } | null;
+  /**
+   * kernel.sched_rt_runtime_us / sched_rt_period_us (runtime -1: off); null
+   * where unreadable. While on, a SCHED_FIFO thread that never sleeps, as a
+   * busy-polling session with `rtPriority` is, is stopped for the difference
+   * every period (see rtThrottlingStallUs).
+   */
+  rtThrottling: { runtimeUs: number; periodUs: number } | null;
   /** isolcpus= and nohz_full= from the kernel command line; null when not given. */
   isolcpus: string | null;
   nohzFull: string | null;
@@ -86,6 +94,23 @@ export function parseCmdline(cmdline: string): { isolcpus: string | null; nohzFu
   return { isolcpus, nohzFull };
 }
 
+/**
+ * How long a spinning SCHED_FIFO thread is stopped in each RT period, in µs,
+ * or null where the kernel does not throttle RT threads.
+ */
+export function rtThrottlingStallUs(t: HostCaps['rtThrottling']): number | null {
+  if (!t || t.runtimeUs < 0 || t.runtimeUs >= t.periodUs) return null;
+  return t.periodUs - t.runtimeUs;
+}
+
+/** kernel.sched_rt_runtime_us and sched_rt_period_us of this host. */
+export function rtThrottling(): HostCaps['rtThrottling'] {
+  const runtime = read('/proc/sys/kernel/sched_rt_runtime_us');
+  const period = readNumber('/proc/sys/kernel/sched_rt_period_us');
+  if (runtime === null || !/^-?\d+$/.test(runtime) || period === null) return null;
+  return { runtimeUs: Number(runtime), periodUs: period };
+}
+
 /** The flags of the first processor in /proc/cpuinfo. */
 export function cpuFlags(cpuinfo: string): Set<string> {
   const line = /^flags\s*:(.*)$/m.exec(cpuinfo);
@@ -128,6 +153,7 @@ export function hostCaps(features = true): HostCaps {
     busyPoll: readNumber('/proc/sys/net/core/busy_poll'),
     busyRead: readNumber('/proc/sys/net/core/busy_read'),
     cpuidle: driver && driver !== 'none' ? { driver, governor: read(`${cpuidle}/current_governor`) ?? read(`${cpuidle}/current_governor_ro`) } : null,
+    rtThrottling: rtThrottling(),
     ...parseCmdline(read('/proc/cmdline') ?? ''),
     ...featureSupport(features),
   };

@@ -7,7 +7,8 @@
  * test/native/core_test.cpp.
  */
 import { describe, expect, it } from 'vitest';
-import { cpuFlags, parseCmdline } from '../src/caps';
+import { readFileSync } from 'node:fs';
+import { cpuFlags, parseCmdline, rtThrottlingStallUs } from '../src/caps';
 import { OptionRangeError, caps } from '../src/index';
 import { FEATURES } from '../src/lab/features';
 import { runCli } from './support/cli';
@@ -22,10 +23,13 @@ describe('rtt-probe caps --json', () => {
     expect(Object.keys(report.host).sort()).toEqual(
       [
         'kernel', 'cpus', 'clocksource', 'availableClocksources', 'constantTsc', 'nonstopTsc', 'invariantTsc', 'clock',
-        'busyPoll', 'busyRead', 'cpuidle', 'isolcpus', 'nohzFull', 'features', 'featuresUnavailable',
+        'busyPoll', 'busyRead', 'cpuidle', 'rtThrottling', 'isolcpus', 'nohzFull', 'features', 'featuresUnavailable',
       ].sort(),
     );
     expect(report.host.cpus).toBeGreaterThan(0);
+    // Read from /proc/sys/kernel as it is now.
+    const runtime = Number(readFileSync('/proc/sys/kernel/sched_rt_runtime_us', 'utf8'));
+    expect(report.host.rtThrottling).toEqual({ runtimeUs: runtime, periodUs: Number(readFileSync('/proc/sys/kernel/sched_rt_period_us', 'utf8')) });
     expect(report.host.invariantTsc).toBe(report.host.constantTsc && report.host.nonstopTsc);
     // The core decides (the same check a session makes); it agrees with what caps reads itself.
     const tsc = report.host.clocksource === 'tsc' && report.host.invariantTsc;
@@ -71,6 +75,7 @@ describe('rtt-probe caps', () => {
     expect(run.stdout).toMatch(/^ {2}invariant TSC +(yes|no) \(constant_tsc (yes|no), nonstop_tsc (yes|no)\)$/m);
     expect(run.stdout).toMatch(/^ {2}user clock +(tsc \(--clock auto reads the TSC\)|realtime \(--clock auto reads the vDSO: .+\))$/m);
     expect(run.stdout).toMatch(/^ {2}busy polling +net\.core\.busy_poll \d+ µs, net\.core\.busy_read \d+ µs/m);
+    expect(run.stdout).toMatch(/^ {2}rt throttling +(sched_rt_runtime_us \d+ of \d+: a busy-polling --rt-priority thread is stopped for [\d.]+ ms every [\d.]+ s|off \(sched_rt_runtime_us -1\): .+)$/m);
     expect(run.stdout).toMatch(/^interfaces\nlo\n {2}timestamping +tx-software rx-software software\n {2}hardware +no: software stamps only$/m);
     expect(run.stdout).toMatch(/^ {2}PTP clock +none$/m);
     expect(run.stdout).toMatch(/^ {2}hwtstamp +not reported \(EOPNOTSUPP: /m);
@@ -97,6 +102,14 @@ describe('reading the host', () => {
       nohzFull: '2-7',
     });
     expect(parseCmdline('root=/dev/vda ro')).toEqual({ isolcpus: null, nohzFull: null });
+  });
+
+  it('knows how long RT throttling stops a thread that never sleeps, and when it does not', () => {
+    // The kernel's default: 950 ms of each second for real-time threads.
+    expect(rtThrottlingStallUs({ runtimeUs: 950_000, periodUs: 1_000_000 })).toBe(50_000);
+    expect(rtThrottlingStallUs({ runtimeUs: -1, periodUs: 1_000_000 })).toBeNull();
+    expect(rtThrottlingStallUs({ runtimeUs: 1_000_000, periodUs: 1_000_000 })).toBeNull();
+    expect(rtThrottlingStallUs(null)).toBeNull();
   });
 
   it("reads the first processor's flags from /proc/cpuinfo", () => {

@@ -6,6 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import { rtThrottling, rtThrottlingStallUs } from '../src/caps';
 import { METRIC_NAMES } from '../src/metrics';
 import { firstLine, runCli, spawnCli, startCliReflector } from './support/cli';
 
@@ -166,6 +167,33 @@ describe('probe and reflect in two processes', () => {
     });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ sent: 3, received: 0, lost: 3 });
+  });
+});
+
+// SCHED_FIFO needs CAP_SYS_NICE; the warning needs the kernel's default RT throttling.
+const throttled = rtThrottlingStallUs(rtThrottling()) !== null;
+const rtSkip = process.getuid?.() !== 0 ? 'needs root for SCHED_FIFO (CI runs as root)' : !throttled ? 'RT throttling is off on this host' : null;
+if (rtSkip) console.warn(`skipping the RT throttling warning: ${rtSkip}`);
+
+describe.skipIf(rtSkip !== null)('--rt-priority where the kernel throttles real-time threads', () => {
+  it('warns that a busy-polling SCHED_FIFO thread will be stopped every period, and says what to change', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    try {
+      const target = `127.0.0.1:${reflector.listening.port}`;
+      const spinning = await runCli(['probe', target, '--count', '200', '--rt-priority', '10', '--json']);
+      expect(spinning.code).toBe(0);
+      expect(spinning.stderr).toMatch(
+        /^rtt-probe: warning: the kernel throttles real-time threads \(sched_rt_runtime_us \d+ of \d+\), so a busy-polling --rt-priority thread is stopped for [\d.]+ ms every [\d.]+ s; set kernel\.sched_rt_runtime_us to -1 .* or leave out --rt-priority\n$/,
+      );
+      expect(JSON.parse(spinning.stdout).granted.pinning.rtPriority).toBe(10);
+      // A blocking session sleeps between packets, so throttling never stops it.
+      const blocking = await runCli(['probe', target, '--count', '200', '--rt-priority', '10', '--no-busy-poll', '--json']);
+      expect(blocking.code).toBe(0);
+      expect(blocking.stderr).toBe('');
+    } finally {
+      reflector.child.kill('SIGINT');
+      await reflector.done;
+    }
   });
 });
 

@@ -1,12 +1,19 @@
 /** `rtt-probe caps`: what this host and its interfaces can do for latency measurement. */
 import type { Command } from 'commander';
-import { caps, type CapsReport, type HostCaps, type InterfaceCaps } from '../caps';
+import { caps, rtThrottlingStallUs, type CapsReport, type HostCaps, type InterfaceCaps } from '../caps';
 import { FEATURES } from '../lab/features';
 import type { Io } from './program';
 import { pad } from './format';
 
 const none = (list: string[]) => (list.length > 0 ? list.join(' ') : 'none');
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+function rtThrottlingText(t: HostCaps['rtThrottling']): string {
+  if (!t) return 'unknown';
+  const stall = rtThrottlingStallUs(t);
+  if (stall === null) return `off (sched_rt_runtime_us ${t.runtimeUs}): a --rt-priority session thread keeps its CPU; keep other work off it`;
+  return `sched_rt_runtime_us ${t.runtimeUs} of ${t.periodUs}: a busy-polling --rt-priority thread is stopped for ${stall / 1000} ms every ${t.periodUs / 1e6} s`;
+}
 
 function hostRows(h: HostCaps): string[][] {
   const rows = [
@@ -17,6 +24,7 @@ function hostRows(h: HostCaps): string[][] {
     ['user clock', h.clock.auto === 'tsc' ? 'tsc (--clock auto reads the TSC)' : `realtime (--clock auto reads the vDSO: ${h.clock.tscUnavailable})`],
     ['busy polling', `net.core.busy_poll ${h.busyPoll ?? '?'} µs, net.core.busy_read ${h.busyRead ?? '?'} µs (0: off; rtt-probe spins in user space either way)`],
     ['cpuidle', h.cpuidle ? `${h.cpuidle.driver}, governor ${h.cpuidle.governor ?? 'unknown'}` : 'none'],
+    ['rt throttling', rtThrottlingText(h.rtThrottling)],
     ['isolcpus', h.isolcpus ?? 'none'],
     ['nohz_full', h.nohzFull ?? 'none'],
   ];
@@ -59,7 +67,7 @@ export function addCapsCommand(program: Command, io: Io): void {
     .command('caps')
     .description(
       "what this host can do for latency measurement: each interface's timestamping capabilities (ethtool -T) and hardware-timestamping config, " +
-        'and the clock, busy-polling and CPU-isolation settings (changes nothing; detecting the lab features needs root)',
+        'and the clock, busy-polling, real-time throttling and CPU-isolation settings (changes nothing; detecting the lab features needs root)',
     )
     .option('--interface <name...>', 'only these interfaces (default: all; `ip link` lists them)')
     .option('--json', 'print the report as JSON only')
