@@ -1,18 +1,18 @@
 /** `rtt-probe caps`: what this host and its interfaces can do for latency measurement. */
 import type { Command } from 'commander';
-import { caps, rtThrottlingStallUs, type CapsReport, type HostCaps, type InterfaceCaps } from '../caps';
+import { caps, type CapsReport, type HostCaps, type InterfaceCaps } from '../caps';
 import { FEATURES } from '../lab/features';
 import type { Io } from './program';
-import { pad } from './format';
+import { pad, rtThrottlingStop } from './format';
 
 const none = (list: string[]) => (list.length > 0 ? list.join(' ') : 'none');
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
 function rtThrottlingText(t: HostCaps['rtThrottling']): string {
   if (!t) return 'unknown';
-  const stall = rtThrottlingStallUs(t);
-  if (stall === null) return `off (sched_rt_runtime_us ${t.runtimeUs}): a --rt-priority session thread keeps its CPU; keep other work off it`;
-  return `sched_rt_runtime_us ${t.runtimeUs} of ${t.periodUs}: a busy-polling --rt-priority thread is stopped for ${stall / 1000} ms every ${t.periodUs / 1e6} s`;
+  const stop = rtThrottlingStop(t);
+  if (stop === null) return `off (sched_rt_runtime_us ${t.runtimeUs}): a --rt-priority session thread keeps its CPU; keep other work off it`;
+  return `sched_rt_runtime_us ${t.runtimeUs} of ${t.periodUs}: ${stop}`;
 }
 
 function hostRows(h: HostCaps): string[][] {

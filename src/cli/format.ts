@@ -1,5 +1,6 @@
 /** Human output of the CLI: one table of metrics in microseconds, then the counters. */
 import type { TimestampingGrant } from '../binding';
+import { rtThrottlingStallUs, type HostCaps } from '../caps';
 import type { ProbeResult, ReflectorResult } from '../index';
 import { METRIC_NAMES } from '../metrics';
 import type { ProbeProgress } from '../session';
@@ -111,6 +112,13 @@ export function hwtstampChange(ts: TimestampingGrant): string | null {
     `hardware timestamping: set ${ts.interface} to tx-type ${hw.granted.txType}, rx-filter ${hw.granted.rxFilter} (was ${was}); ` +
     'left so, as ptp4l and chrony leave it'
   );
+}
+
+/** What RT throttling does to a busy-polling SCHED_FIFO session, or null where it is off or unknown. */
+export function rtThrottlingStop(t: HostCaps['rtThrottling']): string | null {
+  const stall = rtThrottlingStallUs(t);
+  if (!t || stall === null) return null;
+  return `a busy-polling --rt-priority thread is stopped for ${stall / 1000} ms every ${t.periodUs / 1e6} s`;
 }
 
 export function formatProgress(p: ProbeProgress): string {

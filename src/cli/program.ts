@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { TimestampingGrant } from '../binding';
-import { rtThrottling, rtThrottlingStallUs, type HostCaps } from '../caps';
+import { rtThrottling } from '../caps';
 import { OptionRangeError, OptionTypeError } from '../errors';
 import { VERSION } from '../host';
 import { InputError } from '../lab/budget-input';
@@ -15,7 +15,7 @@ import { probe, startReflector, type ProbeSession } from '../session';
 import { UsageError, duration, integer, positive } from './arguments';
 import { EXIT } from './exit-codes';
 import { addCapsCommand } from './caps';
-import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall } from './format';
+import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall, rtThrottlingStop } from './format';
 import { addLabCommands } from './lab';
 import { DEFAULT_KEY_VARIABLE, KeyError, keyFromFlags, type KeyFlags } from './key';
 
@@ -133,13 +133,14 @@ function bindAddress(value: string): { bind: string; port: number } {
  * kernel's RT throttling will stop that thread every period: measured here,
  * it turned a 13 µs send-time p99 at 100 000 probes/s into 41 ms.
  */
-function warnRtThrottling(io: Io, flags: SharedFlags, throttling: HostCaps['rtThrottling']): void {
-  const stall = rtThrottlingStallUs(throttling);
-  if (!flags.rtPriority || !flags.busyPoll || stall === null) return;
+function warnRtThrottling(io: Io, flags: SharedFlags): void {
+  if (!flags.rtPriority || !flags.busyPoll) return;
+  const throttling = rtThrottling();
+  const stop = rtThrottlingStop(throttling);
+  if (!throttling || stop === null) return;
   io.stderr.write(
-    `rtt-probe: warning: the kernel throttles real-time threads (sched_rt_runtime_us ${throttling!.runtimeUs} of ${throttling!.periodUs}), ` +
-      `so a busy-polling --rt-priority thread is stopped for ${stall / 1000} ms every ${throttling!.periodUs / 1e6} s; ` +
-      'set kernel.sched_rt_runtime_us to -1 for the run (and keep other work off the --cpu) or leave out --rt-priority\n',
+    `rtt-probe: warning: the kernel throttles real-time threads (sched_rt_runtime_us ${throttling.runtimeUs} of ${throttling.periodUs}), ` +
+      `so ${stop}; set kernel.sched_rt_runtime_us to -1 for the run (and keep other work off the --cpu) or leave out --rt-priority\n`,
   );
 }
 
@@ -229,7 +230,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
         bind: flags.bind,
         ssid: flags.ssid,
       };
-      warnRtThrottling(io, flags, rtThrottling());
+      warnRtThrottling(io, flags);
       const session = probe(target, options);
       session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
       outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false);
@@ -264,7 +265,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
         sessionTimeout: flags.sessionTimeout,
         twampLight: flags.twampLight,
       };
-      warnRtThrottling(io, flags, rtThrottling());
+      warnRtThrottling(io, flags);
       const reflector = await startReflector(options);
       const a = reflector.address;
       io.stdout.write(
