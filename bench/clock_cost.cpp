@@ -28,7 +28,7 @@ int main() {
   rtt::UserClock tsc(rtt::ClockSource::Auto);
   per_read(tsc);  // past its 10 ms calibration, served by the vDSO
   double realtime_ns = per_read(vdso);
-  double tsc_ns = tsc.tsc() ? per_read(tsc) : -1;
+  double tsc_ns = tsc.granted() == rtt::ClockSource::Tsc ? per_read(tsc) : -1;
   volatile int64_t sink = 0;
   unsigned aux;
   int64_t start = rtt::realtime_ns();

@@ -49,7 +49,6 @@ class UserClock {
     return realtime_ns();
   }
 
-  bool tsc() const noexcept { return tsc_; }
   ClockSource granted() const noexcept { return tsc_ ? ClockSource::Tsc : ClockSource::Realtime; }
   uint64_t recalibrations() const noexcept { return recalibrations_; }
 
