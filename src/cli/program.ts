@@ -188,7 +188,11 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     .option('--duration <d>', 'how long to probe loopback', duration, '3s')
     .option('--ipv6', 'use ::1 instead of 127.0.0.1')
     .option('--json', 'print the result as JSON only')
-    .action(async (flags: { duration: string; ipv6?: boolean; json?: boolean }) => {
+    .action(async (flags: { duration: string; ipv6?: boolean; json?: boolean }, command: Command) => {
+      if (command.args.length > 0) {
+        const names = command.commands.map((c) => c.name()).join(', ');
+        throw new UsageError(`unknown command '${command.args[0]}' (the commands are ${names}; with none, rtt-probe probes loopback)`);
+      }
       const host = flags.ipv6 ? '::1' : '127.0.0.1';
       const reflector = await startReflector({ bind: host, port: 0 });
       try {
@@ -291,6 +295,9 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
 
   addLabCommands(program, io, outcome);
   addCapsCommand(program, io);
+  // A word that names no command reaches the default action, which says so
+  // rather than "too many arguments". Set last: commands made after it would inherit it.
+  program.allowExcessArguments();
   return program;
 }
 
