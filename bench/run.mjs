@@ -1,7 +1,7 @@
 // rtt-probe benchmark: rtt-probe against the C floor and its peers on the same
 // paths, interleaved over several rounds, plus rate accuracy, event-loop delay,
-// memory over a long run, start-up costs, host settings and instruction counts.
-// Prints a markdown report and writes the figures as JSON to bench/out/.
+// memory over a long run, start-up costs, host settings and instruction counts,
+// then judges the performance targets from this run's figures. Prints a markdown report and writes the figures as JSON to bench/out/.
 //
 //   npm run bench                      full run (several minutes)
 //   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { LOOPBACK, createLabPath } from './lib/paths.mjs';
 import { hasCommand, runClient, startServer } from './lib/process.mjs';
 import { median, ratio, spread, us } from './lib/stats.mjs';
+import { judgeTargets, targetsMarkdown } from './lib/targets.mjs';
 import { FLOOR, TOOLS, measure } from './lib/tools.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -386,6 +387,9 @@ async function main() {
   if (run('startup')) startup();
   if (run('soak')) await soak();
   if (run('instructions')) await instructions();
+  report.targets = judgeTargets(report);
+  for (const line of targetsMarkdown(report.targets)) say(line);
+  say();
   const file = path.join(out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(out, 'latest.md'), `${lines.join('\n')}\n`);
