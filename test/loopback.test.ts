@@ -230,6 +230,12 @@ describe('sessions', () => {
     const refused = await probe({ host: '127.0.0.1', port }, { count: 3, warmup: 0, timeout: '50ms', timestamps: 'none' }).result;
     expect(refused.counters.icmpErrors).toBeGreaterThan(0);
     expect(refused.counters).toMatchObject({ sent: 3, received: 0, lost: 3 });
+    // The reason every metric is missing says what the ICMP errors mean.
+    expect(refused.missing['rtt.user']).toBe(
+      `no replies were received; ${refused.counters.icmpErrors} ICMP errors came back ` +
+        "(last ECONNREFUSED: port unreachable, so nothing listens on the target's port or a firewall rejects the probes)",
+    );
+    expect(refused.missing['rtt.kernel']).toBe(refused.missing['rtt.user']);
   });
 });
 

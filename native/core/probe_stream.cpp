@@ -118,7 +118,10 @@ void ProbeStream::send_probe() noexcept {
     // A probe that never left is lost, so count- and time-bounded runs still end.
     last_send_errno_ = errno;
     ++counters_.send_errors;
-    if (errno == ECONNREFUSED) ++counters_.icmp_errors;
+    if (errno == ECONNREFUSED) {
+      ++counters_.icmp_errors;
+      last_icmp_errno_ = errno;
+    }
     p.state = State::Expired;
     if (p.measured) ++counters_.lost;
     return;
@@ -165,8 +168,10 @@ bool ProbeStream::drain_replies() noexcept {
   for (int i = 0; i < batch; ++i) {
     if (transport_->receive(datagram_) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;
-      // A connected UDP socket reports ICMP unreachable as ECONNREFUSED once.
+      // A connected UDP socket reports each ICMP error (port unreachable:
+      // ECONNREFUSED) on the next receive.
       ++counters_.icmp_errors;
+      last_icmp_errno_ = errno;
       continue;
     }
     on_reply(datagram_, datagram_.user_ns);
@@ -335,10 +340,27 @@ SenderCounters ProbeStream::counters() const noexcept {
   return c;
 }
 
+std::string ProbeStream::no_replies_reason() const {
+  std::string why = "no replies were received";
+  if (counters_.icmp_errors == 0) return why;
+  why += "; " + std::to_string(counters_.icmp_errors) + " ICMP error" + (counters_.icmp_errors == 1 ? "" : "s") +
+         " came back (last " + errno_name(last_icmp_errno_) + ": ";
+  switch (last_icmp_errno_) {
+    case ECONNREFUSED:
+      return why + "port unreachable, so nothing listens on the target's port or a firewall rejects the probes)";
+    case EHOSTUNREACH:
+      return why + "host unreachable)";
+    case ENETUNREACH:
+      return why + "network unreachable)";
+    default:
+      return why + "see the errno)";
+  }
+}
+
 std::string ProbeStream::missing_reason(Metric m) const {
   if (histograms_[index(m)].count() > 0) return "";
   if (m == Metric::SendError) return config_.mode == SenderMode::Rate ? "no probe was sent" : "";
-  if (counters_.received == 0) return "no replies were received";
+  if (counters_.received == 0) return no_replies_reason();
   const TimestampingGrant& ts = transport_->timestamping();
   auto kernel_reason = [&](bool tx, bool rx) -> std::string {
     if (!ts.software_requested) return "timestamping is off (ts: none)";
@@ -353,7 +375,7 @@ std::string ProbeStream::missing_reason(Metric m) const {
   };
   switch (m) {
     case Metric::RttUser:
-      return "no replies were received";
+      return no_replies_reason();
     case Metric::RttKernel:
       return kernel_reason(true, true);
     case Metric::StackTx:

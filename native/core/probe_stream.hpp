@@ -88,6 +88,8 @@ class ProbeStream {
   std::string missing_reason(Metric m) const;
 
  private:
+  std::string no_replies_reason() const;
+
   enum class State : uint8_t { Free, InFlight, Answered, Done, Expired };
   struct Probe {
     uint32_t seq = 0;
@@ -146,6 +148,7 @@ class ProbeStream {
   SenderCounters counters_;
   StampCounters stamps_;
   int last_send_errno_ = 0;
+  int last_icmp_errno_ = 0;  // names the ICMP errors in the reason replies are missing
 };
 
 }  // namespace rtt
