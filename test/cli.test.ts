@@ -1,7 +1,7 @@
 /**
  * The `rtt-probe` command: the main job on a fresh machine, probe and reflect
  * in separate processes, JSON output, signals and exit codes (0 success,
- * 1 runtime failure, 2 bad usage (table in bad-input.test.ts), 130 SIGINT,
+ * 1 runtime failure or no reply at all, 2 bad usage (table in bad-input.test.ts), 130 SIGINT,
  * 143 SIGTERM).
  */
 import dgram from 'node:dgram';
@@ -157,16 +157,42 @@ describe('probe and reflect in two processes', () => {
     }
   });
 
-  it('a probe to a closed port reports 100% loss and exits on time', async () => {
+  it('a probe to a closed port reports 100% loss and the ICMP errors, exits on time, and exits 1 as nothing answered', async () => {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     const port = sock.address().port;
     sock.close();
-    const run = await runCli(['probe', `127.0.0.1:${port}`, '--count', '3', '--warmup', '0', '--timeout', '100ms', '--json'], {
-      timeoutMs: 10_000,
-    });
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ sent: 3, received: 0, lost: 3 });
+    const args = ['probe', `127.0.0.1:${port}`, '--count', '3', '--warmup', '0', '--timeout', '100ms'];
+    const json = await runCli([...args, '--json'], { timeoutMs: 10_000 });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ sent: 3, received: 0, lost: 3, icmpErrors: 3 });
+    expect(json.stderr).toBe(
+      'rtt-probe: none of the 3 probes was answered: 3 ICMP errors came back ' +
+        "(last ECONNREFUSED: port unreachable, so nothing listens on the target's port or a firewall rejects the probes)\n",
+    );
+    const text = await runCli(args, { timeoutMs: 10_000 });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/lost 3 \(100\.00%\) .* ICMP errors 3$/m);
+    expect(text.stdout).toMatch(/rtt\.user, .*: no replies were received; 3 ICMP errors came back \(last ECONNREFUSED: port unreachable/);
+  });
+
+  it('a probe that no reply reaches exits 1 and names the timeout it waited', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${silent.address().port}`, '--count', '2', '--warmup', '0', '--timeout', '100ms'], {
+        timeoutMs: 10_000,
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/sent 2 {2}received 0 {2}lost 2 \(100\.00%\)/);
+      expect(run.stdout).not.toMatch(/ICMP errors/);
+      expect(run.stderr).toBe(
+        'rtt-probe: none of the 2 probes was answered: no reply came within the 100 ms timeout ' +
+          '(is a STAMP reflector running there? rtt-probe reflect starts one)\n',
+      );
+    } finally {
+      silent.close();
+    }
   });
 });
 
@@ -203,6 +229,7 @@ describe('help', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/--mode <mode>/);
     expect(run.stdout).toMatch(/--no-busy-poll/);
+    expect(run.stdout).toMatch(/^Exit status: 0 when replies were measured; 1 when none came back/m);
   });
 });
 

@@ -48,6 +48,7 @@ export function formatProbeResult(result: ProbeResult): string {
     `sent ${c.sent}  received ${c.received}  lost ${c.lost} (${lossPct}%)  dup ${c.duplicates}  reordered ${c.reordered}` +
       `  late ${c.late}${c.malformed ? `  malformed ${c.malformed}` : ''}${c.authFailures ? `  auth failures ${c.authFailures}` : ''}` +
       `${c.corrupted ? `  corrupted ${c.corrupted}` : ''}${c.unexpected ? `  unexpected ${c.unexpected}` : ''}${c.sendErrors ? `  send errors ${c.sendErrors} (${result.lastSendError})` : ''}` +
+      `${c.icmpErrors ? `  ICMP errors ${c.icmpErrors}` : ''}` +
       `${c.inFlight ? `  in flight at stop ${c.inFlight}` : ''}`,
   );
   // Metrics missing for one reason share a line.
@@ -119,6 +120,20 @@ export function rtThrottlingStop(t: HostCaps['rtThrottling']): string | null {
   const stall = rtThrottlingStallUs(t);
   if (!t || stall === null) return null;
   return `a busy-polling --rt-priority thread is stopped for ${stall / 1000} ms every ${t.periodUs / 1e6} s`;
+}
+
+/**
+ * What to tell a user whose run got no reply at all (null when some came): the
+ * ICMP errors the target sent back, or else the timeout each probe waited.
+ */
+export function unanswered(result: ProbeResult): string | null {
+  const { sent, received } = result.counters;
+  if (sent === 0 || received > 0) return null;
+  // The core's reason is "no replies were received", then what the ICMP errors said.
+  const icmp = (result.missing['rtt.user'] ?? '').split('; ').slice(1).join('; ');
+  const t = result.options.timeoutNs;
+  const timeout = t >= 1e9 ? `${t / 1e9} s` : `${t / 1e6} ms`;
+  return `none of the ${sent} probes was answered: ${icmp || `no reply came within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`}`;
 }
 
 export function formatProgress(p: ProbeProgress): string {

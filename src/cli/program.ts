@@ -1,7 +1,7 @@
 /**
- * The `rtt-probe` command line. Exit codes: 0 success, 1 runtime failure,
- * 2 bad usage, 130 after SIGINT and 143 after SIGTERM (partial results are
- * still printed).
+ * The `rtt-probe` command line. Exit codes: 0 success, 1 runtime failure (or
+ * a probe run that no reply answered), 2 bad usage, 130 after SIGINT and 143
+ * after SIGTERM (partial results are still printed).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { TimestampingGrant } from '../binding';
@@ -15,7 +15,7 @@ import { probe, startReflector, type ProbeSession } from '../session';
 import { UsageError, duration, integer, positive } from './arguments';
 import { EXIT } from './exit-codes';
 import { addCapsCommand } from './caps';
-import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall, rtThrottlingStop } from './format';
+import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall, rtThrottlingStop, unanswered } from './format';
 import { addLabCommands } from './lab';
 import { DEFAULT_KEY_VARIABLE, KeyError, keyFromFlags, type KeyFlags } from './key';
 
@@ -150,7 +150,11 @@ function warnHardware(io: Io, requested: SharedFlags['ts'], timestamping: Timest
   if (shortfall) io.stderr.write(`rtt-probe: warning: ${shortfall}\n`);
 }
 
-/** Runs a probe session, printing its result; maps signals to exit codes. */
+/**
+ * Runs a probe session, printing its result; maps signals to exit codes. A run
+ * in which no probe was answered fails (exit 1), as ping's does, so a script
+ * that only checks the status does not take it for a measurement.
+ */
 async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean): Promise<number> {
   let exit: number = EXIT.ok;
   const onSignal = (code: number) => () => {
@@ -166,6 +170,11 @@ async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: 
   try {
     const result: ProbeResult = await session.result;
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
+    const failed = exit === EXIT.ok ? unanswered(result) : null;
+    if (failed) {
+      io.stderr.write(`rtt-probe: ${failed}\n`);
+      return EXIT.failure;
+    }
     return exit;
   } finally {
     process.off('SIGINT', onInt);
@@ -208,7 +217,12 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     program
       .command('probe')
       .description('probe a STAMP reflector (rtt-probe reflect, or any STAMP / TWAMP-Light reflector)')
-      .argument('<target>', 'host, host:port or [ipv6]:port (default port 862)'),
+      .argument('<target>', 'host, host:port or [ipv6]:port (default port 862)')
+      .addHelpText(
+        'after',
+        '\nExit status: 0 when replies were measured; 1 when none came back (stderr says why) or the run failed;\n' +
+          '2 for bad usage; 130 or 143 after SIGINT or SIGTERM, with what was measured printed first.',
+      ),
   )
     .addOption(new Option('--mode <mode>', 'pingpong: next probe after the reply; rate: fixed interval').choices(['pingpong', 'rate']).default('pingpong'))
     .option('--count <n>', 'probes to measure (warm-up excluded)', integer(1, 4_000_000_000))
