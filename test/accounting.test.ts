@@ -37,6 +37,7 @@ describe('sender accounting', () => {
     expect(r.counters).toMatchObject({ sent: 4, received: 0, lost: 4 });
     expect(r.counters.late).toBeGreaterThanOrEqual(3);
     expect(r.metrics['rtt.user']).toBeUndefined();
+    expect(r.missing['rtt.user']).toBe(`no replies were received within the timeout; ${r.counters.late} came after it`);
   });
 
   it('counts replies that overtake earlier ones as reordered, and keeps them as samples', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { rtThrottling, rtThrottlingStallUs } from '../src/caps';
 import { METRIC_NAMES } from '../src/metrics';
 import { firstLine, runCli, spawnCli, startCliReflector } from './support/cli';
+import { replyTo, startDouble } from './support/reflector-double';
 
 const NO_STACK = /^\s+at /m;
 
@@ -176,6 +177,21 @@ describe('probe and reflect in two processes', () => {
     expect(text.stdout).toMatch(/rtt\.user, .*: no replies were received; 3 ICMP errors came back \(last ECONNREFUSED: port unreachable/);
   });
 
+  it('a probe whose every reply comes after its timeout exits 1 and says to raise --timeout', async () => {
+    // A reflector that answers each probe 5 ms late; the run waits 2 ms for each.
+    const slow = await startDouble((request, reply) => setTimeout(() => reply(replyTo(request)), 5));
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${slow.port}`, '--count', '50', '--warmup', '0', '--timeout', '2ms']);
+      expect(run.code).toBe(1);
+      const late = Number(/late (\d+)/.exec(run.stdout)?.[1]);
+      expect(late).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(`no replies were received within the timeout; ${late} came after it`);
+      expect(run.stderr).toBe(`rtt-probe: none of the 50 probes was answered within the 2 ms timeout: ${late} replies came after it (raise --timeout)\n`);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a probe that no reply reaches exits 1 and names the timeout it waited', async () => {
     const silent = dgram.createSocket('udp4');
     await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
@@ -187,7 +203,7 @@ describe('probe and reflect in two processes', () => {
       expect(run.stdout).toMatch(/sent 2 {2}received 0 {2}lost 2 \(100\.00%\)/);
       expect(run.stdout).not.toMatch(/ICMP errors/);
       expect(run.stderr).toBe(
-        'rtt-probe: none of the 2 probes was answered: no reply came within the 100 ms timeout ' +
+        'rtt-probe: none of the 2 probes was answered within the 100 ms timeout ' +
           '(is a STAMP reflector running there? rtt-probe reflect starts one)\n',
       );
     } finally {

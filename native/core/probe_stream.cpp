@@ -342,6 +342,9 @@ SenderCounters ProbeStream::counters() const noexcept {
 
 std::string ProbeStream::no_replies_reason() const {
   std::string why = "no replies were received";
+  if (counters_.late > 0) {
+    why += " within the timeout; " + std::to_string(counters_.late) + " came after it";
+  }
   if (counters_.icmp_errors == 0) return why;
   why += "; " + std::to_string(counters_.icmp_errors) + " ICMP error" + (counters_.icmp_errors == 1 ? "" : "s") +
          " came back (last " + errno_name(last_icmp_errno_) + ": ";

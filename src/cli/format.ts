@@ -127,13 +127,22 @@ export function rtThrottlingStop(t: HostCaps['rtThrottling']): string | null {
  * ICMP errors the target sent back, or else the timeout each probe waited.
  */
 export function unanswered(result: ProbeResult): string | null {
-  const { sent, received } = result.counters;
+  const { sent, received, late, icmpErrors } = result.counters;
   if (sent === 0 || received > 0) return null;
-  // The core's reason is "no replies were received", then what the ICMP errors said.
-  const icmp = (result.missing['rtt.user'] ?? '').split('; ').slice(1).join('; ');
-  const t = result.options.timeoutNs;
-  const timeout = t >= 1e9 ? `${t / 1e9} s` : `${t / 1e6} ms`;
-  return `none of the ${sent} probes was answered: ${icmp || `no reply came within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`}`;
+  const timeout = durationText(result.options.timeoutNs);
+  if (late > 0) return `none of the ${sent} probes was answered within the ${timeout} timeout: ${late} replies came after it (raise --timeout)`;
+  // The core's reason for the missing metrics names the last ICMP error and what it means.
+  const icmp = /\d+ ICMP errors? came back \(.*\)$/.exec(result.missing['rtt.user'] ?? '');
+  if (icmpErrors > 0 && icmp) return `none of the ${sent} probes was answered: ${icmp[0]}`;
+  return `none of the ${sent} probes was answered within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`;
+}
+
+/** A duration in the largest unit that shows it whole or to three digits: 1 s, 200 ms, 1 µs. */
+function durationText(ns: number): string {
+  if (ns >= 1e9) return `${ns / 1e9} s`;
+  if (ns >= 1e6) return `${ns / 1e6} ms`;
+  if (ns >= 1e3) return `${ns / 1e3} µs`;
+  return `${ns} ns`;
 }
 
 export function formatProgress(p: ProbeProgress): string {
