@@ -319,6 +319,14 @@ export interface NormalizedReflectorOptions extends NormalizedCommon, Normalized
   durationNs: number;
 }
 
+/** Without a duration a reflector runs until stopped; a zero one would be read the same way, so it is refused. */
+function reflectorDuration(duration: Duration | undefined): number {
+  if (duration === undefined) return 0;
+  const ns = parseDuration(duration, 'duration');
+  if (ns === 0) throw new OptionRangeError('duration must be longer than 0 (leave it out to run until stopped)');
+  return ns;
+}
+
 export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedReflectorOptions {
   if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
   const allow = o.allow === undefined ? [] : typeof o.allow === 'string' ? [o.allow] : o.allow;
@@ -345,7 +353,7 @@ export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedR
     ...normalizeCommon(o),
     bind: ipAddress(check(o.bind, '::'), 'bind'),
     port: integer(check(o.port, DEFAULT_PORT), 'port', 0, 65535),
-    durationNs: o.duration === undefined ? 0 : parseDuration(o.duration, 'duration'),
+    durationNs: reflectorDuration(o.duration),
     key,
     allow: allow.map((entry, i) => cidr(entry, `allow[${i}]`)),
     rateLimit: positiveRate(o.rateLimit, 'rateLimit'),

@@ -67,6 +67,7 @@ describe('the CLI refuses bad input with exit 2, the problem and the fix', () =>
     ['timestamp format unknown', ['probe', T, '--timestamp-format', 'iso'], /--timestamp-format.*Allowed choices are ntp, ptp/s],
     ['clock unknown', ['reflect', '--clock', 'hpet'], /--clock.*Allowed choices are auto, tsc, realtime/s],
     ['reflector rate limit zero', ['reflect', '--rate-limit', '0'], /--rate-limit.*give a positive number/s],
+    ['reflector duration zero', ['reflect', '--bind', '127.0.0.1:0', '--duration', '0s'], /duration must be longer than 0 \(leave it out to run until stopped\)/],
     ['global rate limit negative', ['reflect', '--global-rate-limit', '-5'], /--global-rate-limit.*give a positive number/s],
     ['max sessions zero', ['reflect', '--stateful', '--max-sessions', '0'], /--max-sessions.*from 1 to 65536/s],
     ['session timeout too long', ['reflect', '--stateful', '--session-timeout', '2h'], /sessionTimeout must be between 1ms and 1h/],

@@ -58,6 +58,8 @@ describe('probe options', () => {
   it('rejects reflector options the same way, before binding', async () => {
     await expect(startReflector({ port: 70000 })).rejects.toThrow(/port must be an integer from 0 to 65535/);
     await expect(startReflector({ bind: 'nowhere' })).rejects.toBeInstanceOf(OptionRangeError);
+    // Zero would read as "no duration": run until stopped.
+    await expect(startReflector({ port: 0, duration: '0s' })).rejects.toThrow('duration must be longer than 0 (leave it out to run until stopped)');
   });
 });
 
