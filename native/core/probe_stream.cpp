@@ -347,16 +347,16 @@ std::string ProbeStream::no_replies_reason() const {
   }
   if (counters_.icmp_errors == 0) return why;
   why += "; " + std::to_string(counters_.icmp_errors) + " ICMP error" + (counters_.icmp_errors == 1 ? "" : "s") +
-         " came back (last " + errno_name(last_icmp_errno_) + ": ";
+         " came back (last " + errno_name(last_icmp_errno_);
   switch (last_icmp_errno_) {
     case ECONNREFUSED:
-      return why + "port unreachable, so nothing listens on the target's port or a firewall rejects the probes)";
+      return why + ": port unreachable, so nothing listens on the target's port or a firewall rejects the probes)";
     case EHOSTUNREACH:
-      return why + "host unreachable)";
+      return why + ": host unreachable)";
     case ENETUNREACH:
-      return why + "network unreachable)";
+      return why + ": network unreachable)";
     default:
-      return why + "see the errno)";
+      return why + ")";
   }
 }
 

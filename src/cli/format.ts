@@ -137,7 +137,7 @@ export function unanswered(result: ProbeResult): string | null {
   return `none of the ${sent} probes was answered within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`;
 }
 
-/** A duration in the largest unit that shows it whole or to three digits: 1 s, 200 ms, 1 µs. */
+/** A duration in the largest unit it reaches: 1 s, 200 ms, 1.5 µs. */
 function durationText(ns: number): string {
   if (ns >= 1e9) return `${ns / 1e9} s`;
   if (ns >= 1e6) return `${ns / 1e6} ms`;
