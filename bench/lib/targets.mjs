@@ -3,6 +3,8 @@
 // run says for itself which targets it met instead of leaving the reader to
 // compare tables with thresholds.
 
+import { ratio, us } from './stats.mjs';
+
 const MiB = 2 ** 20;
 
 export const TARGETS = {
@@ -32,8 +34,7 @@ const FASTER = [
   ['rtt-probe CLI', 'irtt 10us'],
 ];
 
-const fixed = (digits) => (x) => x.toFixed(digits);
-const micro = (ns) => `${(ns / 1000).toFixed(2)} µs`;
+const micro = (ns) => `${us(ns)} µs`;
 
 /**
  * One verdict per target and subject. `met` is true or false, or null where
@@ -54,25 +55,25 @@ export function judgeTargets(report) {
     const median = (mine, other, k) => ratios[`${mine} / ${other}`]?.[k]?.median;
     for (const [mine, floor] of FLOOR_PAIRS) {
       const subject = `${pathName}: ${mine} / ${floor}`;
-      judge(`p50 ≤ ${TARGETS.floorP50} × floor`, subject, median(mine, floor, 'p50'), (x) => x <= TARGETS.floorP50, fixed(3));
-      judge(`p99 ≤ ${TARGETS.floorP99} × floor`, subject, median(mine, floor, 'p99'), (x) => x <= TARGETS.floorP99, fixed(3));
+      judge(`p50 ≤ ${TARGETS.floorP50} × floor`, subject, median(mine, floor, 'p50'), (x) => x <= TARGETS.floorP50, ratio);
+      judge(`p99 ≤ ${TARGETS.floorP99} × floor`, subject, median(mine, floor, 'p99'), (x) => x <= TARGETS.floorP99, ratio);
       judge(
         `round trips/s ≥ ${TARGETS.floorRoundTrips} × floor`,
         subject,
         median(mine, floor, 'roundTripsPerSecond'),
         (x) => x >= TARGETS.floorRoundTrips,
-        fixed(3),
+        ratio,
       );
     }
     for (const [mine, peer] of AT_LEAST_AS_FAST) {
       const subject = `${pathName}: ${mine} / ${peer}`;
-      judge('p50 at least as fast', subject, median(mine, peer, 'p50'), (x) => x <= 1, fixed(3));
-      judge('p99 at least as fast', subject, median(mine, peer, 'p99'), (x) => x <= 1, fixed(3));
+      judge('p50 at least as fast', subject, median(mine, peer, 'p50'), (x) => x <= 1, ratio);
+      judge('p99 at least as fast', subject, median(mine, peer, 'p99'), (x) => x <= 1, ratio);
     }
     for (const [mine, peer] of FASTER) {
       const subject = `${pathName}: ${mine} / ${peer}`;
-      judge('p50 faster', subject, median(mine, peer, 'p50'), (x) => x < 1, fixed(3));
-      judge('p99 faster', subject, median(mine, peer, 'p99'), (x) => x < 1, fixed(3));
+      judge('p50 faster', subject, median(mine, peer, 'p50'), (x) => x < 1, ratio);
+      judge('p99 faster', subject, median(mine, peer, 'p99'), (x) => x < 1, ratio);
     }
   }
 
@@ -84,7 +85,7 @@ export function judgeTargets(report) {
       subject,
       entry.accuracy,
       (x) => Math.abs(x - 1) <= TARGETS.rateAccuracy + 1e-12, // 1 - 0.999 is 0.0010000000000000009 in binary
-      fixed(4),
+      (x) => x.toFixed(4),
     );
     judge(`send.error p99 < ${micro(TARGETS.sendErrorP99Ns)}`, subject, entry.sendErrorP99, (x) => x < TARGETS.sendErrorP99Ns, micro);
     if (entry.realtime) {
