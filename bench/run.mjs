@@ -103,8 +103,10 @@ async function comparePath(pathSpec) {
   }
   // Ratios per round (rtt-probe over the other tool in the same round), then their spread.
   const ratios = {};
+  // Each STAMP floor is set beside the rtt-probe rows that take the same stamps.
+  const stampFloor = (mine) => (mine === 'rtt-probe CLI --ts none' ? 'floor + STAMP (C)' : 'floor + kernel stamps + STAMP (C)');
   for (const mine of ['rtt-probe CLI', 'rtt-probe CLI --ts none', 'rtt-probe library']) {
-    for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', 'sockperf busy', 'sockperf default', 'irtt 10us']) {
+    for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', stampFloor(mine), 'sockperf busy', 'sockperf default', 'irtt 10us']) {
       const a = runs[mine];
       const b = runs[other];
       if (!a?.length || !b?.length) continue;

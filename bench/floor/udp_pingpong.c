@@ -7,13 +7,21 @@
  * need (SO_TIMESTAMPING on both sockets, the TTL on the server, the TX stamp
  * read from the client's error queue): the floor for a kernel-stamped tool.
  *
+ * With `stamp`, both ends also do the least that STAMP (RFC 8762) asks: the
+ * client writes its sequence number and T1 into each request and checks that
+ * the reply echoes them; the server answers with a STAMP reply written in
+ * place (T2 from the kernel's RX stamp, or the clock without `stamped`; T3
+ * from the clock; the request's sequence number, T1 and error estimate; and
+ * the TTL it arrived with). That is the floor for any STAMP sender and
+ * reflector, with kernel stamps (`stamped stamp`) or without.
+ *
  * With `pace`, the client is the floor for rate mode: it sends COUNT
  * datagrams on a fixed schedule (busy-waiting on the clock, draining replies
  * between sends) and reports how late each send was against its slot, so the
  * host's own stalls can be told apart from rtt-probe's.
  *
- *   udp_pingpong server ADDR PORT [CPU|-] [stamped]
- *   udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]
+ *   udp_pingpong server ADDR PORT [CPU|-] [stamped] [stamp]
+ *   udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped] [stamp]
  *   udp_pingpong pace ADDR PORT RATE COUNT [CPU|-]
  *
  * The client prints one JSON object (nanoseconds): count, min, p50, p90, p99,
@@ -22,14 +30,18 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +50,18 @@ static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* NTP format (RFC 8762 4.2.1): seconds since 1900 and a 32-bit fraction. */
+static uint64_t ntp(int64_t unix_ns) {
+  uint64_t sec = (uint64_t)(unix_ns / 1000000000) + 2208988800u;
+  uint64_t frac = (((uint64_t)(unix_ns % 1000000000) << 32) + 500000000) / 1000000000;
+  return sec << 32 | frac;
+}
+
+static void put64(char *at, uint64_t v) {
+  v = htobe64(v);
+  memcpy(at, &v, 8);
 }
 
 static void pin(const char *cpu) {
@@ -76,8 +100,10 @@ static void stamp(int fd, unsigned flags) {
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) perror("SO_TIMESTAMPING");
 }
 
-/* recvmsg with room for control messages: what a stamped receive costs. */
-static ssize_t receive(int fd, char *buf, size_t len, struct sockaddr_storage *peer, socklen_t *plen, int flags) {
+/* recvmsg with room for control messages: what a stamped receive costs. With
+   t2 and ttl, the kernel's RX stamp and the TTL are read from them. */
+static ssize_t receive_stamp(int fd, char *buf, size_t len, struct sockaddr_storage *peer, socklen_t *plen, int flags,
+                             int64_t *t2, int *ttl) {
   char control[256];
   struct iovec iov = {buf, len};
   struct msghdr msg = {0};
@@ -89,7 +115,35 @@ static ssize_t receive(int fd, char *buf, size_t len, struct sockaddr_storage *p
   msg.msg_controllen = sizeof control;
   ssize_t n = recvmsg(fd, &msg, flags);
   if (peer) *plen = msg.msg_namelen;
+  if (n < 0 || !t2) return n;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+      struct scm_timestamping ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      *t2 = (int64_t)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+      memcpy(ttl, CMSG_DATA(c), sizeof *ttl);
+    }
+  }
   return n;
+}
+
+static ssize_t receive(int fd, char *buf, size_t len, struct sockaddr_storage *peer, socklen_t *plen, int flags) {
+  return receive_stamp(fd, buf, len, peer, plen, flags, NULL, NULL);
+}
+
+/* A STAMP reply written over the request it answers (RFC 8762 4.3.1, stateless). */
+static void stamp_reply(char *buf, int64_t t2, int ttl) {
+  char request[14];
+  memcpy(request, buf, sizeof request);  /* sequence number, T1, error estimate */
+  memcpy(buf + 24, request, 4);
+  memcpy(buf + 28, request + 4, 10);
+  memset(buf + 38, 0, 6);
+  buf[40] = (char)ttl;
+  put64(buf + 16, ntp(t2));
+  buf[12] = 0;
+  buf[13] = 1;  /* error estimate: unsynchronized, NTP format, multiplier 1 */
+  put64(buf + 4, ntp(now_ns()));
 }
 
 static int compare(const void *a, const void *b) {
@@ -103,7 +157,9 @@ static int64_t rank(const int64_t *sorted, long n, double p) {
   return sorted[r - 1];
 }
 
-static int server(const char *host, int port, const char *cpu, int stamped) {
+static int server(const char *host, int port, const char *cpu, int stamped, int protocol) {
+  /* The server spins until killed: it goes with the benchmark or test that started it. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   pin(cpu);
   struct sockaddr_storage local, peer;
   socklen_t len = address(host, port, &local);
@@ -112,9 +168,9 @@ static int server(const char *host, int port, const char *cpu, int stamped) {
     perror("bind");
     return 1;
   }
-  if (stamped) {
+  if (stamped) stamp(fd, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+  if (stamped || protocol) {
     int on = 1;
-    stamp(fd, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
     setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
   }
   printf("listening\n");
@@ -122,14 +178,21 @@ static int server(const char *host, int port, const char *cpu, int stamped) {
   char buf[65536];
   for (;;) {
     socklen_t plen = sizeof peer;
-    ssize_t n = stamped ? receive(fd, buf, sizeof buf, &peer, &plen, 0)
-                        : recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
+    int64_t t2 = -1;
+    int ttl = 0;
+    ssize_t n = protocol  ? receive_stamp(fd, buf, sizeof buf, &peer, &plen, 0, &t2, &ttl)
+                : stamped ? receive(fd, buf, sizeof buf, &peer, &plen, 0)
+                          : recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
     if (n < 0) continue;
+    if (protocol) {
+      if (n < 44) continue;
+      stamp_reply(buf, t2 >= 0 ? t2 : now_ns(), ttl);
+    }
     sendto(fd, buf, n, 0, (struct sockaddr *)&peer, plen);
   }
 }
 
-static int client(const char *host, int port, long count, long warmup, const char *cpu, int blocking, int stamped) {
+static int client(const char *host, int port, long count, long warmup, const char *cpu, int blocking, int stamped, int protocol) {
   pin(cpu);
   struct sockaddr_storage remote;
   socklen_t len = address(host, port, &remote);
@@ -150,6 +213,11 @@ static int client(const char *host, int port, long count, long warmup, const cha
   for (long i = 0; i < warmup + count; i++) {
     if (i == warmup) started = now_ns();
     int64_t t0 = now_ns();
+    if (protocol) {
+      uint32_t seq = htonl((uint32_t)i);
+      memcpy(request, &seq, 4);
+      put64(request + 4, ntp(t0));
+    }
     if (send(fd, request, 44, 0) != 44) {
       perror("send");
       return 1;
@@ -164,6 +232,15 @@ static int client(const char *host, int port, long count, long warmup, const cha
       }
     }
     int64_t t1 = now_ns();
+    /* A STAMP reply must echo this probe's sequence number and T1. */
+    if (protocol && memcmp(buf + 24, request, 4) != 0) {
+      fprintf(stderr, "reply does not echo probe %ld\n", i);
+      return 1;
+    }
+    if (protocol && memcmp(buf + 28, request + 4, 8) != 0) {
+      fprintf(stderr, "reply does not echo the T1 of probe %ld\n", i);
+      return 1;
+    }
     if (i >= warmup) rtt[i - warmup] = t1 - t0;
   }
   int64_t elapsed = now_ns() - started;
@@ -208,17 +285,20 @@ static int pace(const char *host, int port, double rate, long count, const char 
 
 int main(int argc, char **argv) {
   if (argc >= 4 && strcmp(argv[1], "server") == 0) {
-    return server(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "-") ? argv[4] : NULL, has_flag(argc, argv, 5, "stamped"));
+    int protocol = has_flag(argc, argv, 5, "stamp");
+    return server(argv[2], atoi(argv[3]), argc > 4 && strcmp(argv[4], "-") ? argv[4] : NULL,
+                  has_flag(argc, argv, 5, "stamped"), protocol);
   }
   if (argc >= 6 && strcmp(argv[1], "client") == 0) {
+    int protocol = has_flag(argc, argv, 7, "stamp");
     return client(argv[2], atoi(argv[3]), atol(argv[4]), atol(argv[5]), argc > 6 && strcmp(argv[6], "-") ? argv[6] : NULL,
-                  has_flag(argc, argv, 7, "blocking"), has_flag(argc, argv, 7, "stamped"));
+                  has_flag(argc, argv, 7, "blocking"), has_flag(argc, argv, 7, "stamped"), protocol);
   }
   if (argc >= 6 && strcmp(argv[1], "pace") == 0 && atof(argv[4]) > 0 && atol(argv[5]) > 1) {
     return pace(argv[2], atoi(argv[3]), atof(argv[4]), atol(argv[5]), argc > 6 && strcmp(argv[6], "-") ? argv[6] : NULL);
   }
-  fprintf(stderr, "usage: udp_pingpong server ADDR PORT [CPU|-] [stamped]\n"
-                  "       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped]\n"
+  fprintf(stderr, "usage: udp_pingpong server ADDR PORT [CPU|-] [stamped] [stamp]\n"
+                  "       udp_pingpong client ADDR PORT COUNT WARMUP [CPU|-] [blocking] [stamped] [stamp]\n"
                   "       udp_pingpong pace ADDR PORT RATE COUNT [CPU|-]\n");
   return 2;
 }

@@ -1,7 +1,7 @@
 // The round-trip tools the benchmark compares, each with its server and client
-// on the same path: the C floor (bare, and with the kernel stamps rtt-probe
-// takes), rtt-probe (CLI and library), sockperf in its
-// busy and default modes, and irtt. Server on CPU 0, client on CPU 1.
+// on the same path: the C floor (bare and with the kernel stamps rtt-probe
+// takes, each also with the least STAMP asks), rtt-probe (CLI and library),
+// sockperf in its busy and default modes, and irtt. Server on CPU 0, client on CPU 1.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, inNamespace, runClient, startServer } from './process.mjs';
@@ -58,6 +58,20 @@ export const TOOLS = [
     server: (a, port) => [FLOOR, 'server', a, String(port), '0', 'stamped'],
     client: (a, port, s) =>
       JSON.parse(runClient(s.wrap([FLOOR, 'client', a, String(port), String(s.count), '1000', '1', 'busy', 'stamped']))),
+  },
+  // Not the targets' floors: what the protocol itself costs over each of them.
+  {
+    name: 'floor + STAMP (C)',
+    missing: () => null,
+    server: (a, port) => [FLOOR, 'server', a, String(port), '0', 'stamp'],
+    client: (a, port, s) => JSON.parse(runClient(s.wrap([FLOOR, 'client', a, String(port), String(s.count), '1000', '1', 'busy', 'stamp']))),
+  },
+  {
+    name: 'floor + kernel stamps + STAMP (C)',
+    missing: () => null,
+    server: (a, port) => [FLOOR, 'server', a, String(port), '0', 'stamped', 'stamp'],
+    client: (a, port, s) =>
+      JSON.parse(runClient(s.wrap([FLOOR, 'client', a, String(port), String(s.count), '1000', '1', 'busy', 'stamped', 'stamp']))),
   },
   rttProbeCli('rtt-probe CLI', []),
   // The peers and the bare floor take no kernel stamps: this row does the same work they do.
