@@ -257,12 +257,19 @@ export interface NormalizedProbeOptions extends NormalizedCommon {
   key: Buffer | null;
 }
 
+/** A session's duration in ns, 0 where none is given; a given one must be longer than 0 (`hint` says what to do instead). */
+function givenDuration(duration: Duration | undefined, hint: string): number {
+  if (duration === undefined) return 0;
+  const ns = parseDuration(duration, 'duration');
+  if (ns === 0) throw new OptionRangeError(`duration must be longer than 0${hint}`);
+  return ns;
+}
+
 export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOptions {
   if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
   const common = normalizeCommon(o);
   const count = o.count === undefined ? 0 : integer(o.count, 'count', 1, 2 ** 32 - 1024);
-  let durationNs = o.duration === undefined ? 0 : parseDuration(o.duration, 'duration');
-  if (o.duration !== undefined && durationNs === 0) throw new OptionRangeError('duration must be longer than 0');
+  let durationNs = givenDuration(o.duration, '');
   if (count === 0 && durationNs === 0) durationNs = 10e9;
   const timeoutNs = parseDuration(check(o.timeout, '1s'), 'timeout');
   if (timeoutNs < 1000 || timeoutNs > 60e9) {
@@ -319,14 +326,6 @@ export interface NormalizedReflectorOptions extends NormalizedCommon, Normalized
   durationNs: number;
 }
 
-/** Without a duration a reflector runs until stopped; a zero one would be read the same way, so it is refused. */
-function reflectorDuration(duration: Duration | undefined): number {
-  if (duration === undefined) return 0;
-  const ns = parseDuration(duration, 'duration');
-  if (ns === 0) throw new OptionRangeError('duration must be longer than 0 (leave it out to run until stopped)');
-  return ns;
-}
-
 export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedReflectorOptions {
   if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
   const allow = o.allow === undefined ? [] : typeof o.allow === 'string' ? [o.allow] : o.allow;
@@ -353,7 +352,8 @@ export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedR
     ...normalizeCommon(o),
     bind: ipAddress(check(o.bind, '::'), 'bind'),
     port: integer(check(o.port, DEFAULT_PORT), 'port', 0, 65535),
-    durationNs: reflectorDuration(o.duration),
+    // Zero would read as no duration at all: run until stopped.
+    durationNs: givenDuration(o.duration, ' (leave it out to run until stopped)'),
     key,
     allow: allow.map((entry, i) => cidr(entry, `allow[${i}]`)),
     rateLimit: positiveRate(o.rateLimit, 'rateLimit'),
