@@ -1,7 +1,8 @@
 // rtt-probe benchmark: rtt-probe against the C floor and its peers on the same
 // paths, interleaved over several rounds, plus rate accuracy, event-loop delay,
 // memory over a long run, start-up costs, host settings and instruction counts,
-// then judges the performance targets from this run's figures. Prints a markdown report and writes the figures as JSON to bench/out/.
+// then judges the performance targets from this run's figures. Prints a
+// markdown report and writes the figures as JSON to bench/out/.
 //
 //   npm run bench                      full run (several minutes)
 //   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
