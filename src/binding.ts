@@ -5,11 +5,11 @@
 import path from 'node:path';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
-import type { NormalizedReflectorPolicy } from './options';
+import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, TimestampFormat, TimestampSource } from './options';
 
-export type NativeTimestampSource = 'auto' | 'software' | 'hardware' | 'none';
-export type NativeTimestampFormat = 'ntp' | 'ptp';
-export type NativeClockSource = 'auto' | 'tsc' | 'realtime';
+export type NativeTimestampSource = TimestampSource;
+export type NativeTimestampFormat = TimestampFormat;
+export type NativeClockSource = ClockSource;
 
 interface NativeCommonOptions {
   bindHost: string;
@@ -29,7 +29,7 @@ interface NativeCommonOptions {
 export interface NativeSenderOptions extends NativeCommonOptions {
   host: string;
   port: number;
-  mode: 'pingpong' | 'rate';
+  mode: ProbeMode;
   count: number;
   warmup: number;
   rate: number;

@@ -7,8 +7,11 @@
 import net from 'node:net';
 import { OptionRangeError, OptionTypeError } from './errors';
 
-export type ProbeMode = 'pingpong' | 'rate';
-export type TimestampSource = 'auto' | 'software' | 'hardware' | 'none';
+/** Each list of choices is written once here; types, option checks, the CLI's choices and the native parsers' agreement test derive from it. */
+export const PROBE_MODES = ['pingpong', 'rate'] as const;
+export type ProbeMode = (typeof PROBE_MODES)[number];
+export const TIMESTAMP_SOURCES = ['auto', 'software', 'hardware', 'none'] as const;
+export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
 /**
  * The clock user stamps and timers are read from. Both give CLOCK_REALTIME,
  * the clock kernel stamps use: 'tsc' converts the CPU's time-stamp counter,
@@ -16,8 +19,10 @@ export type TimestampSource = 'auto' | 'software' | 'hardware' | 'none';
  * through the vDSO; 'auto' takes the TSC where the kernel itself keeps time
  * with it and the TSC is invariant.
  */
-export type ClockSource = 'auto' | 'tsc' | 'realtime';
-export type TimestampFormat = 'ntp' | 'ptp';
+export const CLOCK_SOURCES = ['auto', 'tsc', 'realtime'] as const;
+export type ClockSource = (typeof CLOCK_SOURCES)[number];
+export const TIMESTAMP_FORMATS = ['ntp', 'ptp'] as const;
+export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 /** A duration: milliseconds as a number, or a string with a unit ("10s", "250ms", "50us", "1m"). */
 export type Duration = number | string;
 
@@ -234,9 +239,9 @@ function normalizeCommon(o: CommonOptions): NormalizedCommon {
   return {
     busyPoll: boolean(check(o.busyPoll, true), 'busyPoll'),
     socketBusyPollUs: integer(check(o.socketBusyPollUs, 0), 'socketBusyPollUs', 0, 1_000_000),
-    timestamps: oneOf(check(o.timestamps, 'auto'), 'timestamps', ['auto', 'software', 'hardware', 'none'] as const),
-    timestampFormat: oneOf(check(o.timestampFormat, 'ntp'), 'timestampFormat', ['ntp', 'ptp'] as const),
-    clock: oneOf(check(o.clock, 'auto'), 'clock', ['auto', 'tsc', 'realtime'] as const),
+    timestamps: oneOf(check(o.timestamps, 'auto'), 'timestamps', TIMESTAMP_SOURCES),
+    timestampFormat: oneOf(check(o.timestampFormat, 'ntp'), 'timestampFormat', TIMESTAMP_FORMATS),
+    clock: oneOf(check(o.clock, 'auto'), 'clock', CLOCK_SOURCES),
     cpu: o.cpu === undefined ? -1 : integer(o.cpu, 'cpu', 0, 1023),
     rtPriority: integer(check(o.rtPriority, 0), 'rtPriority', 0, 99, ' (1-99 selects SCHED_FIFO, 0 leaves the scheduler alone)'),
     mlock: boolean(check(o.mlock, false), 'mlock'),
@@ -280,7 +285,7 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
   if (!Number.isFinite(rate) || rate <= 0 || rate > 10_000_000) {
     throw new OptionRangeError(`rate must be between 0 and 10000000 probes per second, got ${rate}`);
   }
-  const mode = oneOf(check(o.mode, 'pingpong'), 'mode', ['pingpong', 'rate'] as const);
+  const mode = oneOf(check(o.mode, 'pingpong'), 'mode', PROBE_MODES);
   const key = keyBytes(o.key);
   const minSize = key ? AUTH_PACKET_SIZE : MIN_PACKET_SIZE;
   const size = integer(check(o.size, minSize), 'size', MIN_PACKET_SIZE, MAX_PACKET_SIZE, ' (a STAMP packet is at least 44 bytes)');

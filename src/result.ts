@@ -8,7 +8,7 @@ import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult, Refl
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
-import type { NormalizedProbeOptions, NormalizedReflectorOptions } from './options';
+import type { NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode } from './options';
 
 export type { Granted, SenderCounters, ReflectorCounters, NativeEndpoint as Endpoint };
 
@@ -17,7 +17,7 @@ export interface ProbeOptionsUsed {
   target: string;
   port: number;
   bind: string;
-  mode: 'pingpong' | 'rate';
+  mode: ProbeMode;
   count: number | null;
   durationNs: number | null;
   warmup: number;
