@@ -1,4 +1,4 @@
-/** The metrics of a probe session, named as in DESIGN.md, the JSON and the CLI. */
+/** The metrics of a probe session, named as in docs/design.md#metrics, the JSON and the CLI. */
 export const METRIC_NAMES = [
   'rtt.user',
   'rtt.kernel',

@@ -10,7 +10,7 @@ import { ProbeResult, RttProbeError, probe, startReflector, type ProbeProgress, 
 
 const STANDARD = [50, 90, 99, 99.9, 99.99];
 
-/** The consistency every kernel-stamped result must show (DESIGN.md's metric table). */
+/** The consistency every kernel-stamped result must show (the metric table of docs/design.md#metrics). */
 function expectConsistentKernelMetrics(result: ProbeResult): void {
   const user = result.metrics['rtt.user']!;
   const kernel = result.metrics['rtt.kernel']!;

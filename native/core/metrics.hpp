@@ -1,4 +1,4 @@
-// The metrics of DESIGN.md, one name per concept across C++, TypeScript, JSON and CLI.
+// The metrics of docs/design.md#metrics, one name per concept across C++, TypeScript, JSON and CLI.
 #pragma once
 
 #include <cstddef>
