@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BindingLoadError, loadBinding } from '../src/binding';
+import { loadBinding } from '../src/binding';
+import { BindingLoadError } from '../src/errors';
 import { METRIC_NAMES } from '../src/metrics';
 
 const root = path.join(__dirname, '..');
@@ -35,28 +36,27 @@ describe('loadBinding', () => {
           throw new Error('No native build was found');
         },
       });
+    expect(call).toThrow(BindingLoadError);
+    expect(call).toThrow(expect.objectContaining({ code: 'ERR_RTT_PROBE_BINDING' }));
     expect(call).toThrow(/linux-x64, (glibc [\d.]+|musl or unknown libc)/);
     expect(call).toThrow(/npm rebuild rtt-probe/);
-    try {
-      call();
-    } catch (error) {
-      expect((error as BindingLoadError).code).toBe('ERR_RTT_PROBE_BINDING');
-    }
   });
 
   it('loads the addon file $RTT_PROBE_ADDON names (the sanitizer build), checked like any other', () => {
     const release = path.join(root, 'build', 'Release', 'rtt_probe.node');
     expect(loadBinding({ addonPath: release }).wire.packetSize).toBe(44);
-    expect(() => loadBinding({ addonPath: 'build/Release/rtt_probe.node' })).toThrow(
-      /RTT_PROBE_ADDON="build\/Release\/rtt_probe.node" must be the absolute path of a .node file/,
-    );
+    const relative = () => loadBinding({ addonPath: 'build/Release/rtt_probe.node' });
+    expect(relative).toThrow(BindingLoadError);
+    expect(relative).toThrow(/RTT_PROBE_ADDON="build\/Release\/rtt_probe.node" must be the absolute path of a .node file/);
     const missing = path.join(root, 'build-sanitize', 'missing.node');
     expect(() => loadBinding({ addonPath: missing })).toThrow(BindingLoadError);
     expect(() => loadBinding({ addonPath: missing })).toThrow(/RTT_PROBE_ADDON names .*missing\.node, which cannot be loaded.*npm run build:sanitize/);
   });
 
   it('refuses a stale binary that lacks exports', () => {
-    expect(() => loadBinding({ load: () => ({ Sender: () => {} }) })).toThrow(/lacks Reflector, wire/);
+    const stale = () => loadBinding({ load: () => ({ Sender: () => {} }) });
+    expect(stale).toThrow(BindingLoadError);
+    expect(stale).toThrow(/lacks Reflector, wire/);
   });
 });
 

@@ -90,7 +90,9 @@ const settings = (over: Partial<BudgetSettings> = {}): BudgetSettings => ({
 describe('a chain of N calls: the sum of N per-hop samples', () => {
   it('a constant per-hop delay sums exactly, at every percentile, with no interval', () => {
     const figures = chain(constant(12_345), settings({ chain: [1, 10, 250, 1500] }));
+    expect(figures.map((f) => f.calls)).toEqual([1, 10, 250, 1500]);
     for (const f of figures) {
+      expect(Object.keys(f.percentiles)).toEqual(DEFAULT_BUDGET_SETTINGS.percentiles.map(String));
       expect(f.mean).toBe(f.calls * 12_345);
       for (const e of Object.values(f.percentiles)) expect(e).toMatchObject({ value: f.calls * 12_345, low: f.calls * 12_345, high: f.calls * 12_345 });
     }
@@ -156,7 +158,9 @@ describe('a fan-out of K calls: the max of K per-hop samples', () => {
   });
 
   it('a constant stays constant however wide the fan-out', () => {
-    for (const f of fanout(constant(7_000), { fanout: [1, 1500], percentiles: [50, 99.9] })) {
+    const figures = fanout(constant(7_000), { fanout: [1, 1500], percentiles: [50, 99.9] });
+    expect(figures.map((f) => f.calls)).toEqual([1, 1500]);
+    for (const f of figures) {
       expect(Object.values(f.percentiles).map((e) => e.value)).toEqual([7_000, 7_000]);
     }
   });
@@ -175,6 +179,7 @@ describe('flags and costs', () => {
   it('an input compared with itself costs nothing: both are drawn from the same random stream', () => {
     const d = exponential();
     const report = budget([{ label: 'a', distribution: d }, { label: 'b', distribution: d }], settings({ replicates: 1000 }));
+    expect(report.costs.map((c) => c.calls)).toEqual(DEFAULT_BUDGET_SETTINGS.chain);
     for (const c of report.costs) expect([c.p50, c.p99, c.naive]).toEqual([0, 0, 0]);
   });
 

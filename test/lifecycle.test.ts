@@ -94,7 +94,7 @@ describe('session lifecycle', () => {
   });
 
   it('runs the session thread SCHED_FIFO when asked (root)', async (ctx) => {
-    if (process.getuid?.() !== 0) ctx.skip();
+    ctx.skip(process.getuid?.() !== 0, 'needs root for SCHED_FIFO (CI runs as root)');
     const reflector = await startReflector({ bind: '127.0.0.1', port: 0 });
     try {
       const result = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 100, rtPriority: 10, busyPoll: false }).result;

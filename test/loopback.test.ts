@@ -4,6 +4,7 @@
  * stopping, loss and system errors, on either user clock.
  */
 import dgram from 'node:dgram';
+import type { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostCaps } from '../src/caps';
 import { ProbeResult, RttProbeError, probe, startReflector, type ProbeProgress, type Reflector } from '../src/index';
@@ -120,7 +121,8 @@ describe('sessions', () => {
   it('takes progress snapshots only while someone listens, so an unwatched loop never wakes JavaScript', async () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const session = probe(target(), { duration: '800ms', progressInterval: '10ms' });
-    const emit = vi.spyOn(session, 'emit');
+    // Spied on as a plain EventEmitter: the typed emit is generic, so its calls have no one argument type.
+    const emit = vi.spyOn<EventEmitter, 'emit'>(session, 'emit');
     const handed = () => emit.mock.calls.filter(([event]) => event === 'progress').length;
     await sleep(200);
     expect(handed()).toBe(0);
@@ -140,7 +142,7 @@ describe('sessions', () => {
 
     const watched = await startReflector({ bind: '127.0.0.1', port: 0, progressInterval: '10ms' });
     try {
-      const reflectorEmit = vi.spyOn(watched, 'emit');
+      const reflectorEmit = vi.spyOn<EventEmitter, 'emit'>(watched, 'emit');
       await probe({ host: '127.0.0.1', port: watched.address.port }, { count: 2000 }).result;
       expect(reflectorEmit.mock.calls.filter(([event]) => event === 'progress')).toHaveLength(0);
       const next = await new Promise<{ received: number }>((resolve) => watched.once('progress', resolve));
