@@ -4,7 +4,7 @@
  * message that names the option and what to give instead.
  */
 import { describe, expect, it } from 'vitest';
-import { OptionRangeError, OptionTypeError, parseDuration, parseTarget, probe, startReflector } from '../src/index';
+import { OptionRangeError, OptionTypeError, ProbeResult, ResultFormatError, RttProbeError, parseDuration, parseTarget, probe, startReflector } from '../src/index';
 import { normalizeProbeOptions } from '../src/options';
 
 describe('probe options', () => {
@@ -21,9 +21,9 @@ describe('probe options', () => {
     [{ duration: {} }, /duration must be a duration/],
     [{ signal: 'stop' }, /signal must be an AbortSignal/],
     [{ mode: 1 }, /mode must be a string/],
-  ])('%j is a TypeError', (options, message) => {
+  ])('%j is an OptionTypeError, one of the library\'s RttProbeErrors', (options, message) => {
     const call = () => probe('127.0.0.1', options as never);
-    expect(call).toThrow(TypeError);
+    expect(call).toThrow(RttProbeError);
     expect(call).toThrow(OptionTypeError);
     expect(call).toThrow(message);
     try {
@@ -37,7 +37,9 @@ describe('probe options', () => {
     [{ count: 0 }, /count must be an integer from 1/],
     [{ size: 43 }, /size must be an integer from 44 to 65507.*at least 44 bytes/],
     [{ size: 70000 }, /size must be an integer from 44/],
-    [{ rate: -5 }, /rate must be between/],
+    [{ mode: 'rate', rate: -5 }, /rate must be between/],
+    [{ rate: 500 }, /rate applies to rate mode only: add mode: 'rate'/],
+    [{ bind: '::1' }, /bind address ::1 and target 127.0.0.1 are of different IP families/],
     [{ timeout: '0ms' }, /timeout must be between 1us and 60s/],
     [{ duration: '10 parsecs' }, /is not a duration: give a number with a unit/],
     [{ mode: 'burst' }, /mode must be one of pingpong, rate/],
@@ -48,11 +50,16 @@ describe('probe options', () => {
     [{ bind: 'localhost' }, /bind "localhost" is not an IPv4 or IPv6 address/],
     [{ progressInterval: '1ms' }, /progressInterval must be at least 10ms/],
     [{ mode: 'rate', rate: 5_000_000, timeout: '1s' }, /5000000 probes in flight.*lower the rate or the timeout/],
-  ])('%j is a RangeError', (options, message) => {
+  ])('%j is an OptionRangeError, thrown by probe() itself', (options, message) => {
     const call = () => probe('127.0.0.1', options as never);
-    expect(call).toThrow(RangeError);
+    expect(call).toThrow(RttProbeError);
     expect(call).toThrow(OptionRangeError);
     expect(call).toThrow(message);
+    try {
+      call();
+    } catch (error) {
+      expect((error as OptionRangeError).code).toBe('ERR_OUT_OF_RANGE');
+    }
   });
 
   it('rejects reflector options the same way, before binding', async () => {
@@ -95,7 +102,25 @@ describe('parseTarget', () => {
 
   it('rejects bad ports and ambiguous IPv6', () => {
     expect(() => parseTarget('host:0')).toThrow(/port in target "host:0" must be 1-65535/);
-    expect(() => parseTarget('host:http')).toThrow(RangeError);
-    expect(() => parseTarget('')).toThrow(TypeError);
+    expect(() => parseTarget('host:http')).toThrow(OptionRangeError);
+    expect(() => parseTarget('')).toThrow(OptionTypeError);
+  });
+});
+
+describe('ProbeResult.fromJSON', () => {
+  it.each([
+    [{}, /"metrics" must be an object/],
+    [null, /expected an object, got null/],
+    [[], /expected an object, got an array/],
+  ])('rejects %j with a ResultFormatError naming what is wrong', (json, message) => {
+    const call = () => ProbeResult.fromJSON(json as never);
+    expect(call).toThrow(ResultFormatError);
+    expect(call).toThrow(message);
+    try {
+      call();
+    } catch (error) {
+      expect(error).toBeInstanceOf(RttProbeError);
+      expect((error as ResultFormatError).code).toBe('ERR_RTT_PROBE_RESULT_FORMAT');
+    }
   });
 });
