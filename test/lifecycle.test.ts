@@ -136,7 +136,7 @@ describe('a session releases its socket when it ends, not when it is collected',
   });
 
   it('runs 1000 probe sessions in sequence without keeping a descriptor', async () => {
-    const reflector = await startReflector({ bind: '127.0.0.1', port: 0 });
+    const reflector = await startReflector({ bind: '127.0.0.1', port: 0, busyPoll: false });
     try {
       const target = { host: '127.0.0.1', port: reflector.address.port };
       await probe(target, { count: 1, warmup: 0 }).result;
