@@ -38,6 +38,7 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   ssid: number;
   /** Authenticated mode's shared key, or null for unauthenticated packets. */
   key: Buffer | null;
+  stopOnUnreachable: boolean;
 }
 
 export type NativeReflectorOptions = NativeCommonOptions & NormalizedReflectorPolicy;
@@ -171,10 +172,12 @@ export interface Granted {
   clock: 'tsc' | 'realtime';
 }
 
+/** A metric's running figures in a progress snapshot, in ns: the percentiles of STANDARD_PERCENTILES up to p99.9. */
 export interface MetricProgress {
   count: number;
   min: number;
   p50: number;
+  p90: number;
   p99: number;
   p999: number;
   max: number;
@@ -243,7 +246,7 @@ export interface ReflectorPacketFields extends SenderPacketFields {
 
 export interface ErrorEstimateFields {
   synchronized: boolean;
-  format: NativeTimestampFormat;
+  format: TimestampFormat;
   scale: number;
   multiplier: number;
 }
@@ -259,8 +262,8 @@ export interface WireCodec {
   decodeSender(packet: Buffer, layout?: WireLayout): SenderPacketFields | null;
   encodeReflector(fields: ReflectorPacketFields, size?: number, layout?: WireLayout): Buffer;
   decodeReflector(packet: Buffer, layout?: WireLayout): ReflectorPacketFields | null;
-  encodeTimestamp(unixNs: bigint, format?: NativeTimestampFormat): bigint;
-  decodeTimestamp(wire: bigint, format?: NativeTimestampFormat): bigint;
+  encodeTimestamp(unixNs: bigint, format?: TimestampFormat): bigint;
+  decodeTimestamp(wire: bigint, format?: TimestampFormat): bigint;
   encodeErrorEstimate(fields: ErrorEstimateFields): number;
   decodeErrorEstimate(wire: number): ErrorEstimateFields;
 }

@@ -14,6 +14,7 @@ import { detectFeatures, type FeatureSupport } from './lab/features';
 import { hasLabPrivileges } from './lab/system';
 
 export type { HwtstampConfig };
+export type { Feature, FeatureSupport } from './lab/features';
 
 export interface InterfaceCaps extends RawInterfaceCaps {
   /** The PTP hardware clock device, /dev/ptp<phcIndex>; null: none. */
@@ -65,9 +66,9 @@ export interface CapsReport {
 
 export interface CapsOptions {
   /** Interfaces to report (default: every interface of this network namespace). */
-  interfaces?: string[];
+  interfaces?: readonly string[] | undefined;
   /** Detect the lab's kernel features (default true; needs root, takes a scratch namespace for a moment). */
-  features?: boolean;
+  features?: boolean | undefined;
 }
 
 function read(path: string): string | null {

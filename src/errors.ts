@@ -1,7 +1,7 @@
 /**
- * Every error rtt-probe throws is an Error subclass with a `code`:
- * validation failures are TypeError / RangeError subclasses with Node's
- * ERR_* codes, system failures carry the errno name (EADDRINUSE, EPERM, ...).
+ * Every error rtt-probe throws is an RttProbeError with a `code`, so one
+ * `instanceof` catches them all: validation failures carry Node's ERR_*
+ * codes, system failures the errno name (EADDRINUSE, EPERM, ...).
  */
 
 /** A system or runtime failure; `code` is the errno name when the OS refused something. */
@@ -18,22 +18,32 @@ export class RttProbeError extends Error {
 }
 
 /** An option of the wrong type. */
-export class OptionTypeError extends TypeError {
-  readonly code = 'ERR_INVALID_ARG_TYPE';
+export class OptionTypeError extends RttProbeError {
+  declare readonly code: 'ERR_INVALID_ARG_TYPE';
 
   constructor(message: string) {
-    super(message);
+    super(message, 'ERR_INVALID_ARG_TYPE');
     this.name = 'OptionTypeError';
   }
 }
 
 /** An option outside its allowed range or set of values. */
-export class OptionRangeError extends RangeError {
-  readonly code = 'ERR_OUT_OF_RANGE';
+export class OptionRangeError extends RttProbeError {
+  declare readonly code: 'ERR_OUT_OF_RANGE';
 
   constructor(message: string) {
-    super(message);
+    super(message, 'ERR_OUT_OF_RANGE');
     this.name = 'OptionRangeError';
+  }
+}
+
+/** Input that is not a result rtt-probe wrote (ProbeResult.fromJSON); the message names what is wrong. */
+export class ResultFormatError extends RttProbeError {
+  declare readonly code: 'ERR_RTT_PROBE_RESULT_FORMAT';
+
+  constructor(message: string) {
+    super(message, 'ERR_RTT_PROBE_RESULT_FORMAT');
+    this.name = 'ResultFormatError';
   }
 }
 

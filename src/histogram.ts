@@ -77,6 +77,7 @@ export class Histogram {
     this.#counts = counts;
   }
 
+  /** @internal a histogram as the addon hands it over. */
   static fromRaw(raw: RawHistogram): Histogram {
     return new Histogram(raw, Array.from(raw.indices), Array.from(raw.counts));
   }

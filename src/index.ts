@@ -7,26 +7,66 @@
  *   const result = await session.result;
  *   result.metrics['rtt.user']?.percentile(99);
  */
-import { binding } from './binding';
+import { binding, type WireCodec } from './binding';
 
 // Load the addon at import so an unsupported platform fails here, clearly.
 binding();
 
-export { probe, startReflector, ProbeSession, Reflector } from './session';
-export type { ProbeProgress, ReflectorProgress, ProbeStart } from './session';
+// Every type named in a public signature is exported (test/consumer.test.ts checks it).
+export { probe, startReflector, ProbeSession, Reflector, Session } from './session';
+export type { ProbeProgress, ReflectorProgress, ProbeStart, ProbeSessionEvents, ReflectorEvents, SessionEvents } from './session';
 export { ProbeResult } from './result';
-export type { ProbeResultJSON, ReflectorResult, ReflectorOptionsUsed, ProbeOptionsUsed, Granted, Endpoint, CpuUse } from './result';
-export type { TimestampingGrant, HwtstampSetup, HwtstampConfig } from './binding';
+export type {
+  ProbeResultJSON,
+  KeptProbeResultJSON,
+  ReflectorResult,
+  ReflectorOptionsUsed,
+  ProbeOptionsUsed,
+  Granted,
+  Endpoint,
+  CpuUse,
+  TimestampCounts,
+  SenderCounters,
+  ReflectorCounters,
+} from './result';
+export type {
+  TimestampingGrant,
+  HwtstampSetup,
+  HwtstampConfig,
+  MetricProgress,
+  RawInterfaceCaps,
+  WireCodec,
+  WireLayout,
+  SenderPacketFields,
+  ReflectorPacketFields,
+  ErrorEstimateFields,
+} from './binding';
 export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
 export type { MetricName } from './metrics';
 export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
-export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, ClockSource, Duration, Target } from './options';
-export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError } from './errors';
+export type {
+  ProbeOptions,
+  ReflectorOptions,
+  CommonOptions,
+  PinningOptions,
+  ProbeMode,
+  TimestampSource,
+  TimestampFormat,
+  ClockSource,
+  Duration,
+  Target,
+  TargetInput,
+  NormalizedCommon,
+  NormalizedReflectorOptions,
+  NormalizedReflectorPolicy,
+} from './options';
+export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError, ResultFormatError } from './errors';
 export { VERSION } from './host';
+export type { HostInfo } from './host';
 export { caps } from './caps';
-export type { CapsReport, CapsOptions, HostCaps, InterfaceCaps } from './caps';
+export type { CapsReport, CapsOptions, HostCaps, InterfaceCaps, Feature, FeatureSupport } from './caps';
 
 /** The engine's own STAMP codec, for tools that build or read packets. */
-export const wire = binding().wire;
+export const wire: WireCodec = binding().wire;

@@ -41,80 +41,88 @@ export const MAX_ALLOW_PREFIXES = 256;
 
 export interface PinningOptions {
   /** Pin the session thread to this CPU. */
-  cpu?: number;
+  cpu?: number | undefined;
   /** Run the session thread SCHED_FIFO at this priority (1-99). */
-  rtPriority?: number;
+  rtPriority?: number | undefined;
   /** mlockall() so page faults cannot stall the loop. */
-  mlock?: boolean;
+  mlock?: boolean | undefined;
 }
 
-interface CommonOptions extends PinningOptions {
+/** Options probe sessions and reflectors share. */
+export interface CommonOptions extends PinningOptions {
   /**
    * Shared key of authenticated STAMP (112-byte packets with HMAC-SHA-256):
    * 16 to 4096 secret bytes, the same on sender and reflector. Read it from a
    * file or the environment; it is never part of a result or a message.
    */
-  key?: Uint8Array;
+  key?: Uint8Array | undefined;
   /** Spin on non-blocking sockets (default true); false blocks in ppoll instead. */
-  busyPoll?: boolean;
+  busyPoll?: boolean | undefined;
   /** SO_BUSY_POLL microseconds (NIC queue polling in the kernel); 0 leaves it off. */
-  socketBusyPollUs?: number;
+  socketBusyPollUs?: number | undefined;
   /** Which SO_TIMESTAMPING stamps to ask for (default 'auto': software, and hardware where the NIC gives them). */
-  timestamps?: TimestampSource;
+  timestamps?: TimestampSource | undefined;
   /** STAMP timestamp format this end writes (default 'ntp'). */
-  timestampFormat?: TimestampFormat;
+  timestampFormat?: TimestampFormat | undefined;
   /** The clock user stamps and timers are read from (default 'auto'). */
-  clock?: ClockSource;
+  clock?: ClockSource | undefined;
   /** How often progress snapshots are delivered (default 1s). */
-  progressInterval?: Duration;
+  progressInterval?: Duration | undefined;
   /** Stops the session; the result then holds everything recorded so far. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface ProbeOptions extends CommonOptions {
   /** Reflector port when the target does not name one (default 862). */
-  port?: number;
+  port?: number | undefined;
   /** Local address to send from (default: the wildcard address of the target's family). */
-  bind?: string;
+  bind?: string | undefined;
   /** 'pingpong' (default): next probe right after the reply; 'rate': fixed interval, many in flight. */
-  mode?: ProbeMode;
+  mode?: ProbeMode | undefined;
   /** Probes to measure (warm-up excluded). */
-  count?: number;
+  count?: number | undefined;
   /** How long to send; with neither count nor duration, 10s. */
-  duration?: Duration;
+  duration?: Duration | undefined;
   /** Probes sent first and left out of the results (default 10). */
-  warmup?: number;
-  /** Probes per second in rate mode (default 1000). */
-  rate?: number;
+  warmup?: number | undefined;
+  /** Probes per second; rate mode only (default 1000). */
+  rate?: number | undefined;
   /** UDP payload bytes, >= 44 (default 44). */
-  size?: number;
+  size?: number | undefined;
   /** How long to wait for each reply (default 1s). */
-  timeout?: Duration;
+  timeout?: Duration | undefined;
   /** STAMP session-sender identifier (default 0). */
-  ssid?: number;
+  ssid?: number | undefined;
+  /**
+   * End the session at the first ICMP error (port, host or network
+   * unreachable) instead of waiting out every probe's timeout (default
+   * false; the CLI turns it on in ping-pong mode). The result then says why
+   * it has no samples.
+   */
+  stopOnUnreachable?: boolean | undefined;
 }
 
 export interface ReflectorOptions extends CommonOptions {
   /** Address to listen on (default '::', which also serves IPv4). */
-  bind?: string;
+  bind?: string | undefined;
   /** Port to listen on (default 862; 0 picks a free one). */
-  port?: number;
+  port?: number | undefined;
   /** Stop by itself after this long. */
-  duration?: Duration;
+  duration?: Duration | undefined;
   /** Answer only these sources: CIDR prefixes ("198.18.0.0/15", "2001:2::/48") or addresses. */
-  allow?: string | readonly string[];
+  allow?: string | readonly string[] | undefined;
   /** Most replies per second to one source address (bursts of a tenth of a second's worth). */
-  rateLimit?: number;
+  rateLimit?: number | undefined;
   /** Most replies per second in total. */
-  globalRateLimit?: number;
+  globalRateLimit?: number | undefined;
   /** Stateful mode (RFC 8762): per-session reflector sequence numbers; replayed requests are counted, not answered. */
-  stateful?: boolean;
+  stateful?: boolean | undefined;
   /** Stateful mode: most sessions (sender address, port, SSID) kept at once (default 1024). */
-  maxSessions?: number;
+  maxSessions?: number | undefined;
   /** Stateful mode: a session idle this long is forgotten (default 60s). */
-  sessionTimeout?: Duration;
+  sessionTimeout?: Duration | undefined;
   /** Also answer TWAMP-Light test packets shorter than 44 bytes (their 41-byte reply is larger than the request). */
-  twampLight?: boolean;
+  twampLight?: boolean | undefined;
 }
 
 const UNITS: Record<string, number> = {
@@ -260,6 +268,7 @@ export interface NormalizedProbeOptions extends NormalizedCommon {
   timeoutNs: number;
   ssid: number;
   key: Buffer | null;
+  stopOnUnreachable: boolean;
 }
 
 /** A session's duration in ns, 0 where none is given; a given one must be longer than 0 (`hint` says what to do instead). */
@@ -280,12 +289,15 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
   if (timeoutNs < 1000 || timeoutNs > 60e9) {
     throw new OptionRangeError('timeout must be between 1us and 60s (e.g. "100ms")');
   }
+  const mode = oneOf(check(o.mode, 'pingpong'), 'mode', PROBE_MODES);
+  if (o.rate !== undefined && mode !== 'rate') {
+    throw new OptionRangeError(`rate applies to rate mode only: add mode: 'rate' (--mode rate) or leave rate out`);
+  }
   const rate = check(o.rate, 1000);
   if (typeof rate !== 'number') throw new OptionTypeError(`rate must be a number of probes per second, got ${typeof rate}`);
   if (!Number.isFinite(rate) || rate <= 0 || rate > 10_000_000) {
     throw new OptionRangeError(`rate must be between 0 and 10000000 probes per second, got ${rate}`);
   }
-  const mode = oneOf(check(o.mode, 'pingpong'), 'mode', PROBE_MODES);
   const key = keyBytes(o.key);
   const minSize = key ? AUTH_PACKET_SIZE : MIN_PACKET_SIZE;
   const size = integer(check(o.size, minSize), 'size', MIN_PACKET_SIZE, MAX_PACKET_SIZE, ' (a STAMP packet is at least 44 bytes)');
@@ -310,6 +322,7 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     timeoutNs,
     ssid: integer(check(o.ssid, 0), 'ssid', 0, 65535),
     key,
+    stopOnUnreachable: boolean(check(o.stopOnUnreachable, false), 'stopOnUnreachable'),
   };
 }
 
@@ -375,8 +388,14 @@ export interface Target {
   port: number;
 }
 
+/** A reflector to probe as an object: the port defaults to the `port` option, else 862. */
+export interface TargetInput {
+  host: string;
+  port?: number | undefined;
+}
+
 /** Parses "host", "host:port", "[v6]:port" or a bare IPv6 address. */
-export function parseTarget(target: string | Partial<Target>, defaultPort = DEFAULT_PORT): Target {
+export function parseTarget(target: string | TargetInput, defaultPort = DEFAULT_PORT): Target {
   if (typeof target === 'object' && target !== null) {
     if (typeof target.host !== 'string' || target.host === '') throw new OptionTypeError('target.host must be a non-empty string');
     return { host: target.host, port: integer(check(target.port, defaultPort), 'target.port', 1, 65535) };

@@ -8,7 +8,8 @@ import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult, Refl
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
-import type { NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode } from './options';
+import { ResultFormatError } from './errors';
+import type { ClockSource, NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode, TimestampFormat, TimestampSource } from './options';
 
 export type { Granted, SenderCounters, ReflectorCounters, NativeEndpoint as Endpoint };
 
@@ -26,9 +27,9 @@ export interface ProbeOptionsUsed {
   timeoutNs: number;
   busyPoll: boolean;
   socketBusyPollUs: number;
-  timestamps: string;
-  timestampFormat: string;
-  clock: string;
+  timestamps: TimestampSource;
+  timestampFormat: TimestampFormat;
+  clock: ClockSource;
   ssid: number;
   /** Authenticated STAMP (the key itself is never part of a result). */
   authenticated: boolean;
@@ -36,6 +37,8 @@ export interface ProbeOptionsUsed {
   rtPriority: number;
   mlock: boolean;
   progressIntervalNs: number;
+  /** The session was to end at the first ICMP error (false in results written before the option existed). */
+  stopOnUnreachable: boolean;
 }
 
 /** CPU time of the session thread, and its share of the wall-clock run (1 = one core spinning). */
@@ -75,11 +78,45 @@ export interface ProbeResultJSON extends SenderCounters {
   lastSendError: string | null;
 }
 
-/** A `--json` result as kept on disk: those written before the TSC clock have no `clock`. */
-type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted'> & {
-  options: Omit<ProbeOptionsUsed, 'clock'> & { clock?: string };
-  granted: Omit<ProbeResultJSON['granted'], 'clock'> & { clock?: Granted['clock'] };
+/**
+ * A `--json` result as kept on disk: those written before the TSC clock have
+ * no `clock`, those before stopOnUnreachable lack that option.
+ */
+export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted'> & {
+  options: Omit<ProbeOptionsUsed, 'clock' | 'stopOnUnreachable'> & {
+    clock?: ClockSource | undefined;
+    stopOnUnreachable?: boolean | undefined;
+  };
+  granted: Omit<ProbeResultJSON['granted'], 'clock'> & { clock?: Granted['clock'] | undefined };
 };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks that `json` has the shape of a `--json` probe result, naming the
+ * first thing that is wrong; the values themselves are not validated.
+ */
+function checkResultShape(json: unknown): asserts json is KeptProbeResultJSON {
+  const problem = (what: string) =>
+    new ResultFormatError(`not an rtt-probe result: ${what} (give the object that toJSON() or \`rtt-probe --json\` wrote)`);
+  if (!isObject(json)) throw problem(`expected an object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
+  for (const key of ['metrics', 'missing', 'target', 'local', 'options', 'granted', 'host', 'cpu'] as const) {
+    if (!isObject(json[key])) throw problem(`"${key}" must be an object`);
+  }
+  for (const key of COUNTER_KEYS) {
+    if (typeof json[key] !== 'number') throw problem(`counter "${key}" must be a number`);
+  }
+  for (const key of ['startedAt', 'endedAt'] as const) {
+    if (typeof json[key] !== 'string') throw problem(`"${key}" must be a timestamp string`);
+  }
+  const metrics = json['metrics'] as Record<string, unknown>;
+  for (const [name, h] of Object.entries(metrics)) {
+    if (!(METRIC_NAMES as readonly string[]).includes(name)) throw problem(`metrics has an unknown metric "${name}"`);
+    if (!isObject(h)) throw problem(`metrics["${name}"] must be a histogram object`);
+  }
+}
 
 function isoFromNs(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);
@@ -123,6 +160,7 @@ export class ProbeResult {
     this.lastSendError = json.lastSendError;
   }
 
+  /** @internal a session's result as the addon hands it over. */
   static fromNative(raw: RawSenderResult, target: NativeEndpoint, options: ProbeOptionsUsed): ProbeResult {
     const metrics: Partial<Record<MetricName, Histogram>> = {};
     for (const name of METRIC_NAMES) {
@@ -150,9 +188,11 @@ export class ProbeResult {
   /**
    * Reads a `--json` result back, kept reports included: one written before
    * the TSC clock existed read every user stamp through the vDSO, and says so
-   * once read (`clock: 'realtime'`).
+   * once read (`clock: 'realtime'`). Throws a ResultFormatError naming what
+   * is wrong when `json` does not have a result's shape.
    */
   static fromJSON(json: KeptProbeResultJSON): ProbeResult {
+    checkResultShape(json);
     const metrics: Partial<Record<MetricName, Histogram>> = {};
     for (const name of METRIC_NAMES) {
       const h = json.metrics[name];
@@ -160,7 +200,11 @@ export class ProbeResult {
     }
     const counters = {} as SenderCounters;
     for (const key of COUNTER_KEYS) counters[key] = json[key];
-    const options = { ...json.options, clock: json.options.clock ?? 'realtime' };
+    const options = {
+      ...json.options,
+      clock: json.options.clock ?? 'realtime',
+      stopOnUnreachable: json.options.stopOnUnreachable ?? false,
+    };
     const granted = { ...json.granted, clock: json.granted.clock ?? 'realtime' };
     return new ProbeResult({ ...json, options, granted, metrics, counters });
   }
@@ -280,5 +324,6 @@ export function probeOptionsUsed(target: string, port: number, bind: string, o: 
     rtPriority: o.rtPriority,
     mlock: o.mlock,
     progressIntervalNs: o.progressIntervalNs,
+    stopOnUnreachable: o.stopOnUnreachable,
   };
 }

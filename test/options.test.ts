@@ -4,7 +4,7 @@
  * message that names the option and what to give instead.
  */
 import { describe, expect, it } from 'vitest';
-import { OptionRangeError, OptionTypeError, parseDuration, parseTarget, probe, startReflector, type ProbeOptions } from '../src/index';
+import { OptionRangeError, OptionTypeError, ProbeResult, ResultFormatError, RttProbeError, parseDuration, parseTarget, probe, startReflector, type ProbeOptions } from '../src/index';
 import { normalizeProbeOptions } from '../src/options';
 
 /** Values out of range, each with the message it gets; three lie outside their type's choices, as JavaScript callers can pass them. */
@@ -12,7 +12,9 @@ const outOfRange: Array<[ProbeOptions, RegExp]> = [
   [{ count: 0 }, /count must be an integer from 1/],
   [{ size: 43 }, /size must be an integer from 44 to 65507.*at least 44 bytes/],
   [{ size: 70000 }, /size must be an integer from 44/],
-  [{ rate: -5 }, /rate must be between/],
+  [{ mode: 'rate', rate: -5 }, /rate must be between/],
+  [{ rate: 500 }, /rate applies to rate mode only: add mode: 'rate'/],
+  [{ bind: '::1' }, /bind address ::1 and target 127.0.0.1 are of different IP families/],
   [{ timeout: '0ms' }, /timeout must be between 1us and 60s/],
   [{ duration: '10 parsecs' }, /is not a duration: give a number with a unit/],
   // @ts-expect-error: not one of the type's choices, on purpose
@@ -42,18 +44,18 @@ describe('probe options', () => {
     [{ duration: {} }, /duration must be a duration/],
     [{ signal: 'stop' }, /signal must be an AbortSignal/],
     [{ mode: 1 }, /mode must be a string/],
-  ])('%j is a TypeError', (options, message) => {
+  ])('%j is an OptionTypeError, one of the library\'s RttProbeErrors', (options, message) => {
     // @ts-expect-error: each row passes an option of a type ProbeOptions refuses, as JavaScript callers can
     const call = () => probe('127.0.0.1', options);
-    expect(call).toThrow(TypeError);
+    expect(call).toThrow(RttProbeError);
     expect(call).toThrow(OptionTypeError);
     expect(call).toThrow(message);
     expect(call).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
-  it.each(outOfRange)('%j is a RangeError', (options, message) => {
+  it.each(outOfRange)('%j is an OptionRangeError, thrown by probe() itself', (options, message) => {
     const call = () => probe('127.0.0.1', options);
-    expect(call).toThrow(RangeError);
+    expect(call).toThrow(RttProbeError);
     expect(call).toThrow(OptionRangeError);
     expect(call).toThrow(message);
     expect(call).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
@@ -99,7 +101,22 @@ describe('parseTarget', () => {
 
   it('rejects bad ports and ambiguous IPv6', () => {
     expect(() => parseTarget('host:0')).toThrow(/port in target "host:0" must be 1-65535/);
-    expect(() => parseTarget('host:http')).toThrow(RangeError);
-    expect(() => parseTarget('')).toThrow(TypeError);
+    expect(() => parseTarget('host:http')).toThrow(OptionRangeError);
+    expect(() => parseTarget('')).toThrow(OptionTypeError);
+  });
+});
+
+describe('ProbeResult.fromJSON', () => {
+  it.each([
+    [{}, /"metrics" must be an object/],
+    [null, /expected an object, got null/],
+    [[], /expected an object, got an array/],
+  ])('rejects %j with a ResultFormatError naming what is wrong', (json, message) => {
+    // @ts-expect-error: none of these is a result, on purpose (JSON.parse gives callers any shape)
+    const call = () => ProbeResult.fromJSON(json);
+    expect(call).toThrow(RttProbeError);
+    expect(call).toThrow(ResultFormatError);
+    expect(call).toThrow(message);
+    expect(call).toThrow(expect.objectContaining({ code: 'ERR_RTT_PROBE_RESULT_FORMAT' }));
   });
 });

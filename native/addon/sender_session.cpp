@@ -25,6 +25,7 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   c.format = get_timestamp_format(o);
   c.ssid = uint16_t(get_number(o, "ssid"));
   c.key = get_bytes(o, "key");
+  c.stop_on_unreachable = get_bool(o, "stopOnUnreachable");
   SenderConfig config;
   config.streams.push_back(c);
   config.busy_poll = get_bool(o, "busyPoll");
@@ -68,6 +69,7 @@ Napi::Value sender_progress_to_js(Napi::Env env, const SenderProgress& p) {
     v.Set("count", double(m.count));
     v.Set("min", double(m.min));
     v.Set("p50", double(m.p50));
+    v.Set("p90", double(m.p90));
     v.Set("p99", double(m.p99));
     v.Set("p999", double(m.p999));
     v.Set("max", double(m.max));

@@ -1,11 +1,16 @@
 // Runs one core session (Sender or Reflector) on a std::thread it owns, the
 // loop thread, which takes a file table of its own (core/file_table.hpp) and
-// so may not touch the event loop's eventfd. A second thread it owns, the
-// relay, passes progress snapshots on through a non-blocking typed
-// ThreadSafeFunction (a full queue drops the snapshot) and joins the loop
-// thread when it ends; the result resolves a Promise from the TSFN finalizer,
-// which runs on the JS thread after the relay has released it and been
-// joined. Environment teardown stops the loop and joins the relay.
+// so may not touch the event loop's eventfd. The loop thread first sets
+// itself up (pinning, priority, mlock) while start() waits, so a session that
+// cannot start throws from its constructor instead of failing later. A second
+// thread it owns, the relay, passes progress snapshots on through a
+// non-blocking typed ThreadSafeFunction (a full queue drops the snapshot),
+// joins the loop thread when it ends and closes the session's sockets (the
+// relay shares the process's file table); the result resolves a Promise from
+// the TSFN finalizer, which runs on the JS thread after the relay has
+// released it and been joined. The TSFN holds no reference on the event
+// loop: JavaScript decides what keeps the process alive (ref/unref).
+// Environment teardown stops the loop and joins the relay.
 #pragma once
 
 #include <napi.h>
@@ -36,9 +41,21 @@ class SessionRunner final : public ProgressSink<Progress> {
     std::shared_ptr<SessionRunner> r(new SessionRunner(env, std::move(core), progress_to_js, result_to_js));
     r->keepalive_ = r;
     r->tsfn_ = Tsfn::New(env, on_progress, "rtt-probe session", 2, 1, r.get(), &SessionRunner::finalize);
+    r->tsfn_.Unref(env);
     napi_add_env_cleanup_hook(env, &SessionRunner::on_teardown, r.get());
     r->hook_ = true;
     r->relay_ = std::thread([raw = r.get()] { raw->relay_main(); });
+    std::exception_ptr setup_failure;
+    {
+      std::unique_lock<std::mutex> lock(r->relay_mutex_);
+      r->setup_wake_.wait(lock, [&] { return r->setup_done_; });
+      setup_failure = r->setup_failure_;
+    }
+    if (setup_failure) {
+      r->setup_failed_ = true;  // the finalizer then settles nothing: the constructor threw instead
+      r->relay_.join();         // the loop never ran: this returns at once, the socket closed
+      std::rethrow_exception(setup_failure);
+    }
     return r;
   }
 
@@ -87,10 +104,19 @@ class SessionRunner final : public ProgressSink<Progress> {
 
   void loop_main() noexcept {
     pthread_setname_np(pthread_self(), "rtt-probe loop");  // what top -H and /proc show
+    std::exception_ptr setup_failure;
     try {
-      core_->run(stop_, this);
-    } catch (const std::exception& e) {
-      failure_ = std::current_exception();
+      core_->setup();
+    } catch (const std::exception&) {
+      setup_failure = std::current_exception();
+    }
+    report_setup(setup_failure);
+    if (!setup_failure) {
+      try {
+        core_->run(stop_, this);
+      } catch (const std::exception&) {
+        failure_ = std::current_exception();
+      }
     }
     {
       std::lock_guard<std::mutex> lock(relay_mutex_);
@@ -104,9 +130,9 @@ class SessionRunner final : public ProgressSink<Progress> {
     std::thread loop;
     try {
       loop = std::thread([this] { loop_main(); });
-    } catch (const std::exception& e) {
-      failure_ = std::current_exception();
+    } catch (const std::exception&) {
       loop_done_ = true;
+      report_setup(std::current_exception());
     }
     for (bool done = false; !done;) {
       Progress* ready[2];
@@ -125,13 +151,23 @@ class SessionRunner final : public ProgressSink<Progress> {
       }
     }
     if (loop.joinable()) loop.join();
+    core_->close();
     tsfn_.Release();
+  }
+
+  void report_setup(std::exception_ptr failure) noexcept {
+    {
+      std::lock_guard<std::mutex> lock(relay_mutex_);
+      setup_failure_ = failure;
+      setup_done_ = true;
+    }
+    setup_wake_.notify_one();
   }
 
   static void finalize(Napi::Env env, void*, SessionRunner* self) {
     if (self->relay_.joinable()) self->relay_.join();
     if (self->hook_) napi_remove_env_cleanup_hook(self->env_, &SessionRunner::on_teardown, self);
-    if (!self->tearing_down_) {
+    if (!self->tearing_down_ && !self->setup_failed_) {
       Napi::HandleScope scope(env);
       if (self->failure_) {
         try {
@@ -172,6 +208,10 @@ class SessionRunner final : public ProgressSink<Progress> {
   Progress* ready_[2] = {nullptr, nullptr};  // published, not yet passed on
   size_t ready_count_ = 0;
   bool loop_done_ = false;
+  std::condition_variable setup_wake_;
+  bool setup_done_ = false;
+  std::exception_ptr setup_failure_;
+  bool setup_failed_ = false;  // JS thread only
   std::exception_ptr failure_;
   std::shared_ptr<SessionRunner> keepalive_;
   bool hook_ = false;

@@ -1,6 +1,7 @@
 // The JS class of a session: new Class(options, onProgress) builds the core
-// session on the JS thread (so bind/connect failures throw synchronously with
-// an errno `code`), then runs it; stop(), setProgressWanted(bool) (onProgress
+// session on the JS thread and sets up its thread (so bind, connect, pinning,
+// priority and mlock failures throw synchronously with an errno `code`), then
+// runs it; stop(), setProgressWanted(bool) (onProgress
 // is called only while it is true), the `result` Promise, the `local`
 // address and the `timestamping` grant are the rest of its surface. Traits
 // supply the conversions.
@@ -45,8 +46,14 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
     } catch (const std::exception& e) {
       throw error_to_js(env, e);
     }
-    runner_ = Runner::start(env, std::move(core), info[1].As<Napi::Function>(), Traits::progress_to_js,
-                            Traits::result_to_js);
+    try {
+      runner_ = Runner::start(env, std::move(core), info[1].As<Napi::Function>(), Traits::progress_to_js,
+                              Traits::result_to_js);
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw error_to_js(env, e);
+    }
   }
 
  private:

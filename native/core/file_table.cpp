@@ -35,4 +35,6 @@ int make_file_table_private(const int* keep, size_t count) noexcept {
   return 0;
 }
 
+void close_private_file_table() noexcept { close_range_call(3, UINT_MAX, 0); }
+
 }  // namespace rtt

@@ -17,4 +17,10 @@ namespace rtt {
 // Linux 5.9), in which case the table stays shared and nothing changed.
 int make_file_table_private(const int* keep, size_t count) noexcept;
 
+// Closes the calling thread's own copies of every descriptor above stdio, as
+// its loop ends: a thread's table is released only after a join on it has
+// returned, and a socket it still held would keep its port bound meanwhile.
+// Only for a thread whose make_file_table_private() returned 0.
+void close_private_file_table() noexcept;
+
 }  // namespace rtt

@@ -31,6 +31,7 @@ struct MetricProgress {
   uint64_t count = 0;
   int64_t min = 0;
   int64_t p50 = 0;
+  int64_t p90 = 0;
   int64_t p99 = 0;
   int64_t p999 = 0;
   int64_t max = 0;

@@ -323,6 +323,7 @@ bool ProbeStream::step(int64_t now, bool blocking) noexcept {
 }
 
 bool ProbeStream::done(int64_t now) const noexcept {
+  if (config_.stop_on_unreachable && counters_.icmp_errors > 0) return true;
   return in_flight_ == 0 && (next_seq_ >= total_ || now >= send_until_ns_);
 }
 
@@ -350,14 +351,19 @@ std::string ProbeStream::no_replies_reason() const {
          " came back (last " + errno_name(last_icmp_errno_);
   switch (last_icmp_errno_) {
     case ECONNREFUSED:
-      return why + ": port unreachable, so nothing listens on the target's port or a firewall rejects the probes)";
+      why += ": port unreachable, so nothing listens on the target's port or a firewall rejects the probes)";
+      break;
     case EHOSTUNREACH:
-      return why + ": host unreachable)";
+      why += ": host unreachable)";
+      break;
     case ENETUNREACH:
-      return why + ": network unreachable)";
+      why += ": network unreachable)";
+      break;
     default:
-      return why + ")";
+      why += ")";
   }
+  if (config_.stop_on_unreachable) why += "; the session stopped at the first (stopOnUnreachable)";
+  return why;
 }
 
 std::string ProbeStream::missing_reason(Metric m) const {

@@ -34,6 +34,9 @@ struct StreamConfig {
   wire::TimestampFormat format = wire::TimestampFormat::Ntp;
   uint16_t ssid = 0;
   std::vector<uint8_t> key;       // authenticated mode (112-byte packets, HMAC) when set
+  // End at the first ICMP error (port, host or network unreachable) instead
+  // of waiting out every probe's timeout against a target that refuses them.
+  bool stop_on_unreachable = false;
 };
 
 struct SenderCounters {
@@ -68,12 +71,14 @@ class ProbeStream {
   // Sends what is due, reads stamps and replies, expires timed-out probes.
   // True when it did any work (so a blocking loop should not sleep yet).
   bool step(int64_t now, bool blocking) noexcept;
-  // Nothing left to send and nothing in flight.
+  // Nothing left to send and nothing in flight, or the target refused (stop_on_unreachable).
   bool done(int64_t now) const noexcept;
   // When this stream next needs the loop, for a blocking wait.
   int64_t next_event(int64_t now) const noexcept;
 
   int fd() const noexcept { return transport_->fd(); }
+  // Releases the socket once the loop has ended; see Transport::close.
+  void close() noexcept { transport_->close(); }
   const StreamConfig& config() const noexcept { return config_; }
   SenderCounters counters() const noexcept;
   const StampCounters& stamps() const noexcept { return stamps_; }

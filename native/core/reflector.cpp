@@ -139,12 +139,15 @@ Reflector::Reflector(const ReflectorConfig& config)
 
 Reflector::~Reflector() = default;
 
-void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
+void Reflector::setup() {
   pinning_ = apply_pinning(config_.pinning);
   if (config_.private_file_table) {
     int fd = transport_->fd();
     private_file_table_ = make_file_table_private(&fd, 1) == 0;
   }
+}
+
+void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
   started_ns_ = clock_.now();
   int64_t cpu_start = thread_cpu_ns();
   int64_t until = config_.duration_ns ? started_ns_ + config_.duration_ns : INT64_MAX;
@@ -202,6 +205,7 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
   }
   ended_ns_ = clock_.now();
   cpu_ns_ = thread_cpu_ns() - cpu_start;
+  if (private_file_table_) close_private_file_table();
 }
 
 }  // namespace rtt

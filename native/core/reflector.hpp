@@ -109,7 +109,13 @@ class Reflector {
   explicit Reflector(const ReflectorConfig& config);  // binds; throws SystemError / ConfigError
   ~Reflector();
 
+  // On the session thread, before run(): pins it as asked and gives it a file
+  // table of its own; throws SystemError when pinning is refused.
+  void setup();
   void run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink);
+  // Closes the socket once run() has returned, freeing the port; counters and
+  // grants stay readable. Call it from a thread that shares the process's file table.
+  void close() noexcept { transport_->close(); }
 
   const ReflectorConfig& config() const noexcept { return config_; }
   const ReflectorCounters& counters() const noexcept { return responder_.counters(); }

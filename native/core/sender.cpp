@@ -13,14 +13,15 @@ namespace {
 constexpr int64_t kMaxBlockNs = 20000000;  // blocking waits wake this often to see stop
 
 void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
-  static constexpr double kPs[3] = {50, 99, 99.9};
-  int64_t v[3];
-  h.values_at_percentiles(kPs, v, 3);
+  static constexpr double kPs[4] = {50, 90, 99, 99.9};
+  int64_t v[4];
+  h.values_at_percentiles(kPs, v, 4);
   out.count = h.count();
   out.min = h.min();
   out.p50 = v[0];
-  out.p99 = v[1];
-  out.p999 = v[2];
+  out.p90 = v[1];
+  out.p99 = v[2];
+  out.p999 = v[3];
   out.max = h.max();
 }
 
@@ -46,13 +47,20 @@ void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
   sink->publish(progress_);
 }
 
-void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink) {
+void Sender::setup() {
   pinning_ = apply_pinning(config_.pinning);
   if (config_.private_file_table) {
     std::vector<int> fds;
     for (const pollfd& p : pollfds_) fds.push_back(p.fd);
     private_file_table_ = make_file_table_private(fds.data(), fds.size()) == 0;
   }
+}
+
+void Sender::close() noexcept {
+  for (auto& s : streams_) s->close();
+}
+
+void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink) {
   started_ns_ = clock_.now();
   int64_t cpu_start = thread_cpu_ns();
   for (auto& s : streams_) s->start(started_ns_);
@@ -84,6 +92,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
   }
   ended_ns_ = clock_.now();
   cpu_ns_ = thread_cpu_ns() - cpu_start;
+  if (private_file_table_) close_private_file_table();
 }
 
 }  // namespace rtt

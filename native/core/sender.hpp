@@ -43,9 +43,15 @@ class Sender {
   // Opens every stream's socket; throws SystemError / ConfigError.
   explicit Sender(const SenderConfig& config);
 
-  // Runs on the session thread until every stream is done or stop is set.
-  // Throws SystemError when pinning is refused (before any probe is sent).
+  // On the session thread, before run(): pins it as asked and gives it a file
+  // table of its own. Throws SystemError when pinning is refused, so a caller
+  // can report a session that could not start before any probe is sent.
+  void setup();
+  // Runs on the session thread, after setup(), until every stream is done or stop is set.
   void run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink);
+  // Closes every stream's socket once run() has returned; results stay readable.
+  // Call it from a thread that shares the process's file table.
+  void close() noexcept;
 
   const std::vector<std::unique_ptr<ProbeStream>>& streams() const noexcept { return streams_; }
   const PinningGrant& pinning() const noexcept { return pinning_; }

@@ -41,7 +41,13 @@ class Transport {
   virtual int fd() const noexcept = 0;
   virtual const TimestampingGrant& timestamping() const noexcept = 0;
   virtual const BusyPollGrant& busy_poll() const noexcept = 0;
+  // The address bound (and the real port when 0 was asked for); still
+  // readable after close().
   virtual Endpoint local() const = 0;
+  // Releases the socket once the loop that used it has ended, so its port is
+  // free again and the process's descriptor count back where it was; the
+  // grants stay readable. Idempotent.
+  virtual void close() noexcept = 0;
 };
 
 // Blocks until one of the sockets has data or an error-queue entry (POLLERR

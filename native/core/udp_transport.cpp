@@ -62,7 +62,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
 
   if (bind(fd_, o.bind.sa(), o.bind.length) != 0) {
     int err = errno;
-    close(fd_);
+    ::close(fd_);
     std::string hint = err == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024)"
                        : err == EADDRINUSE ? " (another process uses this port; choose another port or 0 for any)"
                        : err == EADDRNOTAVAIL ? " (no interface on this host has that address)"
@@ -72,10 +72,12 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   }
   if (o.connect && connect(fd_, o.connect->sa(), o.connect->length) != 0) {
     int err = errno;
-    close(fd_);
+    ::close(fd_);
     throw SystemError(err, "cannot connect UDP socket to " + describe(*o.connect));
   }
   connected_ = o.connect != nullptr;
+  local_.length = sizeof local_.storage;
+  getsockname(fd_, local_.sa(), &local_.length);
 
   busy_poll_.requested_us = o.busy_poll_us;
   if (o.busy_poll_us > 0) {
@@ -92,15 +94,11 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   user_clock_ = o.user_clock;
 }
 
-UdpTransport::~UdpTransport() {
-  if (fd_ >= 0) close(fd_);
-}
+UdpTransport::~UdpTransport() { close(); }
 
-Endpoint UdpTransport::local() const {
-  Endpoint e;
-  e.length = sizeof e.storage;
-  getsockname(fd_, e.sa(), &e.length);
-  return e;
+void UdpTransport::close() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
 }
 
 ssize_t UdpTransport::receive(Datagram& d) noexcept {

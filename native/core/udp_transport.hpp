@@ -31,10 +31,12 @@ class UdpTransport final : public Transport {
   int fd() const noexcept override { return fd_; }
   const TimestampingGrant& timestamping() const noexcept override { return timestamping_; }
   const BusyPollGrant& busy_poll() const noexcept override { return busy_poll_; }
-  Endpoint local() const override;
+  Endpoint local() const override { return local_; }
+  void close() noexcept override;
 
  private:
   int fd_ = -1;
+  Endpoint local_;  // read once bound: no system call for a closed socket
   bool connected_ = false;
   bool control_expected_ = true;  // RX stamps or TTL arrive as control messages
   UserClock* user_clock_ = nullptr;

@@ -247,6 +247,7 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
         timeout: flags.timeout,
         bind: flags.bind,
         ssid: flags.ssid,
+        stopOnUnreachable: flags.mode === 'pingpong',
       };
       warnRtThrottling(io, flags);
       const session = probe(target, options);

@@ -557,8 +557,14 @@ void progress_goes_only_to_a_sink_that_wants_it() {
   CountingSink<rtt::ReflectorProgress> reflector_sink;
   CountingSink<rtt::SenderProgress> sender_sink;
   std::atomic<bool> stop{false};
-  std::thread reflector_thread([&] { reflector.run(stop, &reflector_sink); });
-  std::thread sender_thread([&] { sender.run(stop, &sender_sink); });
+  std::thread reflector_thread([&] {
+    reflector.setup();
+    reflector.run(stop, &reflector_sink);
+  });
+  std::thread sender_thread([&] {
+    sender.setup();
+    sender.run(stop, &sender_sink);
+  });
   // About 20 intervals unwatched, then 20 watched.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int unwatched = sender_sink.published.load();
