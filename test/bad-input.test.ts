@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/program';
+import { main } from '../src/cli/main';
 import { OptionRangeError, OptionTypeError, probe, startReflector } from '../src/index';
 import { runCli } from './support/cli';
 
