@@ -3,18 +3,15 @@
  * interface, the driver's timestamping capabilities (ETHTOOL_GET_TS_INFO)
  * and the NIC's current hardware-timestamping config (SIOCGHWTSTAMP); for
  * the host, the clock, busy-polling, real-time throttling and CPU-isolation
- * settings that decide tails, and what the lab can build. Only reads:
- * nothing is changed.
+ * settings that decide tails. Only reads: nothing is changed (what the lab
+ * can build is found by building it: src/lab/features.ts).
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { binding, type HwtstampConfig, type RawInterfaceCaps } from './binding';
 import { OptionRangeError, OptionTypeError, fromNative } from './errors';
-import { detectFeatures, type FeatureSupport } from './lab/features';
-import { hasLabPrivileges } from './lab/system';
 
 export type { HwtstampConfig };
-export type { Feature, FeatureSupport } from './lab/features';
 
 export interface InterfaceCaps extends RawInterfaceCaps {
   /** The PTP hardware clock device, /dev/ptp<phcIndex>; null: none. */
@@ -53,9 +50,6 @@ export interface HostCaps {
   /** isolcpus= and nohz_full= from the kernel command line; null when not given. */
   isolcpus: string | null;
   nohzFull: string | null;
-  /** What the lab can build here (null when not detected: see featuresUnavailable). */
-  features: FeatureSupport | null;
-  featuresUnavailable: string | null;
 }
 
 /** `rtt-probe caps --json`. */
@@ -67,8 +61,6 @@ export interface CapsReport {
 export interface CapsOptions {
   /** Interfaces to report (default: every interface of this network namespace). */
   interfaces?: readonly string[] | undefined;
-  /** Detect the lab's kernel features (default true; needs root, takes a scratch namespace for a moment). */
-  features?: boolean | undefined;
 }
 
 function read(path: string): string | null {
@@ -118,24 +110,12 @@ export function cpuFlags(cpuinfo: string): Set<string> {
   return new Set(line ? line[1]!.trim().split(/\s+/) : []);
 }
 
-function featureSupport(wanted: boolean): Pick<HostCaps, 'features' | 'featuresUnavailable'> {
-  if (!wanted) return { features: null, featuresUnavailable: 'not asked for' };
-  if (!hasLabPrivileges(read('/proc/self/status') ?? '')) {
-    return { features: null, featuresUnavailable: 'needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to try each link type in a scratch namespace' };
-  }
-  try {
-    return { features: detectFeatures(), featuresUnavailable: null };
-  } catch (error) {
-    return { features: null, featuresUnavailable: (error as Error).message };
-  }
-}
-
 function userClock(): HostCaps['clock'] {
   const tscUnavailable = binding().tscClockUnavailable();
   return { auto: tscUnavailable === null ? 'tsc' : 'realtime', tscUnavailable };
 }
 
-export function hostCaps(features = true): HostCaps {
+export function hostCaps(): HostCaps {
   const flags = cpuFlags(read('/proc/cpuinfo') ?? '');
   const clocksource = '/sys/devices/system/clocksource/clocksource0';
   const cpuidle = '/sys/devices/system/cpu/cpuidle';
@@ -156,7 +136,6 @@ export function hostCaps(features = true): HostCaps {
     cpuidle: driver && driver !== 'none' ? { driver, governor: read(`${cpuidle}/current_governor`) ?? read(`${cpuidle}/current_governor_ro`) } : null,
     rtThrottling: rtThrottling(),
     ...parseCmdline(read('/proc/cmdline') ?? ''),
-    ...featureSupport(features),
   };
 }
 
@@ -189,5 +168,5 @@ export function caps(options: CapsOptions = {}): CapsReport {
       `no interface named ${unknown.join(', ')} on this host (in this network namespace); \`ip link\` lists them (here: ${present.join(', ')})`,
     );
   }
-  return { host: hostCaps(options.features ?? true), interfaces: names.map(interfaceCaps) };
+  return { host: hostCaps(), interfaces: names.map(interfaceCaps) };
 }

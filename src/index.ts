@@ -66,7 +66,7 @@ export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError, Res
 export { VERSION } from './host';
 export type { HostInfo } from './host';
 export { caps } from './caps';
-export type { CapsReport, CapsOptions, HostCaps, InterfaceCaps, Feature, FeatureSupport } from './caps';
+export type { CapsReport, CapsOptions, HostCaps, InterfaceCaps } from './caps';
 
 /** The engine's own STAMP codec, for tools that build or read packets. */
 export const wire: WireCodec = binding().wire;

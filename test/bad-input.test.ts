@@ -10,8 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/program';
-import { OptionRangeError, OptionTypeError, probe, startReflector } from '../src/index';
+import { CliError, UsageError, exitFor } from '../src/cli/errors';
+import { EXIT } from '../src/cli/exit-codes';
+import { KeyError } from '../src/cli/key';
+import { main } from '../src/cli/main';
+import { InputError } from '../src/lab/budget-input';
+import { OptionRangeError, OptionTypeError, RttProbeError, probe, startReflector } from '../src/index';
 import { runCli } from './support/cli';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-bad-input-'));
@@ -114,6 +118,21 @@ describe('the CLI refuses bad input with exit 2, the problem and the fix', () =>
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/does not exist: give the path of a file holding the shared key/);
     expect(run.stderr).not.toMatch(NO_STACK);
+  });
+});
+
+describe('the exit status comes from the error', () => {
+  it.each<[string, unknown, { exitCode: number; hint: boolean }]>([
+    ['a CLI error carries its own', new CliError('a check failed', 'ERR_CHECK', EXIT.check), { exitCode: EXIT.check, hint: false }],
+    ['a usage error: 2, and where the help is', new UsageError('--rate needs --mode rate'), { exitCode: EXIT.usage, hint: true }],
+    ['an option out of range: 2', new OptionRangeError('size must be at least 44'), { exitCode: EXIT.usage, hint: true }],
+    ['an option of the wrong type: 2', new OptionTypeError('count must be a number'), { exitCode: EXIT.usage, hint: true }],
+    ['an unusable key: 2', new KeyError('the key is 5 bytes'), { exitCode: EXIT.usage, hint: true }],
+    ['an unusable input file: 2, no help hint (the file is wrong, not the options)', new InputError('x.json is not JSON'), { exitCode: EXIT.usage, hint: false }],
+    ['a system failure: 1', new RttProbeError('address in use', 'EADDRINUSE'), { exitCode: EXIT.failure, hint: false }],
+    ['anything else: 1', new Error('unexpected'), { exitCode: EXIT.failure, hint: false }],
+  ])('%s', (_name, error, status) => {
+    expect(exitFor(error)).toEqual(status);
   });
 });
 

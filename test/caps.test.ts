@@ -82,16 +82,33 @@ describe('rtt-probe caps', () => {
   });
 });
 
+describe('rtt-probe caps and the lab features', () => {
+  it('says that detecting them creates and deletes a scratch namespace, in the help and the report', async () => {
+    const help = await runCli(['caps', '--help']);
+    // Commander wraps the description to the terminal's width.
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/detecting the lab features creates and deletes a scratch network namespace \(needs root/);
+    const run = await runCli(['caps', '--interface', 'lo']);
+    expect(run.stdout).toMatch(/^ {2}lab features +(.+ \(tried in a scratch network namespace, created and deleted again\)|not detected: needs root .*scratch namespace)$/m);
+  });
+
+  it('--no-lab-features leaves them out; the JSON keeps its shape and says why they are missing', async () => {
+    const run = await runCli(['caps', '--interface', 'lo', '--no-lab-features', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).host).toMatchObject({ features: null, featuresUnavailable: 'not asked for (--no-lab-features)' });
+  });
+});
+
 describe('caps() in the library', () => {
-  it('returns the same report (features detection can be left out)', () => {
-    const report = caps({ interfaces: ['lo'], features: false });
+  it('only reads: the host and its interfaces, without the lab features (those come from src/lab)', () => {
+    const report = caps({ interfaces: ['lo'] });
     expect(report.interfaces[0]!.soTimestamping).toContain('software');
-    expect(report.host).toMatchObject({ features: null, featuresUnavailable: 'not asked for' });
+    expect(report.host).not.toHaveProperty('features');
+    expect(report.host).not.toHaveProperty('featuresUnavailable');
   });
 
   it('throws an OptionRangeError for an interface this host lacks', () => {
-    expect(() => caps({ interfaces: ['lo', 'nosuch0'], features: false })).toThrow(OptionRangeError);
-    expect(() => caps({ interfaces: ['nosuch0'], features: false })).toThrow(/`ip link` lists them/);
+    expect(() => caps({ interfaces: ['lo', 'nosuch0'] })).toThrow(OptionRangeError);
+    expect(() => caps({ interfaces: ['nosuch0'] })).toThrow(/`ip link` lists them/);
   });
 });
 

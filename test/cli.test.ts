@@ -7,6 +7,7 @@
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { rtThrottling, rtThrottlingStallUs } from '../src/caps';
+import { EXIT_STATUSES } from '../src/cli/exit-codes';
 import { METRIC_NAMES } from '../src/metrics';
 import { firstLine, runCli, spawnCli, startCliReflector } from './support/cli';
 import { replyTo, startDouble } from './support/reflector-double';
@@ -245,8 +246,21 @@ describe('help', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/--mode <mode>/);
     expect(run.stdout).toMatch(/--no-busy-poll/);
-    expect(run.stdout).toMatch(/^Exit status: 0 when replies were measured; 1 when none came back/m);
   });
+
+  it.each([[[]], [['probe']], [['reflect']], [['lab']], [['budget']], [['caps']]])(
+    'rtt-probe %j --help ends with every exit status and its meaning, from the one table',
+    async (command) => {
+      const run = await runCli([...command, '--help']);
+      expect(run.code).toBe(0);
+      const epilogue = run.stdout.slice(run.stdout.indexOf('\nExit status:\n'));
+      expect(epilogue).toMatch(/^\nExit status:\n/);
+      for (const { code, meaning } of Object.values(EXIT_STATUSES)) {
+        expect(epilogue).toMatch(new RegExp(`^ +${code}  ${meaning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      }
+      expect(epilogue.trim().split('\n')).toHaveLength(1 + Object.keys(EXIT_STATUSES).length);
+    },
+  );
 });
 
 describe('runtime failures exit 1', () => {

@@ -14,7 +14,7 @@ import { Histogram } from '../src/histogram';
 import { CSV_COLUMNS } from '../src/lab/csv';
 import type { LabReportJSON } from '../src/lab/report';
 import { median, type MetricSummary } from '../src/lab/summary';
-import type { LabOutputJSON } from '../src/cli/lab';
+import type { LabOutputJSON } from '../src/cli/commands/lab';
 import { runCli, spawnCli, startCliReflector } from './support/cli';
 import { hasNft, labLeftovers, labProcesses, settledLeftovers, waitFor } from './support/lab';
 import { createVethPair, netnsUnavailable, removeLeftovers } from './support/netns';

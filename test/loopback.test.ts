@@ -242,7 +242,7 @@ describe('sessions', () => {
 });
 
 describe('the user clock', () => {
-  const host = hostCaps(false);
+  const host = hostCaps();
   const tscUsable = host.clocksource === 'tsc' && host.invariantTsc;
 
   it('is the TSC where the kernel keeps time with an invariant TSC, else CLOCK_REALTIME through the vDSO', async () => {

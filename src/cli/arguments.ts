@@ -2,16 +2,6 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../options';
 
-/** A combination of options that cannot work together: exit code 2, like a bad value. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 export function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -51,4 +41,15 @@ export function duration(value: string): string {
     throw new InvalidArgumentError(`${(error as Error).message.replace(/^duration /, '')}.`);
   }
   return value;
+}
+
+/** A comma-separated list of names from `allowed`, each once, e.g. "veth,bridge". */
+export function names<T extends string>(allowed: readonly T[], what: string) {
+  return (value: string): T[] => {
+    const list = value.split(',').map((v) => v.trim());
+    for (const v of list) {
+      if (!allowed.includes(v as T)) throw new InvalidArgumentError(`unknown ${what} "${v}": choose from ${allowed.join(', ')}.`);
+    }
+    return [...new Set(list)] as T[];
+  };
 }

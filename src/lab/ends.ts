@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { EXIT } from '../cli/exit-codes';
+import type { ProbeMode, TimestampSource } from '../options';
 import type { ProbeResultJSON, ReflectorResult } from '../result';
 import { OWNER_ENV } from './sandbox';
 import { LabError } from './system';
@@ -21,12 +21,23 @@ const START_LIMIT_MS = 20_000;
 /** Slack past the sender's own limit before a stuck end is killed. */
 const EXIT_SLACK_MS = 30_000;
 
-/** Timestamps the sender asks for: 'auto' (kernel, and NIC where it can) or 'none'. */
-export type SenderTimestamps = 'auto' | 'none';
+/** Timestamps the sender may ask for: 'auto' (kernel, and NIC where it can) or 'none'. */
+export const SENDER_TIMESTAMPS = ['auto', 'none'] as const satisfies readonly TimestampSource[];
+export type SenderTimestamps = (typeof SENDER_TIMESTAMPS)[number];
+
+/**
+ * The sender's exit statuses that still come with a result: a run that
+ * finished, and one the lab stopped early with SIGINT. The CLI the lab runs
+ * sits above the lab, so whoever starts the lab passes them in.
+ */
+export interface SenderStatuses {
+  finished: number;
+  interrupted: number;
+}
 
 export interface EndSettings {
   count: number;
-  mode: 'pingpong' | 'rate';
+  mode: ProbeMode;
   rate: number | null;
   warmup: number;
   /** The sender's timestamps: 'auto' (kernel, and NIC where it can) or 'none' (user-space stamps only). */
@@ -133,6 +144,7 @@ export async function measure(
   s: EndSettings,
   owner: number,
   signal: AbortSignal,
+  statuses: SenderStatuses,
   timestamps: SenderTimestamps = s.timestamps,
 ): Promise<Measurement> {
   const senderLimitMs = s.maxRunMs + EXIT_SLACK_MS;
@@ -187,7 +199,7 @@ export async function measure(
     signal.addEventListener('abort', onAbort, { once: true });
     const done = await sender.exited.finally(() => signal.removeEventListener('abort', onAbort));
     // Stopped by our SIGINT, it still prints the partial result.
-    if (done.code !== EXIT.ok && done.code !== EXIT.sigint) {
+    if (done.code !== statuses.finished && done.code !== statuses.interrupted) {
       throw new LabError(`sender exited with ${done.code ?? done.signal}: ${done.stderr.trim() || 'no message'}`);
     }
     const result = parseLast<ProbeResultJSON>(done.stdout, 'sender');

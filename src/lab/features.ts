@@ -4,8 +4,9 @@
  * with them built in has no /proc/modules to read), and an nftables NAT
  * table is loaded there. A missing feature is a reason, never an error.
  */
+import { readFileSync } from 'node:fs';
 import { Sandbox } from './sandbox';
-import { LabError, hasCommand, ipIn, nft } from './system';
+import { LabError, hasCommand, hasLabPrivileges, ipIn, nft } from './system';
 
 export const FEATURES = ['veth', 'bridge', 'macvlan', 'ipvlan-l2', 'ipvlan-l3', 'vxlan', 'ipip', 'nftables'] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -75,5 +76,23 @@ export function detectFeatures(owner = process.pid): FeatureSupport {
     return support;
   } finally {
     sandbox.destroy();
+  }
+}
+
+/** What the lab can build here, as `rtt-probe caps` reports it: null features with the reason when they were not detected. */
+export interface LabFeatures {
+  features: FeatureSupport | null;
+  featuresUnavailable: string | null;
+}
+
+/** Detects the features where this process may create a namespace (root), and says why not elsewhere. */
+export function labFeatures(): LabFeatures {
+  if (!hasLabPrivileges(readFileSync('/proc/self/status', 'utf8'))) {
+    return { features: null, featuresUnavailable: 'needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to try each link type in a scratch namespace' };
+  }
+  try {
+    return { features: detectFeatures(), featuresUnavailable: null };
+  } catch (error) {
+    return { features: null, featuresUnavailable: (error as Error).message };
   }
 }

@@ -1,6 +1,6 @@
 /** Human output of `rtt-probe lab` and `rtt-probe budget`. */
-import { micros, pad } from '../cli/format';
 import type { MetricName } from '../metrics';
+import { micros, pad } from '../text';
 import type { BudgetReport, Estimate, PairCost } from './budget';
 import type { LabReportJSON } from './report';
 import { SUMMARY_STATISTICS, summarize, summarizeCpu, type Difference, type MetricSummary } from './summary';

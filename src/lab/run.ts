@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostInfo } from '../host';
-import { killEnds, measure } from './ends';
+import { killEnds, measure, type SenderStatuses } from './ends';
 import { detectFeatures, type FeatureSupport } from './features';
 import { LAB_REPORT_KIND, PROTOCOL_NOTE, type LabReportJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
 import { Sandbox, removeLeftovers } from './sandbox';
@@ -40,9 +40,11 @@ export class LabRun {
   /** Resolves with the report once every topology is measured and removed, also after stop(). */
   readonly report: Promise<LabReportJSON>;
   readonly #controller = new AbortController();
+  readonly #statuses: SenderStatuses;
   #current: Sandbox | null = null;
 
-  constructor(settings: LabSettingsJSON, log: (line: string) => void = () => {}) {
+  constructor(settings: LabSettingsJSON, statuses: SenderStatuses, log: (line: string) => void = () => {}) {
+    this.#statuses = statuses;
     this.report = this.#run(settings, log);
   }
 
@@ -93,7 +95,7 @@ export class LabRun {
           for (const size of settings.sizes) {
             if (signal.aborted) break;
             log(`${spec.name}: ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);
-            const m = await measure(built, size, settings, sandbox.owner, signal, settings.timestamps);
+            const m = await measure(built, size, settings, sandbox.owner, signal, this.#statuses, settings.timestamps);
             entry.runs.push({ size, repeat: round, sender: m.sender, reflector: m.reflector });
             if (m.sender.received === 0 && !m.sender.stopped) {
               throw new LabError(`no replies arrived (${m.sender.sent} probes sent${remote ? '; is the far reflector running and reachable?' : ''})`);

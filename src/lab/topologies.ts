@@ -43,7 +43,8 @@ export interface Topology {
   build(sandbox: Sandbox): BuiltTopology;
 }
 
-export const LOCAL_TOPOLOGIES = [
+/** Every topology the lab knows: those with both ends on this host, then 'host', the baseline against a remote reflector. */
+export const TOPOLOGY_NAMES = [
   'loopback',
   'veth',
   'bridge',
@@ -53,9 +54,14 @@ export const LOCAL_TOPOLOGIES = [
   'ipvlan-l3',
   'vxlan',
   'ipip',
+  'host',
 ] as const;
-export const REMOTE_TOPOLOGIES = ['host', 'bridge-nat'] as const;
-export type TopologyName = (typeof LOCAL_TOPOLOGIES)[number] | (typeof REMOTE_TOPOLOGIES)[number];
+export type TopologyName = (typeof TOPOLOGY_NAMES)[number];
+/** What can run against a remote reflector: the sender on this host, directly or from a container. */
+export const REMOTE_TOPOLOGIES = ['host', 'bridge-nat'] as const satisfies readonly TopologyName[];
+type RemoteTopologyName = (typeof REMOTE_TOPOLOGIES)[number];
+type LocalTopologyName = Exclude<TopologyName, 'host'>;
+export const LOCAL_TOPOLOGIES = TOPOLOGY_NAMES.filter((n): n is LocalTopologyName => n !== 'host');
 
 function up(netns: string | null, dev: string): void {
   ipIn(netns, 'link', 'set', dev, 'up');
@@ -150,7 +156,7 @@ function twoHosts(sandbox: Sandbox, underlay: string) {
   return { host1, host2, reflector, sender };
 }
 
-const TOPOLOGIES: Record<(typeof LOCAL_TOPOLOGIES)[number], Topology> = {
+const TOPOLOGIES: Record<LocalTopologyName, Topology> = {
   loopback: {
     name: 'loopback',
     description: 'both ends in one namespace over lo: the floor',
@@ -290,7 +296,7 @@ const TOPOLOGIES: Record<(typeof LOCAL_TOPOLOGIES)[number], Topology> = {
 /** The container subnet bridge-nat uses on this host in --remote runs. */
 const REMOTE_NAT_SUBNET = '198.18.20';
 
-function remoteTopologies(remote: RemoteTarget): Record<(typeof REMOTE_TOPOLOGIES)[number], Topology> {
+function remoteTopologies(remote: RemoteTarget): Record<RemoteTopologyName, Topology> {
   const target: Endpoint = { address: remote.address, port: remote.port };
   return {
     host: {
@@ -326,6 +332,6 @@ function remoteTopologies(remote: RemoteTarget): Record<(typeof REMOTE_TOPOLOGIE
 
 /** The topology of that name, local or against a remote reflector. */
 export function topology(name: TopologyName, remote: RemoteTarget | null): Topology {
-  if (remote) return remoteTopologies(remote)[name as (typeof REMOTE_TOPOLOGIES)[number]];
-  return TOPOLOGIES[name as (typeof LOCAL_TOPOLOGIES)[number]];
+  if (remote) return remoteTopologies(remote)[name as RemoteTopologyName];
+  return TOPOLOGIES[name as LocalTopologyName];
 }

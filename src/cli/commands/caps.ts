@@ -1,9 +1,19 @@
-/** `rtt-probe caps`: what this host and its interfaces can do for latency measurement. */
+/**
+ * `rtt-probe caps`: what this host and its interfaces can do for latency
+ * measurement (the library's caps(), which only reads), and what the lab
+ * can build here (found by building it in a scratch namespace).
+ */
 import type { Command } from 'commander';
-import { caps, type CapsReport, type HostCaps, type InterfaceCaps } from '../caps';
-import { FEATURES } from '../lab/features';
-import type { Io } from './program';
-import { pad, rtThrottlingStop } from './format';
+import { caps, type CapsReport, type HostCaps, type InterfaceCaps } from '../../caps';
+import { FEATURES, labFeatures, type LabFeatures } from '../../lab/features';
+import { pad } from '../../text';
+import { rtThrottlingStop } from '../format';
+import type { Io } from '../io';
+
+/** `rtt-probe caps --json`: the library's report with the lab's features in its host section. */
+export type CapsOutputJSON = CapsReport & { host: HostCaps & LabFeatures };
+
+const SCRATCH = 'tried in a scratch network namespace, created and deleted again';
 
 const none = (list: string[]) => (list.length > 0 ? list.join(' ') : 'none');
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
@@ -15,7 +25,7 @@ function rtThrottlingText(t: HostCaps['rtThrottling']): string {
   return `sched_rt_runtime_us ${t.runtimeUs} of ${t.periodUs}: ${stop}`;
 }
 
-function hostRows(h: HostCaps): string[][] {
+function hostRows(h: CapsOutputJSON['host']): string[][] {
   const rows = [
     ['kernel', h.kernel],
     ['cpus', String(h.cpus)],
@@ -31,7 +41,7 @@ function hostRows(h: HostCaps): string[][] {
   if (!h.features) return [...rows, ['lab features', `not detected: ${h.featuresUnavailable}`]];
   const support = h.features;
   const missing = FEATURES.filter((f) => support[f] !== null).map((f) => ['', `${f}: ${support[f]}`]);
-  return [...rows, ['lab features', none(FEATURES.filter((f) => support[f] === null))], ...missing];
+  return [...rows, ['lab features', `${none(FEATURES.filter((f) => support[f] === null))} (${SCRATCH})`], ...missing];
 }
 
 function hwtstampText(i: InterfaceCaps): string {
@@ -52,7 +62,7 @@ function interfaceRows(i: InterfaceCaps): string[][] {
   ];
 }
 
-export function formatCaps(report: CapsReport): string {
+export function formatCaps(report: CapsOutputJSON): string {
   return [
     'host',
     pad(hostRows(report.host).map(([k, v]) => [`  ${k}`, v!]), 2),
@@ -67,12 +77,16 @@ export function addCapsCommand(program: Command, io: Io): void {
     .command('caps')
     .description(
       "what this host can do for latency measurement: each interface's timestamping capabilities (ethtool -T) and hardware-timestamping config, " +
-        'and the clock, busy-polling, real-time throttling and CPU-isolation settings (changes nothing; detecting the lab features needs root)',
+        'and the clock, busy-polling, real-time throttling and CPU-isolation settings; changes nothing, except that detecting ' +
+        'the lab features creates and deletes a scratch network namespace (needs root; --no-lab-features leaves it out)',
     )
     .option('--interface <name...>', 'only these interfaces (default: all; `ip link` lists them)')
+    .option('--no-lab-features', 'do not detect what the lab can build (which creates and deletes a scratch network namespace)')
     .option('--json', 'print the report as JSON only')
-    .action((flags: { interface?: string[]; json?: boolean }) => {
+    .action((flags: { interface?: string[]; labFeatures: boolean; json?: boolean }) => {
       const report = caps({ interfaces: flags.interface });
-      io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatCaps(report)}\n`);
+      const lab: LabFeatures = flags.labFeatures ? labFeatures() : { features: null, featuresUnavailable: 'not asked for (--no-lab-features)' };
+      const whole: CapsOutputJSON = { ...report, host: { ...report.host, ...lab } };
+      io.stdout.write(flags.json ? `${JSON.stringify(whole)}\n` : `${formatCaps(whole)}\n`);
     });
 }

@@ -1,0 +1,71 @@
+/** `rtt-probe reflect`: answer STAMP probes until stopped, then print the counters. */
+import type { Command } from 'commander';
+import { DEFAULT_PORT, type ReflectorOptions } from '../../options';
+import { startReflector } from '../../session';
+import { duration, integer, positive } from '../arguments';
+import { EXIT } from '../exit-codes';
+import { formatReflectorResult } from '../format';
+import type { Io, Outcome } from '../io';
+import { onStopSignals } from '../signals';
+import { bindAddress, cidrList, commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
+
+interface ReflectFlags extends SessionFlags {
+  bind: { bind: string; port: number };
+  allow?: string[];
+  rateLimit?: number;
+  globalRateLimit?: number;
+  stateful?: boolean;
+  maxSessions?: number;
+  sessionTimeout?: string;
+  twampLight?: boolean;
+}
+
+export function addReflectCommand(program: Command, io: Io, outcome: Outcome): void {
+  sessionOptions(
+    program
+      .command('reflect')
+      .description('answer STAMP probes until SIGINT/SIGTERM (or --duration), then print the counters'),
+  )
+    .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', bindAddress, { bind: '::', port: DEFAULT_PORT })
+    .option('--duration <d>', 'stop by itself after this long', duration)
+    .option('--allow <cidrs>', 'answer only these sources (comma-separated CIDR prefixes; repeatable)', cidrList)
+    .option('--rate-limit <pps>', 'most replies per second to one source address', positive)
+    .option('--global-rate-limit <pps>', 'most replies per second in total', positive)
+    .option('--stateful', 'stateful mode: per-session reflector sequence numbers, replayed requests counted and dropped')
+    .option('--max-sessions <n>', 'stateful mode: most sessions kept at once (1024)', integer(1, 65_536))
+    .option('--session-timeout <d>', 'stateful mode: forget a session idle this long (60s)', duration)
+    .option('--twamp-light', 'also answer TWAMP-Light test packets shorter than 44 bytes (replies up to 41 bytes)')
+    .action(async (flags: ReflectFlags) => {
+      const { bind, port } = flags.bind;
+      const options: ReflectorOptions = {
+        ...commonOptions(flags),
+        bind,
+        port,
+        duration: flags.duration,
+        allow: flags.allow,
+        rateLimit: flags.rateLimit,
+        globalRateLimit: flags.globalRateLimit,
+        stateful: flags.stateful,
+        maxSessions: flags.maxSessions,
+        sessionTimeout: flags.sessionTimeout,
+        twampLight: flags.twampLight,
+      };
+      warnRtThrottling(io, flags);
+      const reflector = await startReflector(options);
+      const a = reflector.address;
+      io.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ listening: a })}\n`
+          : `listening on ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`,
+      );
+      warnHardware(io, flags.ts, reflector.timestamping);
+      const signals = onStopSignals('measure', () => void reflector.stop());
+      try {
+        const result = await reflector.result;
+        io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatReflectorResult(result)}\n`);
+      } finally {
+        signals.dispose();
+      }
+      outcome.exit = signals.exit ?? EXIT.ok;
+    });
+}
