@@ -162,7 +162,7 @@ describe('the CLI with a key', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-key-'));
     const file = path.join(dir, 'key');
     fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-    process.env.RTT_PROBE_KEY = secret;
+    process.env.RTT_PROBE_KEY = Buffer.from(secret).toString('hex'); // the same key, as text a shell can carry
     const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--key-file', file, '--stateful'] });
     try {
       const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--key-env', '--count', '200', '--json']);
@@ -170,6 +170,7 @@ describe('the CLI with a key', () => {
       const r = JSON.parse(run.stdout);
       expect(r).toMatchObject({ received: 200, authFailures: 0, options: { authenticated: true, size: 112 } });
       expect(run.stdout + run.stderr).not.toContain(secret);
+      expect(run.stdout + run.stderr).not.toContain(Buffer.from(secret).toString('hex'));
     } finally {
       delete process.env.RTT_PROBE_KEY;
       reflector.child.kill('SIGTERM');

@@ -9,10 +9,10 @@ import { rtThrottling } from '../caps';
 import { OptionRangeError, OptionTypeError } from '../errors';
 import { VERSION } from '../host';
 import { InputError } from '../lab/budget-input';
-import { DEFAULT_PORT, parseTarget, type ProbeOptions, type ReflectorOptions } from '../options';
+import { DEFAULT_PORT, MAX_RATE_LIMIT, MIN_RATE_LIMIT, parseTarget, type ProbeOptions, type ReflectorOptions } from '../options';
 import type { ProbeResult } from '../result';
 import { probe, startReflector, type ProbeSession } from '../session';
-import { UsageError, duration, integer, positive } from './arguments';
+import { UsageError, duration, integer, positive, replyRate } from './arguments';
 import { EXIT } from './exit-codes';
 import { addCapsCommand } from './caps';
 import { formatProbeResult, formatProgress, formatReflectorResult, hardwareShortfall, rtThrottlingStop, unanswered } from './format';
@@ -96,7 +96,8 @@ function sharedOptions(cmd: Command): Command {
         .default('auto'),
     )
     .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
-    .option('--key-env [name]', `authenticated STAMP: read the shared key from this environment variable (${DEFAULT_KEY_VARIABLE})`)
+    .option('--key-env [name]', `authenticated STAMP: read the shared key, as hex or base64:..., from this environment variable (${DEFAULT_KEY_VARIABLE})`)
+    .option('--insecure-key-file', 'take a --key-file that other users can read or change (refused otherwise, as ssh does)')
     .option('--json', 'print the result as JSON only');
 }
 
@@ -262,8 +263,8 @@ export function buildProgram(io: Io, outcome: { exit: number }): Command {
     .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', bindAddress, { bind: '::', port: DEFAULT_PORT })
     .option('--duration <d>', 'stop by itself after this long', duration)
     .option('--allow <cidrs>', 'answer only these sources (comma-separated CIDR prefixes; repeatable)', cidrList)
-    .option('--rate-limit <pps>', 'most replies per second to one source address', positive)
-    .option('--global-rate-limit <pps>', 'most replies per second in total', positive)
+    .option('--rate-limit <pps>', `most replies per second to one source address (${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT})`, replyRate)
+    .option('--global-rate-limit <pps>', `most replies per second in total (${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT})`, replyRate)
     .option('--stateful', 'stateful mode: per-session reflector sequence numbers, replayed requests counted and dropped')
     .option('--max-sessions <n>', 'stateful mode: most sessions kept at once (1024)', integer(1, 65_536))
     .option('--session-timeout <d>', 'stateful mode: forget a session idle this long (60s)', duration)
