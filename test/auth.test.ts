@@ -71,6 +71,24 @@ describe('sender and reflector sharing a key', () => {
   });
 });
 
+describe('padding after the HMAC (bytes past 112)', () => {
+  it('works with --size above 112, and is not covered by the HMAC, as RFC 8762 defines it', async () => {
+    const reflector = await startReflector({ bind: '127.0.0.1', port: 0, key, busyPoll: false });
+    try {
+      const r = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 50, warmup: 0, key, size: 300, busyPoll: false }).result;
+      expect(r.counters).toMatchObject({ received: 50, authFailures: 0 });
+      // Anyone on the path may change the padding: the request still verifies, and the padding comes back as changed.
+      const padded = Buffer.concat([request(1), Buffer.alloc(88, 0xee)]);
+      const reply = await exchange(reflector.address.port, '127.0.0.1', padded);
+      expect(reply).toHaveLength(200);
+      expect(verifies(reply!, key)).toBe(true);
+      expect(reply!.subarray(112).every((b) => b === 0xee)).toBe(true);
+    } finally {
+      await reflector.stop();
+    }
+  });
+});
+
 describe('a reflector with a key', () => {
   let reflector: Reflector;
   beforeAll(async () => {
