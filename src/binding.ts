@@ -88,7 +88,9 @@ export interface ReflectorCounters {
   rateLimited: number;
   globalRateLimited: number;
   replayed: number;
+  outOfWindow: number;
   sessionsRefused: number;
+  sessionsEvicted: number;
   sendErrors: number;
   rxStampsMissing: number;
   activeSessions: number;

@@ -38,6 +38,9 @@ export const MAX_KEY_SIZE = 4096;
 /** Most stateful-mode sessions a reflector keeps (its memory is allocated up front). */
 export const MAX_SESSIONS = 65_536;
 export const MAX_ALLOW_PREFIXES = 256;
+/** Reflector reply-rate limits, replies per second. Below the minimum a limit would be "never": leave the reflector off instead. */
+export const MIN_RATE_LIMIT = 0.001;
+export const MAX_RATE_LIMIT = 10_000_000;
 
 export interface PinningOptions {
   /** Pin the session thread to this CPU. */
@@ -206,8 +209,10 @@ function keyBytes(value: unknown): Buffer | null {
 function positiveRate(value: unknown, name: string): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number') throw new OptionTypeError(`${name} must be a number of replies per second, got ${typeof value}`);
-  if (!Number.isFinite(value) || value <= 0 || value > 10_000_000) {
-    throw new OptionRangeError(`${name} must be between 0 and 10000000 replies per second, got ${value} (leave it out for no limit)`);
+  if (!Number.isFinite(value) || value < MIN_RATE_LIMIT || value > MAX_RATE_LIMIT) {
+    throw new OptionRangeError(
+      `${name} must be from ${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT} replies per second, got ${value} (leave it out for no limit)`,
+    );
   }
   return value;
 }

@@ -71,6 +71,24 @@ describe('sender and reflector sharing a key', () => {
   });
 });
 
+describe('padding after the HMAC (bytes past 112)', () => {
+  it('works with --size above 112, and is not covered by the HMAC, as RFC 8762 defines it', async () => {
+    const reflector = await startReflector({ bind: '127.0.0.1', port: 0, key, busyPoll: false });
+    try {
+      const r = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 50, warmup: 0, key, size: 300, busyPoll: false }).result;
+      expect(r.counters).toMatchObject({ received: 50, authFailures: 0 });
+      // Anyone on the path may change the padding: the request still verifies, and the padding comes back as changed.
+      const padded = Buffer.concat([request(1), Buffer.alloc(88, 0xee)]);
+      const reply = await exchange(reflector.address.port, '127.0.0.1', padded);
+      expect(reply).toHaveLength(200);
+      expect(verifies(reply!, key)).toBe(true);
+      expect(reply!.subarray(112).every((b) => b === 0xee)).toBe(true);
+    } finally {
+      await reflector.stop();
+    }
+  });
+});
+
 describe('a reflector with a key', () => {
   let reflector: Reflector;
   beforeAll(async () => {
@@ -162,7 +180,7 @@ describe('the CLI with a key', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-key-'));
     const file = path.join(dir, 'key');
     fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-    process.env.RTT_PROBE_KEY = secret;
+    process.env.RTT_PROBE_KEY = Buffer.from(secret).toString('hex'); // the same key, as text a shell can carry
     const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--key-file', file, '--stateful'] });
     try {
       const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--key-env', '--count', '200', '--json']);
@@ -170,6 +188,7 @@ describe('the CLI with a key', () => {
       const r = JSON.parse(run.stdout);
       expect(r).toMatchObject({ received: 200, authFailures: 0, options: { authenticated: true, size: 112 } });
       expect(run.stdout + run.stderr).not.toContain(secret);
+      expect(run.stdout + run.stderr).not.toContain(Buffer.from(secret).toString('hex'));
     } finally {
       delete process.env.RTT_PROBE_KEY;
       reflector.child.kill('SIGTERM');

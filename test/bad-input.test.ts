@@ -21,8 +21,11 @@ import { runCli } from './support/cli';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-bad-input-'));
 const goodKey = path.join(dir, 'key');
 const shortKey = path.join(dir, 'short-key');
+const openKey = path.join(dir, 'open-key');
 fs.writeFileSync(goodKey, `${'k'.repeat(32)}\n`, { mode: 0o600 });
-fs.writeFileSync(shortKey, 'short');
+fs.writeFileSync(shortKey, 'short', { mode: 0o600 });
+fs.writeFileSync(openKey, 'k'.repeat(32));
+fs.chmodSync(openKey, 0o644);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const NO_STACK = /^\s+at /m;
@@ -70,9 +73,11 @@ describe('the CLI refuses bad input with exit 2, the problem and the fix', () =>
     ['timestamps unknown', ['probe', T, '--ts', 'nic'], /--ts.*Allowed choices are auto, software, hardware, none/s],
     ['timestamp format unknown', ['probe', T, '--timestamp-format', 'iso'], /--timestamp-format.*Allowed choices are ntp, ptp/s],
     ['clock unknown', ['reflect', '--clock', 'hpet'], /--clock.*Allowed choices are auto, tsc, realtime/s],
-    ['reflector rate limit zero', ['reflect', '--rate-limit', '0'], /--rate-limit.*give a positive number/s],
+    ['reflector rate limit zero', ['reflect', '--rate-limit', '0'], /--rate-limit.*give replies per second from 0.001 to 10000000/s],
+    ['reflector rate limit too small to be one', ['reflect', '--rate-limit', '1e-10'], /--rate-limit.*'1e-10' is invalid.*from 0.001 to 10000000 \(leave the option out for no limit\)/s],
+    ['global rate limit too small to be one', ['reflect', '--global-rate-limit', '0.0001'], /--global-rate-limit.*from 0.001/s],
     ['reflector duration zero', ['reflect', '--bind', '127.0.0.1:0', '--duration', '0s'], /duration must be longer than 0 \(leave it out to run until stopped\)/],
-    ['global rate limit negative', ['reflect', '--global-rate-limit', '-5'], /--global-rate-limit.*give a positive number/s],
+    ['global rate limit negative', ['reflect', '--global-rate-limit', '-5'], /--global-rate-limit.*give replies per second from 0.001/s],
     ['max sessions zero', ['reflect', '--stateful', '--max-sessions', '0'], /--max-sessions.*from 1 to 65536/s],
     ['session timeout too long', ['reflect', '--stateful', '--session-timeout', '2h'], /sessionTimeout must be between 1ms and 1h/],
     // malformed addresses
@@ -88,12 +93,14 @@ describe('the CLI refuses bad input with exit 2, the problem and the fix', () =>
     ['reflector zone names no interface', ['reflect', '--bind', '[fe80::1%nosuchif0]:0'], /unknown interface 'nosuchif0'.*see `ip link`/],
     // missing and unusable files
     ['key file missing', ['probe', T, '--key-file', path.join(dir, 'nope')], /--key-file .*nope does not exist: give the path of a file holding the shared key \(make one with: head -c 32/],
-    ['key file a directory', ['reflect', '--key-file', dir], /--key-file .* is a directory: give the path of a file/],
+    ['key file a directory', ['reflect', '--key-file', dir], /--key-file .* is a directory, not a regular file: give a file holding the shared key/],
     ['key too short', ['probe', T, '--key-file', shortKey], /the key in --key-file .*short-key is 5 bytes; it must be 16 to 4096/],
-    ['key variable unset', ['probe', T, '--key-env', 'RTT_PROBE_TEST_UNSET'], /the environment variable RTT_PROBE_TEST_UNSET is not set or empty: export RTT_PROBE_TEST_UNSET=<secret> or use --key-file/],
+    ['key variable unset', ['probe', T, '--key-env', 'RTT_PROBE_TEST_UNSET'], /the environment variable RTT_PROBE_TEST_UNSET is not set or empty: RTT_PROBE_TEST_UNSET=\$\(xxd -p -c 256 stamp.key\), or .* or use --key-file/],
     ['default key variable unset', ['reflect', '--key-env'], /the environment variable RTT_PROBE_KEY is not set or empty/, { RTT_PROBE_KEY: '' }],
     // conflicting flags
     ['rate without rate mode', ['probe', T, '--rate', '5'], /--rate needs --mode rate/],
+    ['key file others can read', ['probe', T, '--key-file', openKey], /--key-file .*open-key is readable by every user: chmod 600 .*open-key \(or pass --insecure-key-file to use it anyway\)/],
+    ['key variable of raw bytes', ['probe', T, '--key-env'], /RTT_PROBE_KEY is neither hex nor base64: .*RTT_PROBE_KEY=\$\(xxd -p -c 256 stamp.key\)/, { RTT_PROBE_KEY: 'k\u00e9y-with-bytes-\u00ff\u00fe' }],
     ['two key sources', ['probe', T, '--key-file', goodKey, '--key-env'], /--key-file and --key-env both name a key: give one of them/],
     ['packets too small for a key', ['probe', T, '--key-file', goodKey, '--size', '100'], /size must be at least 112 with a key/],
     ['max sessions without stateful', ['reflect', '--max-sessions', '5'], /maxSessions applies to stateful mode only: add stateful: true \(--stateful\)/],
@@ -152,7 +159,9 @@ describe('the API refuses bad options with a TypeError or RangeError that has a 
     ['reflector allow-list too long', () => startReflector({ allow: Array(300).fill('127.0.0.1') }), OptionRangeError, /allow has 300 entries; at most 256 \(use wider prefixes\)/],
     // @ts-expect-error: a wrong type on purpose
     ['reflector rate limit as a string', () => startReflector({ rateLimit: '100' }), OptionTypeError, /rateLimit must be a number of replies per second/],
-    ['reflector rate limit zero', () => startReflector({ rateLimit: 0 }), OptionRangeError, /rateLimit must be between 0 and 10000000 replies per second, got 0 \(leave it out for no limit\)/],
+    ['reflector rate limit zero', () => startReflector({ rateLimit: 0 }), OptionRangeError, /rateLimit must be from 0.001 to 10000000 replies per second, got 0 \(leave it out for no limit\)/],
+    ['reflector rate limit too small to be one', () => startReflector({ rateLimit: 1e-10 }), OptionRangeError, /rateLimit must be from 0.001 to 10000000 replies per second, got 1e-10/],
+    ['reflector global rate limit too small to be one', () => startReflector({ globalRateLimit: 1e-10 }), OptionRangeError, /globalRateLimit must be from 0.001/],
     // @ts-expect-error: a wrong type on purpose
     ['reflector stateful not a boolean', () => startReflector({ stateful: 'yes' }), OptionTypeError, /stateful must be true or false/],
     ['reflector sessions without stateful', () => startReflector({ sessionTimeout: '1s' }), OptionRangeError, /sessionTimeout applies to stateful mode only/],

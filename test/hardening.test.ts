@@ -124,6 +124,11 @@ describe('reply-rate limits', () => {
     expectOneBudget(v4 + v6);
     expect((await expectRestCountedAs(r, v4 + v6, 'globalRateLimited')).rateLimited).toBe(0);
   });
+
+  it('a rate limit too small to be one is refused, not taken as no limit', async () => {
+    await expect(reflector({ rateLimit: 1e-10 })).rejects.toThrow(/rateLimit must be from 0.001/);
+    await expect(reflector({ globalRateLimit: 1e-10 })).rejects.toThrow(/globalRateLimit must be from 0.001/);
+  });
 });
 
 describe('stateful mode', () => {
@@ -150,12 +155,15 @@ describe('stateful mode', () => {
     }
   });
 
-  it('refuses new sessions beyond maxSessions and forgets idle ones after sessionTimeout', async () => {
+  it('refuses new sessions beyond maxSessions once all have proved themselves, and forgets idle ones after sessionTimeout', async () => {
     const r = await reflector({ stateful: true, maxSessions: 2, sessionTimeout: '100ms' });
     const clients = await Promise.all([0, 1, 2].map(() => client(r.address.port)));
     try {
-      expect(await clients[0]!.exchange(request(1))).not.toBeNull();
-      expect(await clients[1]!.exchange(request(1))).not.toBeNull();
+      // Two answered requests each: proven sessions, which no newcomer displaces.
+      for (const c of clients.slice(0, 2)) {
+        expect(await c.exchange(request(1))).not.toBeNull();
+        expect(await c.exchange(request(2))).not.toBeNull();
+      }
       expect(await clients[2]!.exchange(request(1), 150)).toBeNull();
       expect(await counters(r)).toMatchObject({ sessionsRefused: 1, activeSessions: 2 });
       // Sessions are swept once a second; idle ones are then gone and make room.
@@ -164,6 +172,42 @@ describe('stateful mode', () => {
       expect(await clients[2]!.exchange(request(1))).not.toBeNull();
     } finally {
       for (const c of clients) c.close();
+    }
+  });
+
+  it("one request far ahead with the session's address, port and SSID (a spoofer's) does not mute the session", async () => {
+    const r = await reflector({ stateful: true });
+    const sender = await client(r.address.port);
+    try {
+      const answered = async (from: number, to: number) => {
+        let n = 0;
+        for (let seq = from; seq < to; seq++) n += (await sender.exchange(request(seq, 44, 3), 150)) ? 1 : 0;
+        return n;
+      };
+      expect(await answered(0, 100)).toBe(100);
+      expect(await sender.exchange(request(0x40000000, 44, 3), 150)).toBeNull();
+      expect(await answered(100, 400)).toBe(300);
+      expect(await counters(r)).toMatchObject({ replayed: 0, outOfWindow: 1 });
+    } finally {
+      sender.close();
+    }
+  });
+
+  it('one captured request replayed from many ports cannot lock real senders out of a full session table', async () => {
+    const r = await reflector({ stateful: true, maxSessions: 4 });
+    const [real, late, ...replayers] = await Promise.all(Array.from({ length: 22 }, () => client(r.address.port)));
+    try {
+      const captured = request(7);
+      expect(await real!.exchange(captured)).not.toBeNull();
+      expect(await real!.exchange(request(8))).not.toBeNull();
+      for (const replayer of replayers) await replayer.exchange(captured, 20);
+      // The proven session goes on, and a sender that comes later gets in and stays.
+      for (const [c, seq] of [[real, 9], [late, 1], [late, 2], [real, 10]] as const) expect(await c!.exchange(request(seq))).not.toBeNull();
+      const c = await counters(r);
+      expect(c.sessionsEvicted).toBeGreaterThan(0);
+      expect(c.activeSessions).toBeLessThanOrEqual(4);
+    } finally {
+      for (const c of [real, late, ...replayers]) c!.close();
     }
   });
 });

@@ -41,7 +41,9 @@ Napi::Object counters_to_js(Napi::Env env, const ReflectorCounters& c) {
   o.Set("rateLimited", double(c.rate_limited));
   o.Set("globalRateLimited", double(c.global_rate_limited));
   o.Set("replayed", double(c.replayed));
+  o.Set("outOfWindow", double(c.out_of_window));
   o.Set("sessionsRefused", double(c.sessions_refused));
+  o.Set("sessionsEvicted", double(c.sessions_evicted));
   o.Set("sendErrors", double(c.send_errors));
   o.Set("rxStampsMissing", double(c.rx_stamps_missing));
   o.Set("activeSessions", double(c.active_sessions));

@@ -65,6 +65,35 @@ class FlowTable {
     }
   }
 
+  // The entry of key, or nullptr.
+  Value* find(const FlowKey& key) noexcept {
+    for (size_t i = hash_key(key, seed_) & mask_; slots_[i].used; i = (i + 1) & mask_) {
+      if (slots_[i].key == key) return &slots_[i].value;
+    }
+    return nullptr;
+  }
+
+  // Removes key's entry, if any. Later entries of its probe chain move back
+  // into the hole where their home slot allows (backward-shift deletion), so
+  // lookups need no tombstones. Pointers to entries are invalid afterwards.
+  void erase(const FlowKey& key) noexcept {
+    size_t hole = hash_key(key, seed_) & mask_;
+    for (;; hole = (hole + 1) & mask_) {
+      if (!slots_[hole].used) return;
+      if (slots_[hole].key == key) break;
+    }
+    for (size_t j = (hole + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
+      size_t home = hash_key(slots_[j].key, seed_) & mask_;
+      // The entry at j may fill the hole unless its home lies in (hole, j].
+      if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole].used = false;
+    --used_;
+  }
+
   // Drops the entries for which stale(value) is true and re-inserts the rest,
   // which keeps probe chains free of holes. O(capacity): call it on a timer,
   // never per packet.

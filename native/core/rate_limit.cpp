@@ -6,13 +6,18 @@
 namespace rtt {
 namespace {
 constexpr double kBurstSeconds = 0.1;
-}
+constexpr int64_t kMaxIntervalNs = int64_t(1) << 60;  // 36 years
+constexpr double kMaxBurst = 1e9;
+}  // namespace
 
 RateLimiter::Limit RateLimiter::limit(double pps) noexcept {
-  if (pps <= 0) return {};
+  if (!(pps > 0)) return {};
   Limit l;
-  l.interval = std::max<int64_t>(1, std::llround(1e9 / pps));
-  double burst = std::max(1.0, std::floor(pps * kBurstSeconds));
+  // Saturated: a tiny rate must mean "almost never", not overflow into
+  // "unlimited". kMaxIntervalNs added to any CLOCK_REALTIME reading still fits.
+  double interval = 1e9 / pps;
+  l.interval = interval >= double(kMaxIntervalNs) ? kMaxIntervalNs : std::max<int64_t>(1, std::llround(interval));
+  double burst = std::clamp(std::floor(pps * kBurstSeconds), 1.0, kMaxBurst);
   l.tolerance = int64_t(burst - 1) * l.interval;
   return l;
 }

@@ -70,13 +70,20 @@ size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoi
   if (sessions_) {
     session = sessions_->find(flow_key(peer, true, s.ssid), received_ns);
     counters_.active_sessions = sessions_->active();
+    counters_.sessions_evicted = sessions_->evicted();
     if (!session) {
       ++counters_.sessions_refused;
       return 0;
     }
-    if (session->seen(s.seq)) {
-      ++counters_.replayed;
-      return 0;
+    switch (session->check(s.seq, auth_ != nullptr)) {
+      case ReflectorSession::Verdict::Replayed:
+        ++counters_.replayed;
+        return 0;
+      case ReflectorSession::Verdict::OutOfWindow:
+        ++counters_.out_of_window;
+        return 0;
+      case ReflectorSession::Verdict::Fresh:
+        break;
     }
   }
   switch (limiter_.admit(peer, received_ns)) {
@@ -97,7 +104,7 @@ size_t Responder::answer(uint8_t* buf, size_t len, size_t capacity, const Endpoi
   }
   wire::ReflectorPacket r;
   if (session) {
-    session->record(s.seq);
+    session->record(s.seq, received_ns);
     r.seq = session->next_seq++;
   } else {
     r.seq = s.seq;  // stateless mode: the reflector echoes the sender's sequence number

@@ -57,7 +57,9 @@ struct ReflectorCounters {
   uint64_t rate_limited = 0;         // over the per-source reply rate
   uint64_t global_rate_limited = 0;  // over the global reply rate
   uint64_t replayed = 0;             // stateful: sender sequence number already answered
-  uint64_t sessions_refused = 0;     // stateful: max_sessions were live
+  uint64_t out_of_window = 0;        // stateful: sender sequence number too far behind to tell, or an unconfirmed jump ahead
+  uint64_t sessions_refused = 0;     // stateful: max_sessions were live, each proven
+  uint64_t sessions_evicted = 0;     // stateful: unproven sessions dropped to make room for new ones
   uint64_t send_errors = 0;
   uint64_t rx_stamps_missing = 0;    // T2 fell back to the user-space clock
   uint64_t active_sessions = 0;      // stateful: live sessions (a level, not a count)

@@ -1,6 +1,6 @@
 /** Parsers of command-line values shared by the commands: each rejects bad input with a message that says what to give. */
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../options';
+import { MAX_RATE_LIMIT, MIN_RATE_LIMIT, parseDuration } from '../options';
 
 export function integer(min: number, max: number) {
   return (value: string): number => {
@@ -31,6 +31,15 @@ export function integers(min: number, max: number) {
 export function positive(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a positive number.');
+  return n;
+}
+
+/** A reflector's reply-rate limit; the library's bounds, said in the flag's terms. */
+export function replyRate(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < MIN_RATE_LIMIT || n > MAX_RATE_LIMIT) {
+    throw new InvalidArgumentError(`give replies per second from ${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT} (leave the option out for no limit).`);
+  }
   return n;
 }
 

@@ -143,6 +143,7 @@ const DROP_REASONS = [
   ['authFailures', 'auth failures'],
   ['sessionsRefused', 'sessions refused'],
   ['replayed', 'replayed'],
+  ['outOfWindow', 'out of window'],
   ['rateLimited', 'rate limited'],
   ['globalRateLimited', 'global rate limited'],
 ] as const;

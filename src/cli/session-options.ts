@@ -62,7 +62,8 @@ export function sessionOptions(cmd: Command): Command {
         .default('auto'),
     )
     .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
-    .option('--key-env [name]', `authenticated STAMP: read the shared key from this environment variable (${DEFAULT_KEY_VARIABLE})`)
+    .option('--key-env [name]', `authenticated STAMP: read the shared key, as hex or base64:..., from this environment variable (${DEFAULT_KEY_VARIABLE})`)
+    .option('--insecure-key-file', 'take a --key-file that other users can read or change (refused otherwise, as ssh does)')
     .option('--json', 'print the result as JSON only');
 }
 

@@ -23,11 +23,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "allow_list.hpp"
+#include "auth.hpp"
 #include "errors.hpp"
 #include "file_table.hpp"
 #include "flow_table.hpp"
@@ -333,25 +336,25 @@ void one_step_mode_and_bond_flag_are_kept() {
 void replay_window_answers_each_sequence_number_once() {
   rtt::ReflectorSession s;
   CHECK(!s.seen(10));
-  s.record(10);
+  s.record(10, 0);
   CHECK(s.seen(10));
   CHECK(!s.seen(9) && !s.seen(11));
-  s.record(12);  // 11 overtaken: still answerable
+  s.record(12, 0);  // 11 overtaken: still answerable
   CHECK(!s.seen(11) && s.seen(10) && s.seen(12));
-  s.record(11);
+  s.record(11, 0);
   CHECK(s.seen(11));
-  s.record(12 + rtt::kReplayWindow - 1);
+  s.record(12 + rtt::kReplayWindow - 1, 0);
   CHECK(s.seen(12) && !s.seen(13));  // the oldest number still inside the window
   CHECK(s.seen(11));                 // slid out of the window: too old to tell, so refused
-  s.record(100000);                  // a jump past the window forgets it all
+  s.record(100000, 0);                  // a jump past the window forgets it all
   CHECK(!s.seen(99999) && s.seen(100000));
 }
 
 void replay_window_survives_the_32_bit_wrap() {
   rtt::ReflectorSession s;
-  s.record(0xfffffffe);
-  s.record(0xffffffff);
-  s.record(1);
+  s.record(0xfffffffe, 0);
+  s.record(0xffffffff, 0);
+  s.record(1, 0);
   CHECK(s.seen(0xfffffffe) && s.seen(0xffffffff) && s.seen(1));
   CHECK(!s.seen(0) && !s.seen(2));
 }
@@ -376,6 +379,28 @@ void flow_table_is_bounded_and_sweeps_stale_entries() {
   CHECK(table.find_or_insert(key(4), inserted) != nullptr && inserted);
 }
 
+void flow_table_erase_keeps_every_other_entry_reachable() {
+  // Full tables make long probe chains; erasing from their middle must not
+  // cut off the entries behind.
+  rtt::FlowTable<int> table(64, 3);
+  auto key = [](uint16_t port) {
+    rtt::FlowKey k;
+    k.port = port;
+    return k;
+  };
+  bool inserted;
+  for (uint16_t port = 0; port < 64; ++port) *table.find_or_insert(key(port), inserted) = port;
+  for (uint16_t port = 0; port < 64; port += 3) table.erase(key(port));
+  table.erase(key(1000));  // absent: nothing happens
+  CHECK(table.size() == 64 - 22);
+  int reachable = 0;
+  for (uint16_t port = 0; port < 64; ++port) {
+    int* v = table.find(key(port));
+    reachable += port % 3 ? v && *v == port : !v;
+  }
+  CHECK(reachable == 64);
+}
+
 void rate_limiter_allows_the_rate_and_a_tenth_second_burst() {
   rtt::Endpoint a = rtt::parse_endpoint("198.18.0.1", 1000);
   rtt::Endpoint b = rtt::parse_endpoint("198.18.0.2", 1000);
@@ -392,6 +417,129 @@ void rate_limiter_allows_the_rate_and_a_tenth_second_burst() {
   for (int i = 0; i < 10; ++i) passed += limiter.admit(b, now + 10000000) == rtt::RateLimiter::Verdict::Pass;
   CHECK(passed == 5);
   CHECK(limiter.admit(b, now + 10000000) == rtt::RateLimiter::Verdict::GlobalLimited);
+}
+
+// A Responder driven with synthetic peers and a synthetic clock: the
+// reflector's real per-request path, without sockets, so a test can send
+// what an attacker would (a spoofed address and port) at any time it likes.
+class Requests {
+ public:
+  explicit Requests(rtt::ReflectorConfig config) : config_(std::move(config)), responder_(config_, 7, clock_) {
+    if (!config_.key.empty()) auth_ = std::make_unique<rtt::PacketAuth>(config_.key);
+  }
+  // True when the request from host:port was answered.
+  bool ask(const char* host, uint16_t port, uint32_t seq, int64_t now, uint16_t ssid = 7) {
+    uint8_t buf[rtt::wire::kAuthPacketSize] = {};
+    rtt::wire::SenderPacket p;
+    p.seq = seq;
+    p.timestamp = 1;
+    p.error_estimate = 1;
+    p.ssid = ssid;
+    rtt::wire::Layout layout = auth_ ? rtt::wire::Layout::Authenticated : rtt::wire::Layout::Unauthenticated;
+    rtt::wire::write_sender(buf, p, layout);
+    if (auth_) auth_->sign(buf);
+    rtt::RxStamps stamps;
+    stamps.software = now;
+    return responder_.answer(buf, rtt::wire::packet_size(layout), sizeof buf, rtt::parse_endpoint(host, port), stamps,
+                             now) > 0;
+  }
+  // How many of the sequence numbers [from, to) are answered, one every interval.
+  int answered(const char* host, uint16_t port, uint32_t from, uint32_t to, int64_t& now, int64_t interval = 1000) {
+    int n = 0;
+    for (uint32_t seq = from; seq != to; ++seq, now += interval) n += ask(host, port, seq, now);
+    return n;
+  }
+  rtt::Responder& responder() { return responder_; }
+  const rtt::ReflectorCounters& counters() const { return responder_.counters(); }
+
+ private:
+  rtt::ReflectorConfig config_;
+  rtt::UserClock clock_{rtt::ClockSource::Realtime};
+  rtt::Responder responder_;
+  std::unique_ptr<rtt::PacketAuth> auth_;
+};
+
+rtt::ReflectorConfig stateful_config(size_t max_sessions = 1024) {
+  rtt::ReflectorConfig c;
+  c.stateful = true;
+  c.max_sessions = max_sessions;
+  return c;
+}
+
+void one_spoofed_jump_does_not_mute_an_unauthenticated_session() {
+  Requests r(stateful_config());
+  int64_t now = 1000000000;
+  CHECK(r.answered("198.18.0.1", 5000, 0, 100, now) == 100);
+  // The attacker knows the session's address, port and SSID, not its future.
+  CHECK(!r.ask("198.18.0.1", 5000, 0x40000000, now));
+  CHECK(r.answered("198.18.0.1", 5000, 100, 400, now) == 300);
+  CHECK(r.counters().replayed == 0);
+  CHECK(r.counters().out_of_window == 1);
+}
+
+void a_real_jump_is_followed_once_the_next_request_confirms_it() {
+  Requests r(stateful_config());
+  int64_t now = 1000000000;
+  CHECK(r.answered("198.18.0.1", 5000, 0, 10, now) == 10);
+  // A sender that lost more than a window's worth in a row: its first number
+  // past the window is refused, the next one confirms the jump.
+  CHECK(!r.ask("198.18.0.1", 5000, 5000, now));
+  CHECK(r.answered("198.18.0.1", 5000, 5001, 5100, now) == 99);
+  CHECK(!r.ask("198.18.0.1", 5000, 5050, now));  // answered after the jump: a replay
+  CHECK(r.counters().replayed == 1 && r.counters().out_of_window == 1);
+}
+
+void an_authenticated_jump_moves_the_window_at_once() {
+  rtt::ReflectorConfig c = stateful_config();
+  c.key.assign(32, 0x5a);
+  Requests r(c);
+  int64_t now = 1000000000;
+  CHECK(r.answered("198.18.0.1", 5000, 0, 10, now) == 10);
+  CHECK(r.ask("198.18.0.1", 5000, 5000, now));  // signed: the sender's own number
+  CHECK(!r.ask("198.18.0.1", 5000, 5, now));    // far behind now: too old to tell
+  CHECK(r.counters().out_of_window == 1 && r.counters().replayed == 0);
+}
+
+void refused_requests_do_not_keep_a_session_alive() {
+  rtt::ReflectorConfig c = stateful_config();
+  c.session_timeout_ns = 1000000000;
+  Requests r(c);
+  int64_t now = 1000000000;
+  CHECK(r.ask("198.18.0.1", 5000, 1, now));
+  int64_t answered = now;
+  // Replays of the answered request, every 100 ms: none answered, and none
+  // may stop the session from going idle.
+  for (int i = 0; i < 9; ++i) CHECK(!r.ask("198.18.0.1", 5000, 1, now += 100000000));
+  CHECK(r.counters().replayed == 9);
+  r.responder().sweep(answered + 1050000000);
+  CHECK(r.counters().active_sessions == 0);
+}
+
+void replays_from_other_ports_cannot_lock_real_senders_out() {
+  Requests r(stateful_config(8));
+  int64_t now = 1000000000;
+  CHECK(r.answered("198.18.0.1", 5000, 0, 10, now) == 10);
+  // One captured request, replayed from a thousand ports (and addresses).
+  for (uint16_t port = 20000; port < 21000; ++port) r.ask(port % 2 ? "198.18.0.2" : "198.18.0.3", port, 3, now += 1000);
+  CHECK(r.counters().sessions_evicted > 0);
+  // The proven session keeps its state and its answers; a new real sender gets in.
+  CHECK(r.answered("198.18.0.1", 5000, 10, 20, now) == 10);
+  CHECK(r.answered("198.18.0.4", 6000, 0, 10, now) == 10);
+  CHECK(r.counters().active_sessions <= 8);
+}
+
+void tiny_rate_limits_still_limit() {
+  rtt::Endpoint a = rtt::parse_endpoint("198.18.0.1", 1000);
+  for (double pps : {1e-10, 1e-300, 0.001}) {
+    rtt::RateLimiter per_source(pps, 0, 7), global(0, pps, 7);
+    int passed[2] = {0, 0};
+    for (int i = 0; i < 100; ++i) {
+      int64_t now = 1000000000 + int64_t(i) * 1000000;
+      passed[0] += per_source.admit(a, now) == rtt::RateLimiter::Verdict::Pass;
+      passed[1] += global.admit(a, now) == rtt::RateLimiter::Verdict::Pass;
+    }
+    CHECK(passed[0] == 1 && passed[1] == 1);
+  }
 }
 
 void allow_list_matches_prefixes_of_both_families() {
@@ -602,7 +750,14 @@ int main() {
   replay_window_answers_each_sequence_number_once();
   replay_window_survives_the_32_bit_wrap();
   flow_table_is_bounded_and_sweeps_stale_entries();
+  flow_table_erase_keeps_every_other_entry_reachable();
   rate_limiter_allows_the_rate_and_a_tenth_second_burst();
+  one_spoofed_jump_does_not_mute_an_unauthenticated_session();
+  a_real_jump_is_followed_once_the_next_request_confirms_it();
+  an_authenticated_jump_moves_the_window_at_once();
+  refused_requests_do_not_keep_a_session_alive();
+  replays_from_other_ports_cannot_lock_real_senders_out();
+  tiny_rate_limits_still_limit();
   allow_list_matches_prefixes_of_both_families();
   histogram_layout_matches_hdrhistogram();
   private_file_table_holds_only_stdio_and_what_is_kept();

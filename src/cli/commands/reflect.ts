@@ -1,8 +1,8 @@
 /** `rtt-probe reflect`: answer STAMP probes until stopped, then print the counters. */
 import type { Command } from 'commander';
-import { DEFAULT_PORT, type ReflectorOptions } from '../../options';
+import { DEFAULT_PORT, MAX_RATE_LIMIT, MIN_RATE_LIMIT, type ReflectorOptions } from '../../options';
 import { startReflector } from '../../session';
-import { duration, integer, positive } from '../arguments';
+import { duration, integer, replyRate } from '../arguments';
 import { EXIT } from '../exit-codes';
 import { formatReflectorResult } from '../format';
 import type { Io, Outcome } from '../io';
@@ -29,8 +29,8 @@ export function addReflectCommand(program: Command, io: Io, outcome: Outcome): v
     .option('--bind <addr[:port]>', 'address and port to listen on (port 0 picks a free one)', bindAddress, { bind: '::', port: DEFAULT_PORT })
     .option('--duration <d>', 'stop by itself after this long', duration)
     .option('--allow <cidrs>', 'answer only these sources (comma-separated CIDR prefixes; repeatable)', cidrList)
-    .option('--rate-limit <pps>', 'most replies per second to one source address', positive)
-    .option('--global-rate-limit <pps>', 'most replies per second in total', positive)
+    .option('--rate-limit <pps>', `most replies per second to one source address (${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT})`, replyRate)
+    .option('--global-rate-limit <pps>', `most replies per second in total (${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT})`, replyRate)
     .option('--stateful', 'stateful mode: per-session reflector sequence numbers, replayed requests counted and dropped')
     .option('--max-sessions <n>', 'stateful mode: most sessions kept at once (1024)', integer(1, 65_536))
     .option('--session-timeout <d>', 'stateful mode: forget a session idle this long (60s)', duration)
