@@ -58,10 +58,10 @@
               "native/core/wire.cpp",
               "native/addon/addon.cpp",
               "native/addon/caps.cpp",
-              "native/addon/codec.cpp",
               "native/addon/convert.cpp",
-              "native/addon/reflector_session.cpp",
-              "native/addon/sender_session.cpp"
+              "native/addon/reflector_wrap.cpp",
+              "native/addon/sender_wrap.cpp",
+              "native/addon/wire_codec.cpp"
             ]
           }
         ],

@@ -3,8 +3,8 @@
 #include "../core/histogram.hpp"
 #include "../core/metrics.hpp"
 #include "caps.hpp"
-#include "codec.hpp"
-#include "sessions.hpp"
+#include "wire_codec.hpp"
+#include "wraps.hpp"
 
 namespace rtt::addon {
 

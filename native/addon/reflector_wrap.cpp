@@ -2,7 +2,7 @@
 // failure) and starts answering; `result` resolves with its counters once stopped.
 #include "../core/reflector.hpp"
 #include "session_wrap.hpp"
-#include "sessions.hpp"
+#include "wraps.hpp"
 
 namespace rtt::addon {
 namespace {

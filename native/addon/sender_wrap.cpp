@@ -2,7 +2,7 @@
 // on failure) and starts probing; `result` is a Promise of the raw result.
 #include "../core/sender.hpp"
 #include "session_wrap.hpp"
-#include "sessions.hpp"
+#include "wraps.hpp"
 
 namespace rtt::addon {
 namespace {

@@ -1,6 +1,6 @@
 // The core's STAMP codec and histogram exposed to JavaScript, so tools and
 // tests work with exactly the bytes and buckets the engine uses.
-#include "codec.hpp"
+#include "wire_codec.hpp"
 
 #include "../core/histogram.hpp"
 #include "../core/wire.hpp"
