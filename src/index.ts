@@ -20,6 +20,8 @@ export type { TimestampingGrant, HwtstampSetup, HwtstampConfig } from './binding
 export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
+export { SENDER_COUNTERS, REFLECTOR_COUNTERS } from './counters';
+export type { SenderCounters, ReflectorCounters } from './counters';
 export type { MetricName } from './metrics';
 export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
 export type { ProbeOptions, ReflectorOptions, ProbeMode, TimestampSource, TimestampFormat, ClockSource, Duration, Target } from './options';

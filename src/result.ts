@@ -4,7 +4,8 @@
  * loss counters, the options used and what the kernel granted; toJSON() gives
  * the `--json` object (integer nanoseconds) and fromJSON() reads it back.
  */
-import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult, ReflectorCounters, SenderCounters } from './binding';
+import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult } from './binding';
+import { SENDER_COUNTERS, type ReflectorCounters, type SenderCounters } from './counters';
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
@@ -159,7 +160,7 @@ export class ProbeResult {
       if (h) metrics[name] = Histogram.fromJSON(h);
     }
     const counters = {} as SenderCounters;
-    for (const key of COUNTER_KEYS) counters[key] = json[key];
+    for (const key of SENDER_COUNTERS) counters[key] = json[key];
     const options = { ...json.options, clock: json.options.clock ?? 'realtime' };
     const granted = { ...json.granted, clock: json.granted.clock ?? 'realtime' };
     return new ProbeResult({ ...json, options, granted, metrics, counters });
@@ -209,23 +210,6 @@ export class ProbeResult {
     };
   }
 }
-
-const COUNTER_KEYS: Array<keyof SenderCounters> = [
-  'sent',
-  'received',
-  'lost',
-  'duplicates',
-  'reordered',
-  'late',
-  'malformed',
-  'authFailures',
-  'corrupted',
-  'unexpected',
-  'inFlight',
-  'sendErrors',
-  'icmpErrors',
-  'txStampsMissing',
-];
 
 /** The options a reflector ran with; `authenticated` stands in for the key, which is never reported. */
 export type ReflectorOptionsUsed = Omit<NormalizedReflectorOptions, 'cpu' | 'key'> & { cpu: number | null; authenticated: boolean };

@@ -1,67 +1,106 @@
-// The core's STAMP codec and histogram exposed to JavaScript, so tools and
-// tests work with exactly the bytes and buckets the engine uses.
 #include "wire_codec.hpp"
 
-#include "../core/histogram.hpp"
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+
 #include "../core/wire.hpp"
 #include "convert.hpp"
 
 namespace rtt::addon {
 namespace {
 
+// An optional choice argument: its default when absent.
+template <class E, size_t N>
+E choice_arg(const Napi::CallbackInfo& info, size_t i, const char* what, const Choice<E> (&table)[N], E fallback) {
+  if (info.Length() <= i || info[i].IsUndefined()) return fallback;
+  if (!info[i].IsString()) {
+    throw invalid_type(info.Env(), std::string(what) + " must be a string, got " + type_name(info[i]));
+  }
+  return to_choice(info.Env(), info[i].As<Napi::String>().Utf8Value(), what, table);
+}
+
 wire::TimestampFormat format_arg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || info[i].IsUndefined()) return wire::TimestampFormat::Ntp;
-  std::string f = info[i].As<Napi::String>().Utf8Value();
-  if (f == "ntp") return wire::TimestampFormat::Ntp;
-  if (f == "ptp") return wire::TimestampFormat::Ptp;
-  throw Napi::RangeError::New(info.Env(), "timestamp format must be 'ntp' or 'ptp'");
+  return choice_arg(info, i, "timestamp format", wire::kTimestampFormats, wire::TimestampFormat::Ntp);
 }
 
 wire::Layout layout_arg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || info[i].IsUndefined()) return wire::Layout::Unauthenticated;
-  std::string l = info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : "";
-  if (l == "unauthenticated") return wire::Layout::Unauthenticated;
-  if (l == "authenticated") return wire::Layout::Authenticated;
-  throw Napi::RangeError::New(info.Env(), "layout must be 'unauthenticated' or 'authenticated'");
+  return choice_arg(info, i, "layout", wire::kLayouts, wire::Layout::Unauthenticated);
 }
 
 Napi::Buffer<uint8_t> buffer_arg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "expected a Buffer");
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    throw invalid_type(info.Env(), "packet must be a Buffer, got " + type_name(info[0]));
+  }
   return info[0].As<Napi::Buffer<uint8_t>>();
 }
 
-Napi::Object object_arg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "expected an object");
+Napi::Object fields_arg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw invalid_type(info.Env(), "fields must be an object, got " + type_name(info[0]));
+  }
   return info[0].As<Napi::Object>();
 }
 
-uint64_t u64(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsBigInt()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a bigint");
-  bool lossless;
-  return v.As<Napi::BigInt>().Uint64Value(&lossless);
+template <class T>
+T field(const Napi::Object& o, const char* key) {
+  return T(to_uint(o.Env(), o.Get(key), std::string("field '") + key + "'", 0, std::numeric_limits<T>::max()));
+}
+
+// A bigint that fits in 64 bits: signed for nanoseconds, unsigned for wire timestamps.
+template <class T>
+T to_bigint64(Napi::Env env, const Napi::Value& v, const std::string& what) {
+  if (!v.IsBigInt()) throw invalid_type(env, what + " must be a bigint, got " + type_name(v));
+  bool lossless = false;
+  T n;
+  if constexpr (std::is_signed_v<T>) {
+    n = v.As<Napi::BigInt>().Int64Value(&lossless);
+  } else {
+    n = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  if (!lossless) {
+    throw out_of_range(env, what + " must fit in " + (std::is_signed_v<T> ? "a signed" : "an unsigned") +
+                                " 64-bit integer, got " + v.ToString().Utf8Value() + "n");
+  }
+  return n;
+}
+
+uint64_t wire_timestamp_field(const Napi::Object& o, const char* key) {
+  return to_bigint64<uint64_t>(o.Env(), o.Get(key), std::string("field '") + key + "'");
 }
 
 Napi::BigInt big(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); }
 
-size_t size_arg(const Napi::CallbackInfo& info, wire::Layout layout) {
-  size_t min = wire::packet_size(layout);
-  if (info.Length() < 2 || info[1].IsUndefined()) return min;
-  double n = info[1].As<Napi::Number>().DoubleValue();
-  if (n < min || n > 65507) throw Napi::RangeError::New(info.Env(), "size must be " + std::to_string(min) + "..65507");
-  return size_t(n);
+// A zeroed packet of the size asked for (the layout's own by default) to write into.
+Napi::Buffer<uint8_t> packet_arg(const Napi::CallbackInfo& info, wire::Layout layout) {
+  size_t size = wire::packet_size(layout);
+  if (info.Length() >= 2 && !info[1].IsUndefined()) {
+    size = to_uint(info.Env(), info[1], "size", size, wire::kMaxPacketSize);
+  }
+  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size);
+  std::fill(buf.Data(), buf.Data() + buf.Length(), 0);
+  return buf;
 }
 
+void set_sender_fields(Napi::Object o, uint32_t seq, uint64_t timestamp, uint16_t error_estimate, uint16_t ssid) {
+  Napi::Env env = o.Env();
+  o.Set("seq", seq);
+  o.Set("timestamp", big(env, timestamp));
+  o.Set("errorEstimate", error_estimate);
+  o.Set("ssid", ssid);
+}
+
+}  // namespace
+
 Napi::Value encode_sender(const Napi::CallbackInfo& info) {
-  Napi::Object o = object_arg(info);
+  Napi::Object o = fields_arg(info);
   wire::SenderPacket p;
-  p.seq = uint32_t(get_number(o, "seq"));
-  p.timestamp = u64(o, "timestamp");
-  p.error_estimate = uint16_t(get_number(o, "errorEstimate"));
-  p.ssid = uint16_t(get_number(o, "ssid"));
+  p.seq = field<uint32_t>(o, "seq");
+  p.timestamp = wire_timestamp_field(o, "timestamp");
+  p.error_estimate = field<uint16_t>(o, "errorEstimate");
+  p.ssid = field<uint16_t>(o, "ssid");
   wire::Layout layout = layout_arg(info, 2);
-  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size_arg(info, layout));
-  std::fill(buf.Data(), buf.Data() + buf.Length(), 0);
+  auto buf = packet_arg(info, layout);
   wire::write_sender(buf.Data(), p, layout);
   return buf;
 }
@@ -71,28 +110,24 @@ Napi::Value decode_sender(const Napi::CallbackInfo& info) {
   wire::SenderPacket p;
   if (!wire::read_sender(buf.Data(), buf.Length(), p, layout_arg(info, 1))) return info.Env().Null();
   Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("seq", p.seq);
-  o.Set("timestamp", big(info.Env(), p.timestamp));
-  o.Set("errorEstimate", p.error_estimate);
-  o.Set("ssid", p.ssid);
+  set_sender_fields(o, p.seq, p.timestamp, p.error_estimate, p.ssid);
   return o;
 }
 
 Napi::Value encode_reflector(const Napi::CallbackInfo& info) {
-  Napi::Object o = object_arg(info);
+  Napi::Object o = fields_arg(info);
   wire::ReflectorPacket p;
-  p.seq = uint32_t(get_number(o, "seq"));
-  p.timestamp = u64(o, "timestamp");
-  p.error_estimate = uint16_t(get_number(o, "errorEstimate"));
-  p.ssid = uint16_t(get_number(o, "ssid"));
-  p.receive_timestamp = u64(o, "receiveTimestamp");
-  p.sender_seq = uint32_t(get_number(o, "senderSeq"));
-  p.sender_timestamp = u64(o, "senderTimestamp");
-  p.sender_error_estimate = uint16_t(get_number(o, "senderErrorEstimate"));
-  p.sender_ttl = uint8_t(get_number(o, "senderTtl"));
+  p.seq = field<uint32_t>(o, "seq");
+  p.timestamp = wire_timestamp_field(o, "timestamp");
+  p.error_estimate = field<uint16_t>(o, "errorEstimate");
+  p.ssid = field<uint16_t>(o, "ssid");
+  p.receive_timestamp = wire_timestamp_field(o, "receiveTimestamp");
+  p.sender_seq = field<uint32_t>(o, "senderSeq");
+  p.sender_timestamp = wire_timestamp_field(o, "senderTimestamp");
+  p.sender_error_estimate = field<uint16_t>(o, "senderErrorEstimate");
+  p.sender_ttl = field<uint8_t>(o, "senderTtl");
   wire::Layout layout = layout_arg(info, 2);
-  auto buf = Napi::Buffer<uint8_t>::New(info.Env(), size_arg(info, layout));
-  std::fill(buf.Data(), buf.Data() + buf.Length(), 0);
+  auto buf = packet_arg(info, layout);
   wire::write_reflector(buf.Data(), p, layout);
   return buf;
 }
@@ -103,10 +138,7 @@ Napi::Value decode_reflector(const Napi::CallbackInfo& info) {
   if (!wire::read_reflector(buf.Data(), buf.Length(), p, layout_arg(info, 1))) return info.Env().Null();
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("seq", p.seq);
-  o.Set("timestamp", big(env, p.timestamp));
-  o.Set("errorEstimate", p.error_estimate);
-  o.Set("ssid", p.ssid);
+  set_sender_fields(o, p.seq, p.timestamp, p.error_estimate, p.ssid);
   o.Set("receiveTimestamp", big(env, p.receive_timestamp));
   o.Set("senderSeq", p.sender_seq);
   o.Set("senderTimestamp", big(env, p.sender_timestamp));
@@ -116,71 +148,40 @@ Napi::Value decode_reflector(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value encode_timestamp(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsBigInt()) throw Napi::TypeError::New(info.Env(), "expected nanoseconds as a bigint");
-  bool lossless;
-  int64_t ns = info[0].As<Napi::BigInt>().Int64Value(&lossless);
+  int64_t ns = to_bigint64<int64_t>(info.Env(), info[0], "unixNs");
   return big(info.Env(), wire::encode_timestamp(ns, format_arg(info, 1)));
 }
 
 Napi::Value decode_timestamp(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsBigInt()) throw Napi::TypeError::New(info.Env(), "expected a wire timestamp bigint");
-  bool lossless;
-  uint64_t wire = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
-  return Napi::BigInt::New(info.Env(), wire::decode_timestamp(wire, format_arg(info, 1)));
+  uint64_t stamp = to_bigint64<uint64_t>(info.Env(), info[0], "wire timestamp");
+  return Napi::BigInt::New(info.Env(), wire::decode_timestamp(stamp, format_arg(info, 1)));
 }
 
 Napi::Value encode_error_estimate(const Napi::CallbackInfo& info) {
-  Napi::Object o = object_arg(info);
+  Napi::Object o = fields_arg(info);
+  Napi::Value synchronized = o.Get("synchronized");
+  if (!synchronized.IsBoolean()) {
+    throw invalid_type(info.Env(), "field 'synchronized' must be a boolean, got " + type_name(synchronized));
+  }
+  Napi::Value format = o.Get("format");
+  if (!format.IsString()) throw invalid_type(info.Env(), "field 'format' must be a string, got " + type_name(format));
   wire::ErrorEstimate e;
-  e.synchronized = get_bool(o, "synchronized");
-  e.format = get_string(o, "format") == "ptp" ? wire::TimestampFormat::Ptp : wire::TimestampFormat::Ntp;
-  e.scale = uint8_t(get_number(o, "scale"));
-  e.multiplier = uint8_t(get_number(o, "multiplier"));
+  e.synchronized = synchronized.As<Napi::Boolean>().Value();
+  e.format = to_choice(info.Env(), format.As<Napi::String>().Utf8Value(), "field 'format'", wire::kTimestampFormats);
+  e.scale = uint8_t(to_uint(info.Env(), o.Get("scale"), "field 'scale'", 0, 63));  // 6 bits
+  e.multiplier = field<uint8_t>(o, "multiplier");
   return Napi::Number::New(info.Env(), wire::encode_error_estimate(e));
 }
 
 Napi::Value decode_error_estimate(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number");
-  wire::ErrorEstimate e = wire::decode_error_estimate(uint16_t(info[0].As<Napi::Number>().Uint32Value()));
+  auto stamp = uint16_t(to_uint(info.Env(), info[0], "error estimate", 0, UINT16_MAX));
+  wire::ErrorEstimate e = wire::decode_error_estimate(stamp);
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("synchronized", e.synchronized);
-  o.Set("format", e.format == wire::TimestampFormat::Ptp ? "ptp" : "ntp");
+  o.Set("format", choice_name(wire::kTimestampFormats, e.format));
   o.Set("scale", e.scale);
   o.Set("multiplier", e.multiplier);
   return o;
-}
-
-Napi::Value record_histogram(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(info.Env(), "expected a Float64Array of nanosecond values");
-  }
-  auto values = info[0].As<Napi::Float64Array>();
-  Histogram h;
-  for (size_t i = 0; i < values.ElementLength(); ++i) h.record(int64_t(values[i]));
-  return histogram_to_js(info.Env(), h);
-}
-
-}  // namespace
-
-Napi::Object codec_exports(Napi::Env env) {
-  Napi::Object wire = Napi::Object::New(env);
-  wire.Set("packetSize", Napi::Number::New(env, wire::kPacketSize));
-  wire.Set("authPacketSize", Napi::Number::New(env, wire::kAuthPacketSize));
-  wire.Set("replyMinSize", Napi::Number::New(env, wire::kReplyMinSize));
-  wire.Set("encodeSender", Napi::Function::New<encode_sender>(env, "encodeSender"));
-  wire.Set("decodeSender", Napi::Function::New<decode_sender>(env, "decodeSender"));
-  wire.Set("encodeReflector", Napi::Function::New<encode_reflector>(env, "encodeReflector"));
-  wire.Set("decodeReflector", Napi::Function::New<decode_reflector>(env, "decodeReflector"));
-  wire.Set("encodeTimestamp", Napi::Function::New<encode_timestamp>(env, "encodeTimestamp"));
-  wire.Set("decodeTimestamp", Napi::Function::New<decode_timestamp>(env, "decodeTimestamp"));
-  wire.Set("encodeErrorEstimate", Napi::Function::New<encode_error_estimate>(env, "encodeErrorEstimate"));
-  wire.Set("decodeErrorEstimate", Napi::Function::New<decode_error_estimate>(env, "decodeErrorEstimate"));
-  return wire;
-}
-
-Napi::Function histogram_recorder(Napi::Env env) {
-  return Napi::Function::New<record_histogram>(env, "recordHistogram");
 }
 
 }  // namespace rtt::addon
