@@ -27,13 +27,14 @@ export class OptionTypeError extends TypeError {
   }
 }
 
-/** An option outside its allowed range or set of values. */
+/** An option outside its allowed range (ERR_OUT_OF_RANGE) or set of values (ERR_INVALID_ARG_VALUE, from the addon's parsers). */
 export class OptionRangeError extends RangeError {
-  readonly code = 'ERR_OUT_OF_RANGE';
+  readonly code: 'ERR_OUT_OF_RANGE' | 'ERR_INVALID_ARG_VALUE';
 
-  constructor(message: string) {
+  constructor(message: string, code: OptionRangeError['code'] = 'ERR_OUT_OF_RANGE') {
     super(message);
     this.name = 'OptionRangeError';
+    this.code = code;
   }
 }
 
@@ -50,7 +51,7 @@ export function fromNative(error: unknown): Error {
   if (!(error instanceof Error)) return new RttProbeError(String(error), 'ERR_RTT_PROBE');
   const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
   if (error instanceof TypeError) return new OptionTypeError(error.message);
-  if (error instanceof RangeError) return new OptionRangeError(error.message);
+  if (error instanceof RangeError) return new OptionRangeError(error.message, code === 'ERR_INVALID_ARG_VALUE' ? code : 'ERR_OUT_OF_RANGE');
   return new RttProbeError(
     error.message,
     typeof code === 'string' ? code : 'ERR_RTT_PROBE',

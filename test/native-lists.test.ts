@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadBinding, WIRE_LAYOUTS } from '../src/binding';
+import { fromNative, OptionRangeError } from '../src/errors';
 import { REFLECTOR_COUNTERS, SENDER_COUNTERS } from '../src/counters';
 import { METRIC_NAMES } from '../src/metrics';
 import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, normalizeProbeOptions } from '../src/options';
@@ -62,6 +63,10 @@ describe('the native parsers refuse what their table lacks, naming every choice'
     expect(error).toBeInstanceOf(RangeError);
     expect(error?.code).toBe('ERR_INVALID_ARG_VALUE');
     expect(error?.message).toBe(`${key} must be one of ${names}, got "bogus"`);
+    // The library's error class keeps the addon's code.
+    const wrapped = fromNative(error);
+    expect(wrapped).toBeInstanceOf(OptionRangeError);
+    expect((wrapped as OptionRangeError).code).toBe('ERR_INVALID_ARG_VALUE');
   });
 
   it('a number out of its field: ssid', () => {

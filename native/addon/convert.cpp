@@ -217,12 +217,10 @@ void set_run_facts(Napi::Object result, const RunFacts& run, const TimestampingG
   Napi::Env env = result.Env();
   result.Set("granted", granted_to_js(env, run, ts, busy));
   result.Set("local", endpoint_to_js(env, local));
-  result.Set("startedAtNs", ns_to_js(env, run.started_ns));
-  result.Set("endedAtNs", ns_to_js(env, run.ended_ns));
+  result.Set("startedAtNs", Napi::BigInt::New(env, run.started_ns));
+  result.Set("endedAtNs", Napi::BigInt::New(env, run.ended_ns));
   result.Set("cpuNs", double(run.cpu_ns));
 }
-
-Napi::BigInt ns_to_js(Napi::Env env, int64_t ns) { return Napi::BigInt::New(env, ns); }
 
 Napi::Error error_to_js(Napi::Env env, const std::exception& e) {
   if (auto* s = dynamic_cast<const SystemError*>(&e)) {

@@ -104,7 +104,6 @@ void set_run_facts(Napi::Object result, const RunFacts& run, const TimestampingG
 Napi::Value hwtstamp_config_to_js(Napi::Env env, const std::optional<hwtstamp_config>& config);
 // An errno by name ("EOPNOTSUPP"), or null for 0.
 Napi::Value errno_to_js(Napi::Env env, int err);
-Napi::BigInt ns_to_js(Napi::Env env, int64_t ns);
 
 // A JS Error for a core exception: SystemError keeps its errno name as `code`.
 Napi::Error error_to_js(Napi::Env env, const std::exception& e);
