@@ -51,6 +51,7 @@
               "native/core/rate_limit.cpp",
               "native/core/reflector.cpp",
               "native/core/reflector_sessions.cpp",
+              "native/core/run_facts.cpp",
               "native/core/sender.cpp",
               "native/core/timestamping.cpp",
               "native/core/udp_transport.cpp",
@@ -58,10 +59,11 @@
               "native/core/wire.cpp",
               "native/addon/addon.cpp",
               "native/addon/caps.cpp",
-              "native/addon/codec.cpp",
               "native/addon/convert.cpp",
-              "native/addon/reflector_session.cpp",
-              "native/addon/sender_session.cpp"
+              "native/addon/histogram_record.cpp",
+              "native/addon/reflector_wrap.cpp",
+              "native/addon/sender_wrap.cpp",
+              "native/addon/wire_codec.cpp"
             ]
           }
         ],

@@ -3,9 +3,12 @@
  * and, when loading fails, says which platform it was and how to rebuild.
  */
 import path from 'node:path';
+import type { ReflectorCounterName, ReflectorCounters, SenderCounterName, SenderCounters } from './counters';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
 import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, TimestampFormat, TimestampSource } from './options';
+
+export type { ReflectorCounters, SenderCounters };
 
 export type NativeTimestampSource = TimestampSource;
 export type NativeTimestampFormat = TimestampFormat;
@@ -59,41 +62,6 @@ export interface RawHistogram {
   overflow: number;
   indices: Uint32Array;
   counts: Float64Array;
-}
-
-export interface SenderCounters {
-  sent: number;
-  received: number;
-  lost: number;
-  duplicates: number;
-  reordered: number;
-  late: number;
-  malformed: number;
-  authFailures: number;
-  corrupted: number;
-  unexpected: number;
-  inFlight: number;
-  sendErrors: number;
-  icmpErrors: number;
-  txStampsMissing: number;
-}
-
-export interface ReflectorCounters {
-  received: number;
-  reflected: number;
-  malformed: number;
-  loops: number;
-  authFailures: number;
-  denied: number;
-  rateLimited: number;
-  globalRateLimited: number;
-  replayed: number;
-  outOfWindow: number;
-  sessionsRefused: number;
-  sessionsEvicted: number;
-  sendErrors: number;
-  rxStampsMissing: number;
-  activeSessions: number;
 }
 
 /** A NIC's hardware-timestamping config (struct hwtstamp_config) by name, e.g. { txType: 'on', rxFilter: 'all' }. */
@@ -254,12 +222,22 @@ export interface ErrorEstimateFields {
 }
 
 /** STAMP packet layouts: 44-byte unauthenticated, 112-byte authenticated (HMAC in the last 16 bytes, left zero here). */
-export type WireLayout = 'unauthenticated' | 'authenticated';
+export const WIRE_LAYOUTS = ['unauthenticated', 'authenticated'] as const;
+export type WireLayout = (typeof WIRE_LAYOUTS)[number];
 
+/**
+ * The engine's STAMP codec. Arguments are checked as Node checks its own: a
+ * wrong type throws a TypeError with code ERR_INVALID_ARG_TYPE, an unknown
+ * format or layout name a RangeError with ERR_INVALID_ARG_VALUE, a number or
+ * bigint that does not fit its field (seq 32 bits, ssid and error estimates
+ * 16, senderTtl 8, timestamps 64) a RangeError with ERR_OUT_OF_RANGE.
+ */
 export interface WireCodec {
   readonly packetSize: number;
   readonly authPacketSize: number;
   readonly replyMinSize: number;
+  /** The largest UDP payload over IPv4 (65507 bytes): the largest packet a sender may ask for. */
+  readonly maxPacketSize: number;
   encodeSender(fields: SenderPacketFields, size?: number, layout?: WireLayout): Buffer;
   decodeSender(packet: Buffer, layout?: WireLayout): SenderPacketFields | null;
   encodeReflector(fields: ReflectorPacketFields, size?: number, layout?: WireLayout): Buffer;
@@ -288,10 +266,32 @@ export interface NativeBinding {
   /** Why `clock: 'auto'` cannot read the TSC on this host, or null when it does. */
   tscClockUnavailable(): string | null;
   metricNames: readonly MetricName[];
+  /** Each counter list in the engine's order, which is the JSON's. */
+  counterNames: { sender: readonly SenderCounterName[]; reflector: readonly ReflectorCounterName[] };
+  /** The names each choice option accepts, as the native parsers know them. */
+  choices: {
+    mode: readonly ProbeMode[];
+    timestamps: readonly TimestampSource[];
+    timestampFormat: readonly TimestampFormat[];
+    clock: readonly ClockSource[];
+    layout: readonly WireLayout[];
+  };
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }
 
-const REQUIRED = ['Sender', 'Reflector', 'wire', 'recordHistogram', 'interfaceCaps', 'interfaceNames', 'tscClockUnavailable', 'metricNames', 'histogramLayout'] as const;
+const REQUIRED = [
+  'Sender',
+  'Reflector',
+  'wire',
+  'recordHistogram',
+  'interfaceCaps',
+  'interfaceNames',
+  'tscClockUnavailable',
+  'metricNames',
+  'counterNames',
+  'choices',
+  'histogramLayout',
+] as const satisfies ReadonlyArray<keyof NativeBinding>;
 
 function libc(): string {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;

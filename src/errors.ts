@@ -27,12 +27,12 @@ export class OptionTypeError extends RttProbeError {
   }
 }
 
-/** An option outside its allowed range or set of values. */
+/** An option outside its allowed range (ERR_OUT_OF_RANGE) or set of values (ERR_INVALID_ARG_VALUE, from the addon's parsers). */
 export class OptionRangeError extends RttProbeError {
-  declare readonly code: 'ERR_OUT_OF_RANGE';
+  declare readonly code: 'ERR_OUT_OF_RANGE' | 'ERR_INVALID_ARG_VALUE';
 
-  constructor(message: string) {
-    super(message, 'ERR_OUT_OF_RANGE');
+  constructor(message: string, code: OptionRangeError['code'] = 'ERR_OUT_OF_RANGE') {
+    super(message, code);
     this.name = 'OptionRangeError';
   }
 }
@@ -60,7 +60,7 @@ export function fromNative(error: unknown): Error {
   if (!(error instanceof Error)) return new RttProbeError(String(error), 'ERR_RTT_PROBE');
   const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
   if (error instanceof TypeError) return new OptionTypeError(error.message);
-  if (error instanceof RangeError) return new OptionRangeError(error.message);
+  if (error instanceof RangeError) return new OptionRangeError(error.message, code === 'ERR_INVALID_ARG_VALUE' ? code : 'ERR_OUT_OF_RANGE');
   return new RttProbeError(
     error.message,
     typeof code === 'string' ? code : 'ERR_RTT_PROBE',

@@ -26,8 +26,6 @@ export type {
   Endpoint,
   CpuUse,
   TimestampCounts,
-  SenderCounters,
-  ReflectorCounters,
 } from './result';
 export type {
   TimestampingGrant,
@@ -44,6 +42,8 @@ export type {
 export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
+export { SENDER_COUNTERS, REFLECTOR_COUNTERS } from './counters';
+export type { SenderCounters, ReflectorCounters, SenderCounterName, ReflectorCounterName } from './counters';
 export type { MetricName } from './metrics';
 export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
 export type {

@@ -4,7 +4,8 @@
  * loss counters, the options used and what the kernel granted; toJSON() gives
  * the `--json` object (integer nanoseconds) and fromJSON() reads it back.
  */
-import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult, ReflectorCounters, SenderCounters } from './binding';
+import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult } from './binding';
+import { SENDER_COUNTERS, type ReflectorCounters, type SenderCounters } from './counters';
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
@@ -105,7 +106,7 @@ function checkResultShape(json: unknown): asserts json is KeptProbeResultJSON {
   for (const key of ['metrics', 'missing', 'target', 'local', 'options', 'granted', 'host', 'cpu'] as const) {
     if (!isObject(json[key])) throw problem(`"${key}" must be an object`);
   }
-  for (const key of COUNTER_KEYS) {
+  for (const key of SENDER_COUNTERS) {
     if (typeof json[key] !== 'number') throw problem(`counter "${key}" must be a number`);
   }
   for (const key of ['startedAt', 'endedAt'] as const) {
@@ -199,7 +200,7 @@ export class ProbeResult {
       if (h) metrics[name] = Histogram.fromJSON(h);
     }
     const counters = {} as SenderCounters;
-    for (const key of COUNTER_KEYS) counters[key] = json[key];
+    for (const key of SENDER_COUNTERS) counters[key] = json[key];
     const options = {
       ...json.options,
       clock: json.options.clock ?? 'realtime',
@@ -253,23 +254,6 @@ export class ProbeResult {
     };
   }
 }
-
-const COUNTER_KEYS: Array<keyof SenderCounters> = [
-  'sent',
-  'received',
-  'lost',
-  'duplicates',
-  'reordered',
-  'late',
-  'malformed',
-  'authFailures',
-  'corrupted',
-  'unexpected',
-  'inFlight',
-  'sendErrors',
-  'icmpErrors',
-  'txStampsMissing',
-];
 
 /** The options a reflector ran with; `authenticated` stands in for the key, which is never reported. */
 export type ReflectorOptionsUsed = Omit<NormalizedReflectorOptions, 'cpu' | 'key'> & { cpu: number | null; authenticated: boolean };

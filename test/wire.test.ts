@@ -118,9 +118,9 @@ describe('authenticated packets (112 bytes, RFC 8762 4.2.2 and 4.3.2)', () => {
 
   it('refuses sizes below 112 and unknown layouts', () => {
     const fields = { seq: 1, timestamp: 1n, errorEstimate: 1, ssid: 0 };
-    expect(() => wire.encodeSender(fields, 100, 'authenticated')).toThrow(/size must be 112\.\.65507/);
+    expect(() => wire.encodeSender(fields, 100, 'authenticated')).toThrow(/size must be an integer 112\.\.65507, got 100/);
     // @ts-expect-error: a layout WireLayout does not name, as from JavaScript, to check the addon refuses it.
-    expect(() => wire.encodeSender(fields, 44, 'signed')).toThrow(/layout must be 'unauthenticated' or 'authenticated'/);
+    expect(() => wire.encodeSender(fields, 44, 'signed')).toThrow('layout must be one of unauthenticated, authenticated, got "signed"');
   });
 });
 
@@ -159,5 +159,89 @@ describe('error estimate: S(1) Z(1) Scale(6) Multiplier(8)', () => {
 
   it('unpacks them', () => {
     expect(wire.decodeErrorEstimate(0xc203)).toEqual({ synchronized: true, format: 'ptp', scale: 2, multiplier: 3 });
+  });
+});
+
+/** The error a call throws, for checking its class, code and message together. */
+function thrown(call: () => unknown): Error & { code?: string } {
+  try {
+    call();
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe('argument checks: a bad argument is refused, never converted into other bytes', () => {
+  const sender = { seq: 1, timestamp: 1n, errorEstimate: 1, ssid: 0 };
+  const reflector = { ...sender, receiveTimestamp: 2n, senderSeq: 1, senderTimestamp: 1n, senderErrorEstimate: 1, senderTtl: 64 };
+
+  it('a value of the wrong type is a TypeError with ERR_INVALID_ARG_TYPE, naming the field and what it got', () => {
+    const e = thrown(() => wire.encodeSender({ ...sender, seq: '7' as never }));
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(e.message).toBe("field 'seq' must be a number, got a string");
+    expect(thrown(() => wire.encodeSender({ ...sender, timestamp: 1 as never })).message).toBe("field 'timestamp' must be a bigint, got a number");
+    expect(thrown(() => wire.encodeSender({ seq: 1, timestamp: 1n, errorEstimate: 1 } as never)).message).toBe("field 'ssid' must be a number, got undefined");
+    expect(thrown(() => wire.encodeSender(sender, '64' as never)).message).toBe('size must be a number, got a string');
+    expect(thrown(() => wire.encodeTimestamp(5 as never)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => wire.decodeTimestamp(5n, 1 as never)).message).toBe('timestamp format must be a string, got a number');
+    expect(thrown(() => wire.decodeSender('bytes' as never)).message).toBe('packet must be a Buffer, got a string');
+    expect(thrown(() => wire.decodeErrorEstimate('1' as never)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => wire.encodeErrorEstimate({ synchronized: 1 as never, format: 'ntp', scale: 0, multiplier: 1 })).code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
+  it('a number that does not fit its field is a RangeError with ERR_OUT_OF_RANGE, not a truncated field', () => {
+    const cases: Array<[() => unknown, string]> = [
+      [() => wire.encodeSender({ ...sender, ssid: 0x10000 }), "field 'ssid' must be an integer 0..65535, got 65536"],
+      [() => wire.encodeSender({ ...sender, seq: 2 ** 32 }), "field 'seq' must be an integer 0..4294967295, got 4294967296"],
+      [() => wire.encodeSender({ ...sender, seq: -1 }), "field 'seq' must be an integer 0..4294967295, got -1"],
+      [() => wire.encodeSender({ ...sender, seq: 1.5 }), "field 'seq' must be an integer 0..4294967295, got 1.5"],
+      [() => wire.encodeSender({ ...sender, errorEstimate: 70000 }), "field 'errorEstimate' must be an integer 0..65535, got 70000"],
+      [() => wire.encodeReflector({ ...reflector, senderTtl: 256 }), "field 'senderTtl' must be an integer 0..255, got 256"],
+      [() => wire.encodeReflector({ ...reflector, senderErrorEstimate: NaN }), "field 'senderErrorEstimate' must be an integer 0..65535, got NaN"],
+      [() => wire.encodeSender(sender, 65508), 'size must be an integer 44..65507, got 65508'],
+      [() => wire.decodeErrorEstimate(0x10000), 'error estimate must be an integer 0..65535, got 65536'],
+      [() => wire.encodeErrorEstimate({ synchronized: true, format: 'ntp', scale: 64, multiplier: 1 }), "field 'scale' must be an integer 0..63, got 64"],
+    ];
+    for (const [call, message] of cases) {
+      const e = thrown(call);
+      expect(e, message).toBeInstanceOf(RangeError);
+      expect(e.code, message).toBe('ERR_OUT_OF_RANGE');
+      expect(e.message).toBe(message);
+    }
+    // The edges themselves fit.
+    expect(wire.decodeSender(wire.encodeSender({ ...sender, seq: 2 ** 32 - 1, ssid: 0xffff }, wire.maxPacketSize))).toMatchObject({ seq: 2 ** 32 - 1, ssid: 0xffff });
+  });
+
+  it('a bigint that does not fit in 64 bits is refused rather than wrapped', () => {
+    const cases: Array<[() => unknown, string]> = [
+      [() => wire.encodeSender({ ...sender, timestamp: 2n ** 64n }), "field 'timestamp' must fit in an unsigned 64-bit integer, got 18446744073709551616n"],
+      [() => wire.encodeSender({ ...sender, timestamp: -1n }), "field 'timestamp' must fit in an unsigned 64-bit integer, got -1n"],
+      [() => wire.encodeReflector({ ...reflector, receiveTimestamp: 2n ** 70n }), "field 'receiveTimestamp' must fit in an unsigned 64-bit integer, got 1180591620717411303424n"],
+      [() => wire.decodeTimestamp(2n ** 64n), 'wire timestamp must fit in an unsigned 64-bit integer, got 18446744073709551616n'],
+      [() => wire.encodeTimestamp(2n ** 63n), 'unixNs must fit in a signed 64-bit integer, got 9223372036854775808n'],
+    ];
+    for (const [call, message] of cases) {
+      const e = thrown(call);
+      expect(e, message).toBeInstanceOf(RangeError);
+      expect(e.code, message).toBe('ERR_OUT_OF_RANGE');
+      expect(e.message).toBe(message);
+    }
+    expect(wire.decodeSender(wire.encodeSender({ ...sender, timestamp: 2n ** 64n - 1n }))?.timestamp).toBe(2n ** 64n - 1n);
+  });
+
+  it('an unknown name is a RangeError with ERR_INVALID_ARG_VALUE listing the names it accepts', () => {
+    const cases: Array<[() => unknown, string]> = [
+      [() => wire.encodeTimestamp(1n, 'gps' as never), 'timestamp format must be one of ntp, ptp, got "gps"'],
+      [() => wire.decodeSender(Buffer.alloc(44), 'hmac' as never), 'layout must be one of unauthenticated, authenticated, got "hmac"'],
+      [() => wire.encodeErrorEstimate({ synchronized: true, format: 'gps' as never, scale: 0, multiplier: 1 }), 'field \'format\' must be one of ntp, ptp, got "gps"'],
+    ];
+    for (const [call, message] of cases) {
+      const e = thrown(call);
+      expect(e, message).toBeInstanceOf(RangeError);
+      expect(e.code, message).toBe('ERR_INVALID_ARG_VALUE');
+      expect(e.message).toBe(message);
+    }
   });
 });

@@ -16,9 +16,13 @@ Napi::Array strings_to_js(Napi::Env env, const std::vector<std::string>& list) {
   return a;
 }
 
+}  // namespace
+
 Napi::Value interface_caps(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "interfaceCaps(name) needs an interface name");
+  if (!info[0].IsString()) {
+    throw invalid_type(env, "interfaceCaps(name) needs an interface name, got " + type_name(info[0]));
+  }
   InterfaceCaps c;
   try {
     c = rtt::interface_caps(info[0].As<Napi::String>().Utf8Value());
@@ -49,16 +53,6 @@ Napi::Value interface_names(const Napi::CallbackInfo& info) {
 Napi::Value tsc_clock_unavailable(const Napi::CallbackInfo& info) {
   std::string why = rtt::host_tsc_unusable_reason();
   return why.empty() ? info.Env().Null() : Napi::Value(Napi::String::New(info.Env(), why));
-}
-
-}  // namespace
-
-Napi::Function interface_caps_function(Napi::Env env) { return Napi::Function::New(env, interface_caps, "interfaceCaps"); }
-
-Napi::Function interface_names_function(Napi::Env env) { return Napi::Function::New(env, interface_names, "interfaceNames"); }
-
-Napi::Function tsc_clock_unavailable_function(Napi::Env env) {
-  return Napi::Function::New(env, tsc_clock_unavailable, "tscClockUnavailable");
 }
 
 }  // namespace rtt::addon

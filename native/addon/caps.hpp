@@ -4,8 +4,8 @@
 
 namespace rtt::addon {
 
-Napi::Function interface_caps_function(Napi::Env env);   // interfaceCaps(name)
-Napi::Function interface_names_function(Napi::Env env);  // interfaceNames()
-Napi::Function tsc_clock_unavailable_function(Napi::Env env);  // tscClockUnavailable()
+Napi::Value interface_caps(const Napi::CallbackInfo& info);         // interfaceCaps(name)
+Napi::Value interface_names(const Napi::CallbackInfo& info);        // interfaceNames()
+Napi::Value tsc_clock_unavailable(const Napi::CallbackInfo& info);  // tscClockUnavailable()
 
 }  // namespace rtt::addon

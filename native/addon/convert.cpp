@@ -1,5 +1,6 @@
 #include "convert.hpp"
 
+#include <cmath>
 #include <vector>
 
 #include "../core/errors.hpp"
@@ -9,8 +10,31 @@ namespace {
 
 Napi::Value get(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' is missing");
+  if (v.IsUndefined()) throw invalid_type(o.Env(), std::string("option '") + key + "' is missing");
   return v;
+}
+
+Napi::Error with_code(Napi::Error e, const char* code) {
+  e.Set("code", code);
+  return e;
+}
+
+Napi::Object granted_to_js(Napi::Env env, const RunFacts& run, const TimestampingGrant& ts, const BusyPollGrant& busy) {
+  Napi::Object p = Napi::Object::New(env);
+  p.Set("cpu", run.pinning.cpu >= 0 ? Napi::Value(Napi::Number::New(env, run.pinning.cpu)) : env.Null());
+  p.Set("rtPriority", run.pinning.rt_priority);
+  p.Set("mlock", run.pinning.mlock);
+  Napi::Object b = Napi::Object::New(env);
+  b.Set("socketBusyPollUs", busy.requested_us);
+  b.Set("granted", busy.granted);
+  b.Set("refused", errno_to_js(env, busy.refused_errno));
+  Napi::Object g = Napi::Object::New(env);
+  g.Set("timestamping", timestamping_to_js(env, ts));
+  g.Set("pinning", p);
+  g.Set("privateFileTable", run.private_file_table);
+  g.Set("socketBusyPoll", b);
+  g.Set("clock", choice_name(kClockSources, run.clock));
+  return g;
 }
 
 Napi::Value hwtstamp_setup_to_js(Napi::Env env, const HwtstampSetup& hw) {
@@ -41,81 +65,103 @@ Napi::Value hwtstamp_config_to_js(Napi::Env env, const std::optional<hwtstamp_co
   return o;
 }
 
+Napi::Error invalid_type(Napi::Env env, const std::string& message) {
+  return with_code(Napi::TypeError::New(env, message), "ERR_INVALID_ARG_TYPE");
+}
+
+Napi::Error invalid_value(Napi::Env env, const std::string& message) {
+  return with_code(Napi::RangeError::New(env, message), "ERR_INVALID_ARG_VALUE");
+}
+
+Napi::Error out_of_range(Napi::Env env, const std::string& message) {
+  return with_code(Napi::RangeError::New(env, message), "ERR_OUT_OF_RANGE");
+}
+
+std::string type_name(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "a number";
+    case napi_string: return "a string";
+    case napi_symbol: return "a symbol";
+    case napi_function: return "a function";
+    case napi_bigint: return "a bigint";
+    default: return "an object";
+  }
+}
+
+uint64_t to_uint(Napi::Env env, const Napi::Value& v, const std::string& what, uint64_t min, uint64_t max) {
+  if (!v.IsNumber()) throw invalid_type(env, what + " must be a number, got " + type_name(v));
+  double n = v.As<Napi::Number>().DoubleValue();
+  if (!(n >= double(min) && n <= double(max) && std::floor(n) == n)) {
+    throw out_of_range(env, what + " must be an integer " + std::to_string(min) + ".." + std::to_string(max) +
+                                ", got " + v.ToString().Utf8Value());
+  }
+  return uint64_t(n);
+}
+
 double get_number(const Napi::Object& o, const char* key) {
   Napi::Value v = get(o, key);
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number");
+  if (!v.IsNumber()) throw invalid_type(o.Env(), std::string("option '") + key + "' must be a number");
   return v.As<Napi::Number>().DoubleValue();
+}
+
+uint64_t get_uint(const Napi::Object& o, const char* key, uint64_t max) {
+  return to_uint(o.Env(), get(o, key), std::string("option '") + key + "'", 0, max);
 }
 
 bool get_bool(const Napi::Object& o, const char* key) {
   Napi::Value v = get(o, key);
-  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a boolean");
+  if (!v.IsBoolean()) throw invalid_type(o.Env(), std::string("option '") + key + "' must be a boolean");
   return v.As<Napi::Boolean>().Value();
 }
 
 std::string get_string(const Napi::Object& o, const char* key) {
   Napi::Value v = get(o, key);
-  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a string");
+  if (!v.IsString()) throw invalid_type(o.Env(), std::string("option '") + key + "' must be a string");
   return v.As<Napi::String>().Utf8Value();
 }
 
 std::vector<uint8_t> get_bytes(const Napi::Object& o, const char* key) {
   Napi::Value v = get(o, key);
   if (v.IsNull()) return {};
-  if (!v.IsBuffer()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a Buffer or null");
+  if (!v.IsBuffer()) throw invalid_type(o.Env(), std::string("option '") + key + "' must be a Buffer or null");
   auto b = v.As<Napi::Buffer<uint8_t>>();
   return std::vector<uint8_t>(b.Data(), b.Data() + b.Length());
 }
 
 std::vector<std::string> get_strings(const Napi::Object& o, const char* key) {
   Napi::Value v = get(o, key);
-  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of strings");
+  if (!v.IsArray()) throw invalid_type(o.Env(), std::string("option '") + key + "' must be an array of strings");
   auto a = v.As<Napi::Array>();
   std::vector<std::string> out;
   for (uint32_t i = 0; i < a.Length(); ++i) {
     Napi::Value item = a.Get(i);
-    if (!item.IsString()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an array of strings");
+    if (!item.IsString()) throw invalid_type(o.Env(), std::string("option '") + key + "' must be an array of strings");
     out.push_back(item.As<Napi::String>().Utf8Value());
   }
   return out;
 }
 
 Endpoint get_endpoint(const Napi::Object& o, const char* host_key, const char* port_key) {
-  double port = get_number(o, port_key);
-  if (port < 0 || port > 65535) throw Napi::RangeError::New(o.Env(), std::string(port_key) + " must be 0..65535");
-  return parse_endpoint(get_string(o, host_key), uint16_t(port));
+  return parse_endpoint(get_string(o, host_key), uint16_t(get_uint(o, port_key, 65535)));
 }
 
-TimestampSource get_timestamp_source(const Napi::Object& o) {
-  std::string s = get_string(o, "timestamps");
-  if (s == "auto") return TimestampSource::Auto;
-  if (s == "software") return TimestampSource::Software;
-  if (s == "hardware") return TimestampSource::Hardware;
-  if (s == "none") return TimestampSource::None;
-  throw Napi::RangeError::New(o.Env(), "timestamps must be auto, software, hardware or none");
-}
-
-wire::TimestampFormat get_timestamp_format(const Napi::Object& o) {
-  std::string s = get_string(o, "timestampFormat");
-  if (s == "ntp") return wire::TimestampFormat::Ntp;
-  if (s == "ptp") return wire::TimestampFormat::Ptp;
-  throw Napi::RangeError::New(o.Env(), "timestampFormat must be ntp or ptp");
-}
-
-ClockSource get_clock_source(const Napi::Object& o) {
-  std::string s = get_string(o, "clock");
-  if (s == "auto") return ClockSource::Auto;
-  if (s == "tsc") return ClockSource::Tsc;
-  if (s == "realtime") return ClockSource::Realtime;
-  throw Napi::RangeError::New(o.Env(), "clock must be auto, tsc or realtime");
-}
-
-PinningRequest get_pinning(const Napi::Object& o) {
-  PinningRequest p;
-  p.cpu = int(get_number(o, "cpu"));
-  p.rt_priority = int(get_number(o, "rtPriority"));
-  p.mlock = get_bool(o, "mlock");
-  return p;
+CommonOptions read_common(const Napi::Object& o) {
+  CommonOptions c;
+  c.bind = get_endpoint(o, "bindHost", "bindPort");
+  c.busy_poll = get_bool(o, "busyPoll");
+  c.socket_busy_poll_us = int(get_number(o, "socketBusyPollUs"));
+  c.timestamps = get_choice(o, "timestamps", kTimestampSources);
+  c.format = get_choice(o, "timestampFormat", wire::kTimestampFormats);
+  c.clock = get_choice(o, "clock", kClockSources);
+  c.pinning.cpu = int(get_number(o, "cpu"));
+  c.pinning.rt_priority = int(get_number(o, "rtPriority"));
+  c.pinning.mlock = get_bool(o, "mlock");
+  c.duration_ns = int64_t(get_number(o, "durationNs"));
+  c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  return c;
 }
 
 Napi::Object endpoint_to_js(Napi::Env env, const Endpoint& e) {
@@ -166,26 +212,15 @@ Napi::Object timestamping_to_js(Napi::Env env, const TimestampingGrant& ts) {
   return t;
 }
 
-Napi::Object granted_to_js(Napi::Env env, const TimestampingGrant& ts, const PinningGrant& pin,
-                           bool private_file_table, const BusyPollGrant& busy, ClockSource clock) {
-  Napi::Object p = Napi::Object::New(env);
-  p.Set("cpu", pin.cpu >= 0 ? Napi::Value(Napi::Number::New(env, pin.cpu)) : env.Null());
-  p.Set("rtPriority", pin.rt_priority);
-  p.Set("mlock", pin.mlock);
-  Napi::Object b = Napi::Object::New(env);
-  b.Set("socketBusyPollUs", busy.requested_us);
-  b.Set("granted", busy.granted);
-  b.Set("refused", errno_to_js(env, busy.refused_errno));
-  Napi::Object g = Napi::Object::New(env);
-  g.Set("timestamping", timestamping_to_js(env, ts));
-  g.Set("pinning", p);
-  g.Set("privateFileTable", private_file_table);
-  g.Set("socketBusyPoll", b);
-  g.Set("clock", clock == ClockSource::Tsc ? "tsc" : "realtime");
-  return g;
+void set_run_facts(Napi::Object result, const RunFacts& run, const TimestampingGrant& ts, const BusyPollGrant& busy,
+                   const Endpoint& local) {
+  Napi::Env env = result.Env();
+  result.Set("granted", granted_to_js(env, run, ts, busy));
+  result.Set("local", endpoint_to_js(env, local));
+  result.Set("startedAtNs", Napi::BigInt::New(env, run.started_ns));
+  result.Set("endedAtNs", Napi::BigInt::New(env, run.ended_ns));
+  result.Set("cpuNs", double(run.cpu_ns));
 }
-
-Napi::BigInt ns_to_js(Napi::Env env, int64_t ns) { return Napi::BigInt::New(env, ns); }
 
 Napi::Error error_to_js(Napi::Env env, const std::exception& e) {
   if (auto* s = dynamic_cast<const SystemError*>(&e)) {
@@ -194,11 +229,7 @@ Napi::Error error_to_js(Napi::Env env, const std::exception& e) {
     err.Set("errno", Napi::Number::New(env, -s->err()));
     return err;
   }
-  if (dynamic_cast<const ConfigError*>(&e)) {
-    Napi::Error err = Napi::RangeError::New(env, e.what());
-    err.Set("code", "ERR_INVALID_ARG_VALUE");
-    return err;
-  }
+  if (dynamic_cast<const ConfigError*>(&e)) return invalid_value(env, e.what());
   return Napi::Error::New(env, e.what());
 }
 

@@ -35,7 +35,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
   explicit SessionWrap(const Napi::CallbackInfo& info) : Base(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-      throw Napi::TypeError::New(env, std::string("new ") + Traits::kName +
+      throw invalid_type(env, std::string("new ") + Traits::kName +
                                           "(options, onProgress) needs an options object and a function");
     }
     std::unique_ptr<Core> core;
@@ -63,7 +63,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
   }
   Napi::Value set_progress_wanted(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsBoolean()) {
-      throw Napi::TypeError::New(info.Env(), "setProgressWanted(wanted) needs a boolean");
+      throw invalid_type(info.Env(), "setProgressWanted(wanted) needs a boolean");
     }
     runner_->set_progress_wanted(info[0].As<Napi::Boolean>().Value());
     return info.Env().Undefined();

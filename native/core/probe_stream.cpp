@@ -54,8 +54,9 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock) : config_
     auth_ = std::make_unique<PacketAuth>(config_.key);
     layout_ = wire::Layout::Authenticated;
   }
-  if (config_.size < wire::packet_size(layout_) || config_.size > 65507) {
-    throw ConfigError("size must be between " + std::to_string(wire::packet_size(layout_)) + " and 65507 bytes");
+  if (config_.size < wire::packet_size(layout_) || config_.size > wire::kMaxPacketSize) {
+    throw ConfigError("size must be between " + std::to_string(wire::packet_size(layout_)) + " and " +
+                      std::to_string(wire::kMaxPacketSize) + " bytes");
   }
   if (config_.bind.family() != config_.target.family()) {
     throw ConfigError("bind address and target must both be IPv4 or both IPv6");

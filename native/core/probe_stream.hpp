@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "choices.hpp"
+#include "counters.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
 #include "transport.hpp"
@@ -18,6 +20,10 @@
 namespace rtt {
 
 enum class SenderMode : uint8_t { PingPong, Rate };
+inline constexpr Choice<SenderMode> kSenderModes[] = {
+    {"pingpong", SenderMode::PingPong},
+    {"rate", SenderMode::Rate},
+};
 
 struct StreamConfig {
   Endpoint target;
@@ -37,23 +43,6 @@ struct StreamConfig {
   // End at the first ICMP error (port, host or network unreachable) instead
   // of waiting out every probe's timeout against a target that refuses them.
   bool stop_on_unreachable = false;
-};
-
-struct SenderCounters {
-  uint64_t sent = 0;            // measured probes sent
-  uint64_t received = 0;        // measured probes answered in time: the samples
-  uint64_t lost = 0;            // no reply before the timeout
-  uint64_t duplicates = 0;      // another reply to an answered probe
-  uint64_t reordered = 0;       // reply older than one already received
-  uint64_t late = 0;            // reply after its probe timed out (not a sample)
-  uint64_t malformed = 0;       // too short for the reply layout (36 bytes unauthenticated, 112 authenticated)
-  uint64_t auth_failures = 0;   // authenticated mode: HMAC did not verify
-  uint64_t corrupted = 0;       // echoed T1 differs from the probe's, or T2/T3 impossible
-  uint64_t unexpected = 0;      // sequence number this session never sent
-  uint64_t in_flight = 0;       // awaiting reply when the session was stopped
-  uint64_t send_errors = 0;
-  uint64_t icmp_errors = 0;     // ECONNREFUSED and friends reported on the socket
-  uint64_t tx_stamps_missing = 0;
 };
 
 struct StampCounters {

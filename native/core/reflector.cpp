@@ -6,12 +6,10 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "file_table.hpp"
 #include "udp_transport.hpp"
 
 namespace rtt {
 namespace {
-constexpr int64_t kMaxBlockNs = 20000000;   // blocking waits wake this often to see stop
 constexpr int64_t kSweepIntervalNs = 1000000000;
 constexpr uint32_t kPollsPerClockRead = 16;
 }  // namespace
@@ -147,23 +145,20 @@ Reflector::Reflector(const ReflectorConfig& config)
 Reflector::~Reflector() = default;
 
 void Reflector::setup() {
-  pinning_ = apply_pinning(config_.pinning);
-  if (config_.private_file_table) {
-    int fd = transport_->fd();
-    private_file_table_ = make_file_table_private(&fd, 1) == 0;
-  }
+  int fd = transport_->fd();
+  run_facts_.setup(config_.pinning, config_.private_file_table, &fd, 1);
 }
 
 void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
-  started_ns_ = clock_.now();
-  int64_t cpu_start = thread_cpu_ns();
-  int64_t until = config_.duration_ns ? started_ns_ + config_.duration_ns : INT64_MAX;
-  int64_t next_progress = started_ns_ + config_.progress_interval_ns;
-  int64_t next_sweep = started_ns_ + kSweepIntervalNs;
+  run_facts_.begin(clock_);
+  const int64_t started_ns = run_facts_.started_ns;
+  int64_t until = config_.duration_ns ? started_ns + config_.duration_ns : INT64_MAX;
+  int64_t next_progress = started_ns + config_.progress_interval_ns;
+  int64_t next_sweep = started_ns + kSweepIntervalNs;
   ReflectorCounters& counters = responder_.counters();
   ReflectorProgress progress;
 
-  int64_t now = started_ns_;  // the timers' clock: deadline, sweep, progress
+  int64_t now = started_ns;  // the timers' clock: deadline, sweep, progress
   uint32_t polls = 0;
   for (;;) {
     // Checked on every pass, not only when the socket is empty: a flood that
@@ -203,16 +198,14 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     }
     if (sink && now >= next_progress) {
       if (sink->wanted()) {
-        progress.elapsed_ns = now - started_ns_;
+        progress.elapsed_ns = now - started_ns;
         progress.counters = counters;
         sink->publish(progress);
       }
       next_progress = now + config_.progress_interval_ns;
     }
   }
-  ended_ns_ = clock_.now();
-  cpu_ns_ = thread_cpu_ns() - cpu_start;
-  if (private_file_table_) close_private_file_table();
+  run_facts_.end(clock_);
 }
 
 }  // namespace rtt

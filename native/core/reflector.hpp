@@ -13,9 +13,11 @@
 
 #include "allow_list.hpp"
 #include "auth.hpp"
+#include "counters.hpp"
 #include "pinning.hpp"
 #include "progress.hpp"
 #include "rate_limit.hpp"
+#include "run_facts.hpp"
 #include "reflector_sessions.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
@@ -45,24 +47,6 @@ struct ReflectorConfig {
   size_t max_sessions = 1024;        // stateful mode
   int64_t session_timeout_ns = 60000000000;
   bool twamp_light = false;          // also answer 14..43-byte TWAMP-Light requests (replies may be larger)
-};
-
-struct ReflectorCounters {
-  uint64_t received = 0;             // datagrams read
-  uint64_t reflected = 0;            // replies sent
-  uint64_t malformed = 0;            // too short (or not a test packet) for the mode
-  uint64_t loops = 0;                // a reflector's reply, not a request: never answered
-  uint64_t auth_failures = 0;        // HMAC did not verify
-  uint64_t denied = 0;               // source not on the allow-list
-  uint64_t rate_limited = 0;         // over the per-source reply rate
-  uint64_t global_rate_limited = 0;  // over the global reply rate
-  uint64_t replayed = 0;             // stateful: sender sequence number already answered
-  uint64_t out_of_window = 0;        // stateful: sender sequence number too far behind to tell, or an unconfirmed jump ahead
-  uint64_t sessions_refused = 0;     // stateful: max_sessions were live, each proven
-  uint64_t sessions_evicted = 0;     // stateful: unproven sessions dropped to make room for new ones
-  uint64_t send_errors = 0;
-  uint64_t rx_stamps_missing = 0;    // T2 fell back to the user-space clock
-  uint64_t active_sessions = 0;      // stateful: live sessions (a level, not a count)
 };
 
 class Responder {
@@ -121,15 +105,10 @@ class Reflector {
 
   const ReflectorConfig& config() const noexcept { return config_; }
   const ReflectorCounters& counters() const noexcept { return responder_.counters(); }
-  const PinningGrant& pinning() const noexcept { return pinning_; }
-  bool private_file_table() const noexcept { return private_file_table_; }
-  ClockSource clock() const noexcept { return clock_.granted(); }
+  const RunFacts& run_facts() const noexcept { return run_facts_; }
   const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
   Endpoint local() const { return transport_->local(); }
-  int64_t started_ns() const noexcept { return started_ns_; }
-  int64_t ended_ns() const noexcept { return ended_ns_; }
-  int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
 
  private:
   ReflectorConfig config_;
@@ -138,11 +117,7 @@ class Reflector {
   std::unique_ptr<Transport> transport_;
   std::vector<uint8_t> buffer_;
   Datagram datagram_;
-  PinningGrant pinning_;
-  bool private_file_table_ = false;
-  int64_t started_ns_ = 0;
-  int64_t ended_ns_ = 0;
-  int64_t cpu_ns_ = 0;
+  RunFacts run_facts_;
 };
 
 }  // namespace rtt

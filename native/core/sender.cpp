@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <climits>
 
-#include "clock.hpp"
 #include "errors.hpp"
-#include "file_table.hpp"
 
 namespace rtt {
 namespace {
-
-constexpr int64_t kMaxBlockNs = 20000000;  // blocking waits wake this often to see stop
 
 void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
   static constexpr double kPs[4] = {50, 90, 99, 99.9};
@@ -37,7 +33,7 @@ Sender::Sender(const SenderConfig& config) : config_(config), clock_(config.cloc
 }
 
 void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
-  progress_.elapsed_ns = now - started_ns_;
+  progress_.elapsed_ns = now - run_facts_.started_ns;
   for (size_t i = 0; i < streams_.size(); ++i) {
     progress_.streams[i].counters = streams_[i]->counters();
     for (size_t m = 0; m < kMetricCount; ++m) {
@@ -48,12 +44,9 @@ void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
 }
 
 void Sender::setup() {
-  pinning_ = apply_pinning(config_.pinning);
-  if (config_.private_file_table) {
-    std::vector<int> fds;
-    for (const pollfd& p : pollfds_) fds.push_back(p.fd);
-    private_file_table_ = make_file_table_private(fds.data(), fds.size()) == 0;
-  }
+  std::vector<int> fds;
+  for (const pollfd& p : pollfds_) fds.push_back(p.fd);
+  run_facts_.setup(config_.pinning, config_.private_file_table, fds.data(), fds.size());
 }
 
 void Sender::close() noexcept {
@@ -61,10 +54,9 @@ void Sender::close() noexcept {
 }
 
 void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink) {
-  started_ns_ = clock_.now();
-  int64_t cpu_start = thread_cpu_ns();
-  for (auto& s : streams_) s->start(started_ns_);
-  int64_t next_progress = started_ns_ + config_.progress_interval_ns;
+  run_facts_.begin(clock_);
+  for (auto& s : streams_) s->start(run_facts_.started_ns);
+  int64_t next_progress = run_facts_.started_ns + config_.progress_interval_ns;
   const bool blocking = !config_.busy_poll;
 
   for (;;) {
@@ -90,9 +82,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
       wait_readable(pollfds_.data(), pollfds_.size(), until - clock_.now());
     }
   }
-  ended_ns_ = clock_.now();
-  cpu_ns_ = thread_cpu_ns() - cpu_start;
-  if (private_file_table_) close_private_file_table();
+  run_facts_.end(clock_);
 }
 
 }  // namespace rtt

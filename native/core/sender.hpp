@@ -13,6 +13,7 @@
 #include "pinning.hpp"
 #include "probe_stream.hpp"
 #include "progress.hpp"
+#include "run_facts.hpp"
 #include "user_clock.hpp"
 
 namespace rtt {
@@ -54,13 +55,8 @@ class Sender {
   void close() noexcept;
 
   const std::vector<std::unique_ptr<ProbeStream>>& streams() const noexcept { return streams_; }
-  const PinningGrant& pinning() const noexcept { return pinning_; }
+  const RunFacts& run_facts() const noexcept { return run_facts_; }
   bool busy_poll() const noexcept { return config_.busy_poll; }
-  bool private_file_table() const noexcept { return private_file_table_; }
-  ClockSource clock() const noexcept { return clock_.granted(); }
-  int64_t started_ns() const noexcept { return started_ns_; }
-  int64_t ended_ns() const noexcept { return ended_ns_; }
-  int64_t cpu_ns() const noexcept { return cpu_ns_; }  // the session thread's CPU time
   bool stopped() const noexcept { return stopped_; }
 
  private:
@@ -71,11 +67,7 @@ class Sender {
   std::vector<std::unique_ptr<ProbeStream>> streams_;
   std::vector<pollfd> pollfds_;
   SenderProgress progress_;
-  PinningGrant pinning_;
-  bool private_file_table_ = false;
-  int64_t started_ns_ = 0;
-  int64_t ended_ns_ = 0;
-  int64_t cpu_ns_ = 0;
+  RunFacts run_facts_;
   bool stopped_ = false;
 };
 

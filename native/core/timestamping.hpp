@@ -8,11 +8,18 @@
 #include <cstdint>
 #include <string>
 
+#include "choices.hpp"
 #include "hwtstamp.hpp"
 
 namespace rtt {
 
 enum class TimestampSource : uint8_t { None, Software, Hardware, Auto };
+inline constexpr Choice<TimestampSource> kTimestampSources[] = {
+    {"auto", TimestampSource::Auto},
+    {"software", TimestampSource::Software},
+    {"hardware", TimestampSource::Hardware},
+    {"none", TimestampSource::None},
+};
 
 struct TimestampingGrant {
   std::string interface;         // carrying this socket's traffic ("*" for a wildcard bind)

@@ -50,6 +50,9 @@ class Transport {
   virtual void close() noexcept = 0;
 };
 
+// Blocking waits wake at least this often to see a stop request.
+constexpr int64_t kMaxBlockNs = 20000000;
+
 // Blocks until one of the sockets has data or an error-queue entry (POLLERR
 // is always reported), or timeout_ns passes: the loops' non-busy-poll wait.
 inline void wait_readable(pollfd* fds, size_t n, int64_t timeout_ns) noexcept {

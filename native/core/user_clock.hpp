@@ -15,11 +15,17 @@
 #include <x86intrin.h>
 #endif
 
+#include "choices.hpp"
 #include "clock.hpp"
 
 namespace rtt {
 
 enum class ClockSource { Auto, Tsc, Realtime };
+inline constexpr Choice<ClockSource> kClockSources[] = {
+    {"auto", ClockSource::Auto},
+    {"tsc", ClockSource::Tsc},
+    {"realtime", ClockSource::Realtime},
+};
 
 // Why the TSC cannot stand in for CLOCK_REALTIME, or "" when it can: the
 // kernel must itself keep time with the TSC (clocksource "tsc", which it

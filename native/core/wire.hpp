@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "choices.hpp"
+
 namespace rtt::wire {
 
 constexpr size_t kPacketSize = 44;       // unauthenticated sender and reflector packets
@@ -20,14 +22,24 @@ constexpr size_t kReplyMinSize = 36;
 constexpr size_t kTwampLightRequestMinSize = 14;  // RFC 5357 4.1.2: seq, timestamp, error estimate
 constexpr size_t kTwampLightReplySize = 41;       // RFC 5357 4.2.1 up to the sender TTL
 constexpr uint16_t kDefaultPort = 862;
+// The largest UDP payload over IPv4 (65535 - 20 IP - 8 UDP): the largest packet a sender may ask for.
+constexpr size_t kMaxPacketSize = 65507;
 
 enum class Layout : uint8_t { Unauthenticated, Authenticated };
+inline constexpr Choice<Layout> kLayouts[] = {
+    {"unauthenticated", Layout::Unauthenticated},
+    {"authenticated", Layout::Authenticated},
+};
 
 constexpr size_t packet_size(Layout layout) noexcept {
   return layout == Layout::Authenticated ? kAuthPacketSize : kPacketSize;
 }
 
 enum class TimestampFormat : uint8_t { Ntp = 0, Ptp = 1 };
+inline constexpr Choice<TimestampFormat> kTimestampFormats[] = {
+    {"ntp", TimestampFormat::Ntp},
+    {"ptp", TimestampFormat::Ptp},
+};
 
 // NTP 64-bit (seconds since 1900, 32-bit fraction) or PTPv2 truncated
 // (32-bit seconds, 32-bit nanoseconds), from and to nanoseconds since the Unix epoch.

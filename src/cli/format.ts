@@ -155,6 +155,7 @@ export function formatReflectorResult(r: ReflectorResult): string {
   return (
     `reflector ${r.local.family === 'IPv6' ? `[${r.local.address}]` : r.local.address}:${r.local.port} ran ${seconds.toFixed(1)}s: ` +
     `received ${r.received}  reflected ${r.reflected}  malformed ${r.malformed}${drops}  send errors ${r.sendErrors}` +
+    `${r.sessionsEvicted ? `  sessions evicted ${r.sessionsEvicted}` : ''}` +
     `${r.rxStampsMissing ? `  T2 from user clock ${r.rxStampsMissing}` : ''}${change ? `\n${change}` : ''}`
   );
 }

@@ -1,3 +1,4 @@
+// The session classes, Sender (sender_wrap.cpp) and Reflector (reflector_wrap.cpp).
 #pragma once
 
 #include <napi.h>

@@ -2,57 +2,37 @@
 // on failure) and starts probing; `result` is a Promise of the raw result.
 #include "../core/sender.hpp"
 #include "session_wrap.hpp"
-#include "sessions.hpp"
+#include "wraps.hpp"
 
 namespace rtt::addon {
 namespace {
 
 SenderConfig sender_config_from_js(const Napi::Object& o) {
+  CommonOptions common = read_common(o);
   StreamConfig c;
   c.target = get_endpoint(o, "host", "port");
-  c.bind = get_endpoint(o, "bindHost", "bindPort");
-  std::string mode = get_string(o, "mode");
-  if (mode != "pingpong" && mode != "rate") throw Napi::RangeError::New(o.Env(), "mode must be pingpong or rate");
-  c.mode = mode == "rate" ? SenderMode::Rate : SenderMode::PingPong;
+  c.bind = common.bind;
+  c.mode = get_choice(o, "mode", kSenderModes);
   c.count = uint64_t(get_number(o, "count"));
-  c.duration_ns = int64_t(get_number(o, "durationNs"));
-  c.warmup = uint32_t(get_number(o, "warmup"));
+  c.duration_ns = common.duration_ns;
+  c.warmup = uint32_t(get_uint(o, "warmup", UINT32_MAX));
   c.rate_pps = get_number(o, "rate");
-  c.size = size_t(get_number(o, "size"));
+  c.size = size_t(get_uint(o, "size", wire::kMaxPacketSize));
   c.timeout_ns = int64_t(get_number(o, "timeoutNs"));
-  c.socket_busy_poll_us = int(get_number(o, "socketBusyPollUs"));
-  c.timestamps = get_timestamp_source(o);
-  c.format = get_timestamp_format(o);
-  c.ssid = uint16_t(get_number(o, "ssid"));
+  c.socket_busy_poll_us = common.socket_busy_poll_us;
+  c.timestamps = common.timestamps;
+  c.format = common.format;
+  c.ssid = uint16_t(get_uint(o, "ssid", UINT16_MAX));
   c.key = get_bytes(o, "key");
   c.stop_on_unreachable = get_bool(o, "stopOnUnreachable");
   SenderConfig config;
   config.streams.push_back(c);
-  config.busy_poll = get_bool(o, "busyPoll");
-  config.clock = get_clock_source(o);
-  config.pinning = get_pinning(o);
-  config.private_file_table = true;  // SessionRunner's loop thread publishes without descriptors
-  config.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  config.busy_poll = common.busy_poll;
+  config.clock = common.clock;
+  config.pinning = common.pinning;
+  config.private_file_table = common.private_file_table;
+  config.progress_interval_ns = common.progress_interval_ns;
   return config;
-}
-
-Napi::Object counters_to_js(Napi::Env env, const SenderCounters& c) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("sent", double(c.sent));
-  o.Set("received", double(c.received));
-  o.Set("lost", double(c.lost));
-  o.Set("duplicates", double(c.duplicates));
-  o.Set("reordered", double(c.reordered));
-  o.Set("late", double(c.late));
-  o.Set("malformed", double(c.malformed));
-  o.Set("authFailures", double(c.auth_failures));
-  o.Set("corrupted", double(c.corrupted));
-  o.Set("unexpected", double(c.unexpected));
-  o.Set("inFlight", double(c.in_flight));
-  o.Set("sendErrors", double(c.send_errors));
-  o.Set("icmpErrors", double(c.icmp_errors));
-  o.Set("txStampsMissing", double(c.tx_stamps_missing));
-  return o;
 }
 
 // The JS API probes one target per session: stream 0.
@@ -101,11 +81,7 @@ Napi::Value sender_result_to_js(Napi::Env env, const Sender& sender) {
   }
   o.Set("metrics", metrics);
   o.Set("missing", missing);
-  o.Set("granted", granted_to_js(env, s.timestamping(), sender.pinning(), sender.private_file_table(), s.busy_poll(), sender.clock()));
-  o.Set("local", endpoint_to_js(env, s.local()));
-  o.Set("startedAtNs", ns_to_js(env, sender.started_ns()));
-  o.Set("endedAtNs", ns_to_js(env, sender.ended_ns()));
-  o.Set("cpuNs", double(sender.cpu_ns()));
+  set_run_facts(o, sender.run_facts(), s.timestamping(), s.busy_poll(), s.local());
   o.Set("sendSpanNs", double(s.send_span_ns()));
   o.Set("stopped", sender.stopped());
   o.Set("lastSendError", s.last_send_errno() ? Napi::Value(Napi::String::New(env, errno_name(s.last_send_errno())))

@@ -2,23 +2,24 @@
 // failure) and starts answering; `result` resolves with its counters once stopped.
 #include "../core/reflector.hpp"
 #include "session_wrap.hpp"
-#include "sessions.hpp"
+#include "wraps.hpp"
 
 namespace rtt::addon {
 namespace {
 
 ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
+  CommonOptions common = read_common(o);
   ReflectorConfig c;
-  c.bind = get_endpoint(o, "bindHost", "bindPort");
-  c.busy_poll = get_bool(o, "busyPoll");
-  c.socket_busy_poll_us = int(get_number(o, "socketBusyPollUs"));
-  c.timestamps = get_timestamp_source(o);
-  c.clock = get_clock_source(o);
-  c.format = get_timestamp_format(o);
-  c.pinning = get_pinning(o);
-  c.private_file_table = true;  // SessionRunner's loop thread publishes without descriptors
-  c.duration_ns = int64_t(get_number(o, "durationNs"));
-  c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  c.bind = common.bind;
+  c.busy_poll = common.busy_poll;
+  c.socket_busy_poll_us = common.socket_busy_poll_us;
+  c.timestamps = common.timestamps;
+  c.clock = common.clock;
+  c.format = common.format;
+  c.pinning = common.pinning;
+  c.private_file_table = common.private_file_table;
+  c.duration_ns = common.duration_ns;
+  c.progress_interval_ns = common.progress_interval_ns;
   c.key = get_bytes(o, "key");
   c.allow = get_strings(o, "allow");
   c.rate_limit_pps = get_number(o, "rateLimit");
@@ -28,26 +29,6 @@ ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
   c.session_timeout_ns = int64_t(get_number(o, "sessionTimeoutNs"));
   c.twamp_light = get_bool(o, "twampLight");
   return c;
-}
-
-Napi::Object counters_to_js(Napi::Env env, const ReflectorCounters& c) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("received", double(c.received));
-  o.Set("reflected", double(c.reflected));
-  o.Set("malformed", double(c.malformed));
-  o.Set("loops", double(c.loops));
-  o.Set("authFailures", double(c.auth_failures));
-  o.Set("denied", double(c.denied));
-  o.Set("rateLimited", double(c.rate_limited));
-  o.Set("globalRateLimited", double(c.global_rate_limited));
-  o.Set("replayed", double(c.replayed));
-  o.Set("outOfWindow", double(c.out_of_window));
-  o.Set("sessionsRefused", double(c.sessions_refused));
-  o.Set("sessionsEvicted", double(c.sessions_evicted));
-  o.Set("sendErrors", double(c.send_errors));
-  o.Set("rxStampsMissing", double(c.rx_stamps_missing));
-  o.Set("activeSessions", double(c.active_sessions));
-  return o;
 }
 
 Napi::Value reflector_progress_to_js(Napi::Env env, const ReflectorProgress& p) {
@@ -60,11 +41,7 @@ Napi::Value reflector_progress_to_js(Napi::Env env, const ReflectorProgress& p) 
 Napi::Value reflector_result_to_js(Napi::Env env, const Reflector& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("counters", counters_to_js(env, r.counters()));
-  o.Set("granted", granted_to_js(env, r.timestamping(), r.pinning(), r.private_file_table(), r.busy_poll(), r.clock()));
-  o.Set("local", endpoint_to_js(env, r.local()));
-  o.Set("startedAtNs", ns_to_js(env, r.started_ns()));
-  o.Set("endedAtNs", ns_to_js(env, r.ended_ns()));
-  o.Set("cpuNs", double(r.cpu_ns()));
+  set_run_facts(o, r.run_facts(), r.timestamping(), r.busy_poll(), r.local());
   return o;
 }
 

@@ -1,0 +1,45 @@
+/**
+ * The counters of probe sessions and reflectors, each list written once in
+ * the engine's order (native/core/counters.hpp), which is the order of the
+ * JSON; the counter types and the result readers derive from these lists,
+ * and test/native-lists.test.ts checks them against the addon's.
+ */
+export const SENDER_COUNTERS = [
+  'sent',
+  'received',
+  'lost',
+  'duplicates',
+  'reordered',
+  'late',
+  'malformed',
+  'authFailures',
+  'corrupted',
+  'unexpected',
+  'inFlight',
+  'sendErrors',
+  'icmpErrors',
+  'txStampsMissing',
+] as const;
+
+export const REFLECTOR_COUNTERS = [
+  'received',
+  'reflected',
+  'malformed',
+  'loops',
+  'authFailures',
+  'denied',
+  'rateLimited',
+  'globalRateLimited',
+  'replayed',
+  'outOfWindow',
+  'sessionsRefused',
+  'sessionsEvicted',
+  'sendErrors',
+  'rxStampsMissing',
+  'activeSessions',
+] as const;
+
+export type SenderCounterName = (typeof SENDER_COUNTERS)[number];
+export type ReflectorCounterName = (typeof REFLECTOR_COUNTERS)[number];
+export type SenderCounters = Record<SenderCounterName, number>;
+export type ReflectorCounters = Record<ReflectorCounterName, number>;
