@@ -82,10 +82,14 @@ describe('a result read back keeps every counter', () => {
       missing: {},
       caveats: {},
       ...counters,
-      target: '127.0.0.1:862',
+      target: { address: '127.0.0.1', port: 862, family: 'IPv4' },
       local: { address: '127.0.0.1', port: 1, family: 'IPv4' },
       options: { clock: 'realtime' },
       granted: { clock: 'realtime' },
+      host: {},
+      cpu: { threadNs: 0, utilization: 0 },
+      startedAt: '2026-11-30T00:00:00.000000000Z',
+      endedAt: '2026-11-30T00:00:01.000000000Z',
     } as never;
     const result = ProbeResult.fromJSON(json);
     expect(Object.entries(result.counters)).toEqual(Object.entries(counters));
