@@ -1,8 +1,8 @@
 /**
  * Options of probe sessions and reflectors, validated before anything native
- * runs: a wrong type is an OptionTypeError (TypeError), a value out of range
- * an OptionRangeError (RangeError); each message names the option and what
- * to give instead.
+ * runs: a wrong type is an OptionTypeError, a value out of range an
+ * OptionRangeError (both RttProbeErrors); each message names the option and
+ * what to give instead.
  */
 import net from 'node:net';
 import { OptionRangeError, OptionTypeError } from './errors';

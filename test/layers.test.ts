@@ -1,5 +1,5 @@
 /**
- * The layout's arrows point down only (DESIGN.md): src/cli -> src/monitor,
+ * The layout's arrows point down only (docs/design.md): src/cli -> src/monitor,
  * src/lab, src/report -> the library (src/*.ts) -> the addon. Nothing
  * imports anything above it, no modules import each other round in a
  * circle, and only src/binding.ts loads the addon.

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** The layers from the top down (DESIGN.md): an import may point down or stay level, never up. */
+/** The layers from the top down (docs/design.md): an import may point down or stay level, never up. */
 export const LAYERS = [
   { name: 'cli', folders: ['cli'] },
   { name: 'monitor/lab/report', folders: ['monitor', 'lab', 'report'] },
