@@ -82,54 +82,60 @@ Napi::Buffer<uint8_t> packet_arg(const Napi::CallbackInfo& info, wire::Layout la
   return buf;
 }
 
-void set_sender_fields(Napi::Object o, uint32_t seq, uint64_t timestamp, uint16_t error_estimate, uint16_t ssid) {
-  Napi::Env env = o.Env();
-  o.Set("seq", seq);
-  o.Set("timestamp", big(env, timestamp));
-  o.Set("errorEstimate", error_estimate);
-  o.Set("ssid", ssid);
+// The fields both packets start with (RFC 8762 4.2.1 and 4.3.1).
+template <class Packet>
+void read_header(const Napi::Object& o, Packet& p) {
+  p.seq = field<uint32_t>(o, "seq");
+  p.timestamp = wire_timestamp_field(o, "timestamp");
+  p.error_estimate = field<uint16_t>(o, "errorEstimate");
+  p.ssid = field<uint16_t>(o, "ssid");
+}
+
+template <class Packet>
+Napi::Object header_to_js(Napi::Env env, const Packet& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("seq", p.seq);
+  o.Set("timestamp", big(env, p.timestamp));
+  o.Set("errorEstimate", p.error_estimate);
+  o.Set("ssid", p.ssid);
+  return o;
+}
+
+// encodeX(fields, size?, layout?): a zeroed packet of the size asked for, p written into it.
+template <class Packet>
+Napi::Value encode(const Napi::CallbackInfo& info, const Packet& p,
+                   void (*write)(uint8_t*, const Packet&, wire::Layout) noexcept) {
+  wire::Layout layout = layout_arg(info, 2);
+  auto buf = packet_arg(info, layout);
+  write(buf.Data(), p, layout);
+  return buf;
 }
 
 }  // namespace
 
 Napi::Value encode_sender(const Napi::CallbackInfo& info) {
-  Napi::Object o = fields_arg(info);
   wire::SenderPacket p;
-  p.seq = field<uint32_t>(o, "seq");
-  p.timestamp = wire_timestamp_field(o, "timestamp");
-  p.error_estimate = field<uint16_t>(o, "errorEstimate");
-  p.ssid = field<uint16_t>(o, "ssid");
-  wire::Layout layout = layout_arg(info, 2);
-  auto buf = packet_arg(info, layout);
-  wire::write_sender(buf.Data(), p, layout);
-  return buf;
+  read_header(fields_arg(info), p);
+  return encode(info, p, wire::write_sender);
 }
 
 Napi::Value decode_sender(const Napi::CallbackInfo& info) {
   auto buf = buffer_arg(info);
   wire::SenderPacket p;
   if (!wire::read_sender(buf.Data(), buf.Length(), p, layout_arg(info, 1))) return info.Env().Null();
-  Napi::Object o = Napi::Object::New(info.Env());
-  set_sender_fields(o, p.seq, p.timestamp, p.error_estimate, p.ssid);
-  return o;
+  return header_to_js(info.Env(), p);
 }
 
 Napi::Value encode_reflector(const Napi::CallbackInfo& info) {
   Napi::Object o = fields_arg(info);
   wire::ReflectorPacket p;
-  p.seq = field<uint32_t>(o, "seq");
-  p.timestamp = wire_timestamp_field(o, "timestamp");
-  p.error_estimate = field<uint16_t>(o, "errorEstimate");
-  p.ssid = field<uint16_t>(o, "ssid");
+  read_header(o, p);
   p.receive_timestamp = wire_timestamp_field(o, "receiveTimestamp");
   p.sender_seq = field<uint32_t>(o, "senderSeq");
   p.sender_timestamp = wire_timestamp_field(o, "senderTimestamp");
   p.sender_error_estimate = field<uint16_t>(o, "senderErrorEstimate");
   p.sender_ttl = field<uint8_t>(o, "senderTtl");
-  wire::Layout layout = layout_arg(info, 2);
-  auto buf = packet_arg(info, layout);
-  wire::write_reflector(buf.Data(), p, layout);
-  return buf;
+  return encode(info, p, wire::write_reflector);
 }
 
 Napi::Value decode_reflector(const Napi::CallbackInfo& info) {
@@ -137,8 +143,7 @@ Napi::Value decode_reflector(const Napi::CallbackInfo& info) {
   wire::ReflectorPacket p;
   if (!wire::read_reflector(buf.Data(), buf.Length(), p, layout_arg(info, 1))) return info.Env().Null();
   Napi::Env env = info.Env();
-  Napi::Object o = Napi::Object::New(env);
-  set_sender_fields(o, p.seq, p.timestamp, p.error_estimate, p.ssid);
+  Napi::Object o = header_to_js(env, p);
   o.Set("receiveTimestamp", big(env, p.receive_timestamp));
   o.Set("senderSeq", p.sender_seq);
   o.Set("senderTimestamp", big(env, p.sender_timestamp));
