@@ -5,25 +5,14 @@
  * client accepts rtt-probe's reflector and refuses an echo server, whose
  * replies do not carry the probe's sequence number and T1 where STAMP puts them.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { probe, startReflector } from '../src/index';
+import { cProgram } from './support/c-program';
 
-const source = path.join(__dirname, '..', 'bench', 'floor', 'udp_pingpong.c');
-let dir: string;
-let floor: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rttp-floor-'));
-  floor = path.join(dir, 'udp_pingpong');
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', floor, source]);
-});
-
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const floor = cProgram(path.join(__dirname, '..', 'bench', 'floor', 'udp_pingpong.c'));
 
 /** A floor server on a free loopback port (from the kernel), once it listens. */
 async function floorServer(...flags: string[]): Promise<{ port: number; child: ChildProcess }> {
@@ -34,7 +23,7 @@ async function floorServer(...flags: string[]): Promise<{ port: number; child: C
       s.close(() => resolve(p));
     });
   });
-  const child = spawn(floor, ['server', '127.0.0.1', String(port), '-', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(floor(), ['server', '127.0.0.1', String(port), '-', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   return { port, child };
 }
@@ -47,7 +36,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 const floorClient = (port: number, ...flags: string[]) =>
-  spawnSync(floor, ['client', '127.0.0.1', String(port), '2000', '10', '-', 'busy', ...flags], { encoding: 'utf8', timeout: 20_000 });
+  spawnSync(floor(), ['client', '127.0.0.1', String(port), '2000', '10', '-', 'busy', ...flags], { encoding: 'utf8', timeout: 20_000 });
 
 describe('the C floor in its STAMP modes', () => {
   it.each([

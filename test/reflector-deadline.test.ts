@@ -4,26 +4,15 @@
  * test/support/flood.c) must not keep it running past its deadline, and it
  * still prints its counters when it stops.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReflectorResult } from '../src/index';
+import { cProgram } from './support/c-program';
 import { startCliReflector } from './support/cli';
 
-const source = path.join(__dirname, 'support', 'flood.c');
-let dir: string;
-let flood: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-flood-'));
-  flood = path.join(dir, 'flood');
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', flood, source]);
-});
-
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const flood = cProgram(path.join(__dirname, 'support', 'flood.c'));
 
 describe('the reflector deadline under a flood', () => {
   // With kernel stamps a request's RX stamp is its arrival time, which under a
@@ -35,7 +24,7 @@ describe('the reflector deadline under a flood', () => {
     const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--duration', '2s', ...ts] });
     const floodStarted = performance.now();
     // Bounded by its arguments too: 6 s or 50 million datagrams.
-    const flooder = spawn(flood, ['127.0.0.1', String(reflector.listening.port), '6', '50000000'], { stdio: 'ignore' });
+    const flooder = spawn(flood(), ['127.0.0.1', String(reflector.listening.port), '6', '50000000'], { stdio: 'ignore' });
     const flooderExit = new Promise<void>((resolve) => flooder.once('exit', () => resolve()));
     try {
       const run = await reflector.done;
