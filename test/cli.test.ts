@@ -159,7 +159,7 @@ describe('probe and reflect in two processes', () => {
     }
   });
 
-  it('a probe to a closed port reports 100% loss and the ICMP errors, exits on time, and exits 1 as nothing answered', async () => {
+  it('a ping-pong probe to a closed port stops at the first ICMP error, counts that probe lost, and exits 1 saying why', async () => {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     const port = sock.address().port;
@@ -167,15 +167,47 @@ describe('probe and reflect in two processes', () => {
     const args = ['probe', `127.0.0.1:${port}`, '--count', '3', '--warmup', '0', '--timeout', '100ms'];
     const json = await runCli([...args, '--json'], { timeoutMs: 10_000 });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ sent: 3, received: 0, lost: 3, icmpErrors: 3 });
+    expect(JSON.parse(json.stdout)).toMatchObject({ sent: 1, received: 0, lost: 1, inFlight: 0, icmpErrors: 1 });
     expect(json.stderr).toBe(
-      'rtt-probe: none of the 3 probes was answered: 3 ICMP errors came back ' +
-        "(last ECONNREFUSED: port unreachable, so nothing listens on the target's port or a firewall rejects the probes)\n",
+      'rtt-probe: the one probe sent was not answered: 1 ICMP error came back ' +
+        "(last ECONNREFUSED: port unreachable, so nothing listens on the target's port or a firewall rejects the probes); " +
+        'the session stopped at the first (stopOnUnreachable)\n',
     );
     const text = await runCli(args, { timeoutMs: 10_000 });
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/lost 3 \(100\.00%\) .* ICMP errors 3$/m);
-    expect(text.stdout).toMatch(/rtt\.user, .*: no replies were received; 3 ICMP errors came back \(last ECONNREFUSED: port unreachable/);
+    expect(text.stdout).toMatch(/lost 1 \(100\.00%\) .* ICMP errors 1$/m);
+    expect(text.stdout).toMatch(/rtt\.user, .*: no replies were received; 1 ICMP error came back \(last ECONNREFUSED: port unreachable/);
+  });
+
+  it('--no-stop-on-unreachable probes a closed port to the end: 100% loss, every ICMP error counted', async () => {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = sock.address().port;
+    sock.close();
+    const run = await runCli(['probe', `127.0.0.1:${port}`, '--count', '3', '--warmup', '0', '--timeout', '100ms', '--no-stop-on-unreachable', '--json'], {
+      timeoutMs: 10_000,
+    });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sent: 3, received: 0, lost: 3, icmpErrors: 3 });
+    expect(run.stderr).toMatch(/^rtt-probe: none of the 3 probes was answered: 3 ICMP errors came back \(last ECONNREFUSED/);
+  });
+
+  it('a reflector that goes away mid-run: the probe keeps what it measured, exits 0 and warns that the run stopped early', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--duration', '30s', '--json'], { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    reflector.child.kill('SIGKILL');
+    await reflector.done;
+    const run = await probe.done;
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.received).toBeGreaterThan(0);
+    expect(result.icmpErrors).toBeGreaterThan(0);
+    expect(Date.parse(result.endedAt) - Date.parse(result.startedAt)).toBeLessThan(10_000);
+    expect(run.stderr).toBe(
+      `rtt-probe: warning: the run stopped after ${result.received} replies: the target refused a probe with an ICMP error (unreachable), ` +
+        'and ping-pong runs stop at the first (--no-stop-on-unreachable keeps probing)\n',
+    );
   });
 
   it('a probe whose every reply comes after its timeout exits 1 and says to raise --timeout', async () => {

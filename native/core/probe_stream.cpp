@@ -89,7 +89,7 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock) : config_
 ProbeStream::~ProbeStream() = default;
 
 bool ProbeStream::ready_to_send(int64_t now) const noexcept {
-  if (next_seq_ >= total_ || now >= send_until_ns_) return false;
+  if (next_seq_ >= total_ || now >= send_until_ns_ || refused()) return false;
   State s = probes_[next_seq_ & mask_].state;
   if (s == State::InFlight || s == State::Answered) return false;
   // Ping-pong sends as soon as no probe awaits its reply: one that is only
@@ -287,7 +287,8 @@ void ProbeStream::settle(int64_t now) noexcept {
       if (p.t1_kernel < 0 && stamps_.tx_software == 0 && ++stampless_ >= kStamplessProbes) stop_expecting_tx_stamps();
       finalize(p);
     } else if (p.seq == oldest_ && p.state == State::InFlight) {
-      if (p.deadline > now) return;
+      // A target that refused (stop_on_unreachable) answers nothing in flight.
+      if (p.deadline > now && !refused()) return;
       p.state = State::Expired;
       --in_flight_;
       --awaiting_reply_;
@@ -324,8 +325,7 @@ bool ProbeStream::step(int64_t now, bool blocking) noexcept {
 }
 
 bool ProbeStream::done(int64_t now) const noexcept {
-  if (config_.stop_on_unreachable && counters_.icmp_errors > 0) return true;
-  return in_flight_ == 0 && (next_seq_ >= total_ || now >= send_until_ns_);
+  return in_flight_ == 0 && (next_seq_ >= total_ || now >= send_until_ns_ || refused());
 }
 
 int64_t ProbeStream::next_event(int64_t now) const noexcept {

@@ -99,6 +99,9 @@ class ProbeStream {
 
   Probe& slot(uint32_t seq) noexcept { return probes_[seq & mask_]; }
   bool ready_to_send(int64_t now) const noexcept;
+  // The target refused a probe and the session ends at the first refusal:
+  // nothing more is sent, and nothing in flight will be answered.
+  bool refused() const noexcept { return config_.stop_on_unreachable && counters_.icmp_errors > 0; }
   void send_probe() noexcept;
   bool drain_tx_stamps(bool all) noexcept;
   bool drain_replies() noexcept;

@@ -111,15 +111,27 @@ export function rtThrottlingStop(t: HostCaps['rtThrottling']): string | null {
  * What to tell a user whose run got no reply at all (null when some came): the
  * ICMP errors the target sent back, or else the timeout each probe waited.
  */
+const none = (sent: number) => (sent === 1 ? 'the one probe sent was not answered' : `none of the ${sent} probes was answered`);
+
 export function unanswered(result: ProbeResult): string | null {
   const { sent, received, late, icmpErrors } = result.counters;
   if (sent === 0 || received > 0) return null;
   const timeout = durationText(result.options.timeoutNs);
-  if (late > 0) return `none of the ${sent} probes was answered within the ${timeout} timeout: ${late} replies came after it (raise --timeout)`;
+  if (late > 0) return `${none(sent)} within the ${timeout} timeout: ${late} replies came after it (raise --timeout)`;
   // The core's reason for the missing metrics names the last ICMP error and what it means.
   const icmp = /\d+ ICMP errors? came back \(.*\)$/.exec(result.missing['rtt.user'] ?? '');
-  if (icmpErrors > 0 && icmp) return `none of the ${sent} probes was answered: ${icmp[0]}`;
-  return `none of the ${sent} probes was answered within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`;
+  if (icmpErrors > 0 && icmp) return `${none(sent)}: ${icmp[0]}`;
+  return `${none(sent)} within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`;
+}
+
+/** Why a run that measured something ended early: the target refused a probe with an ICMP error (stopOnUnreachable). */
+export function refusedAfterReplies(result: ProbeResult): string | null {
+  const { received, icmpErrors } = result.counters;
+  if (!result.options.stopOnUnreachable || icmpErrors === 0 || received === 0) return null;
+  return (
+    `the run stopped after ${received} replies: the target refused a probe with an ICMP error (unreachable), ` +
+    'and ping-pong runs stop at the first (--no-stop-on-unreachable keeps probing)'
+  );
 }
 
 /** A duration in the largest unit it reaches: 1 s, 200 ms, 1.5 µs. */

@@ -5,7 +5,7 @@ import { probe, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
-import { formatProbeResult, formatProgress, unanswered } from '../format';
+import { formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
 import type { Io, Outcome } from '../io';
 import { onStopSignals } from '../signals';
 import { commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
@@ -20,6 +20,7 @@ interface ProbeFlags extends SessionFlags {
   bind?: string;
   ssid: number;
   progress?: boolean;
+  stopOnUnreachable: boolean;
 }
 
 /**
@@ -39,6 +40,8 @@ export async function runProbe(io: Io, session: ProbeSession, json: boolean, pro
       io.stderr.write(`rtt-probe: ${failed}\n`);
       return EXIT.failure;
     }
+    const cut = refusedAfterReplies(result);
+    if (cut) io.stderr.write(`rtt-probe: warning: ${cut}\n`);
     return EXIT.ok;
   } finally {
     signals.dispose();
@@ -62,6 +65,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--bind <addr>', 'local address to send from')
     .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
     .option('--progress', 'print a progress line to stderr every second')
+    .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
       const options: ProbeOptions = {
@@ -75,7 +79,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         timeout: flags.timeout,
         bind: flags.bind,
         ssid: flags.ssid,
-        stopOnUnreachable: flags.mode === 'pingpong',
+        stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
       };
       warnRtThrottling(io, flags);
       const session = probe(target, options);
