@@ -69,7 +69,7 @@ const options: ProbeOptions = { ...common, count: 10, rate: fromFlags.rate, mode
 const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined };
 const target: TargetInput = { host: '127.0.0.1', port: undefined };
 const parsed: Target = { host: '127.0.0.1', port: 862 };
-const capsOptions: CapsOptions = { interfaces: ['lo'], features: undefined };
+const capsOptions: CapsOptions = { interfaces: ['lo'] };
 
 // The options a result ran with are their unions, not string.
 function describeOptions(o: ProbeOptionsUsed): [TimestampSource, TimestampFormat, ClockSource] {
