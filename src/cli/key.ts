@@ -5,8 +5,9 @@
  * the file or variable, never the key.
  *
  * A key file holds the key's bytes. It must be a regular file (a FIFO would
- * block, /dev/zero never end) that other users can neither read nor change,
- * as ssh asks of private keys; no more than the longest key is read from it.
+ * block, /dev/zero never end) that every user cannot read and that only its
+ * owner can change, as ssh asks of private keys (a group may read it, for a
+ * service's group); no more than the longest key is read from it.
  * An environment variable holds text, since a shell cannot carry NUL bytes:
  * hex, or base64 after "base64:".
  */

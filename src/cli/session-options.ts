@@ -63,7 +63,7 @@ export function sessionOptions(cmd: Command): Command {
     )
     .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
     .option('--key-env [name]', `authenticated STAMP: read the shared key, as hex or base64:..., from this environment variable (${DEFAULT_KEY_VARIABLE})`)
-    .option('--insecure-key-file', 'take a --key-file that other users can read or change (refused otherwise, as ssh does)')
+    .option('--insecure-key-file', 'take a --key-file that every user can read, or that its group or every user can change (refused otherwise, as ssh does)')
     .option('--json', 'print the result as JSON only');
 }
 
