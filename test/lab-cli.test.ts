@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BudgetReport } from '../src/lab/budget';
 import type { LabReportJSON } from '../src/lab/report';
 import type { ProbeResultJSON } from '../src/result';
+import { probe, startReflector } from '../src/session';
 import { runCli } from './support/cli';
 
 const NO_STACK = /^\s+at /m;
@@ -63,9 +64,18 @@ describe('rtt-probe budget', () => {
   let fast: ProbeResultJSON;
   let slow: ProbeResultJSON;
   beforeAll(async () => {
-    // Two real loopback results; which one is slower does not matter to the checks below.
-    const runs = [await runCli(['--duration', '200ms', '--json']), await runCli(['--duration', '200ms', '--json', '--ipv6'])];
-    [fast, slow] = runs.map((r) => JSON.parse(r.stdout) as ProbeResultJSON) as [ProbeResultJSON, ProbeResultJSON];
+    // Two real loopback results; which one is slower does not matter to the checks below. Bound by
+    // count and blocking rather than spinning, so a busy host still gives samples (and quickly).
+    const loopback = async (host: string): Promise<ProbeResultJSON> => {
+      const reflector = await startReflector({ bind: host, port: 0, busyPoll: false });
+      try {
+        const result = await probe({ host, port: reflector.address.port }, { count: 500, busyPoll: false }).result;
+        return JSON.parse(JSON.stringify(result)) as ProbeResultJSON;
+      } finally {
+        await reflector.stop();
+      }
+    };
+    [fast, slow] = [await loopback('127.0.0.1'), await loopback('::1')];
   });
 
   it('from saved probe results: chain and fan-out tables, the cost of each pair, how accurate it is', async () => {
