@@ -29,5 +29,6 @@ describe('native/core on its own', () => {
     );
     const output = execFileSync(binary, { encoding: 'utf8' });
     expect(output.trim()).toBe('all checks passed');
-  });
+    // One g++ run over every core source: about 20 s of CPU, longer on a busy host.
+  }, 240_000);
 });
