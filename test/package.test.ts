@@ -116,6 +116,21 @@ describe('npm pack', () => {
     expect(packed.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/install.mjs', 'scripts/lto-flags.mjs']);
   });
 
+  it('has prebuilds that need no newer glibc and libstdc++ than docs/install.md promises', () => {
+    const docs = readFileSync(path.join(root, 'docs/install.md'), 'utf8');
+    const promised = { GLIBC: /glibc (\d+\.\d+) or later/.exec(docs)?.[1], GLIBCXX: /GLIBCXX_([\d.]+)/.exec(docs)?.[1] };
+    const newest = (kind: 'GLIBC' | 'GLIBCXX') =>
+      manifest.cpu
+        .flatMap((arch) => {
+          const symbols = execFileSync('readelf', ['-W', '--dyn-syms', path.join(root, 'prebuilds', `linux-${arch}`, 'rtt-probe.glibc.node')], { encoding: 'utf8' });
+          return [...symbols.matchAll(new RegExp(`@${kind}_([\\d.]+)`, 'g'))].map((m) => m[1]!);
+        })
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+        .at(-1);
+    expect(newest('GLIBC')).toBe(promised.GLIBC);
+    expect(newest('GLIBCXX')).toBe(promised.GLIBCXX);
+  });
+
   it('names the platforms npm installs it on: Linux, the prebuilt architectures, Node 20 and later', () => {
     const json = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(json.os).toEqual(['linux']);
