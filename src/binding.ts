@@ -7,6 +7,7 @@ import type { ReflectorCounterName, ReflectorCounters, SenderCounterName, Sender
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
 import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, TimestampFormat, TimestampSource } from './options';
+import { detectLibc, sourceBuildAdvice, type Libc } from './platform';
 
 export type { ReflectorCounters, SenderCounters };
 
@@ -293,15 +294,12 @@ const REQUIRED = [
   'histogramLayout',
 ] as const satisfies ReadonlyArray<keyof NativeBinding>;
 
-function libc(): string {
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'musl or unknown libc';
-}
-
 export interface LoadTarget {
   root: string;
   platform: NodeJS.Platform;
   arch: string;
+  /** The C library; defaults to detectLibc() (which honours $LIBC, as node-gyp-build does). */
+  libc: Libc;
   load: (root: string) => unknown;
   /** A specific addon file, e.g. the sanitizer build; defaults to $RTT_PROBE_ADDON. */
   addonPath: string | undefined;
@@ -329,12 +327,14 @@ export function loadBinding(target: Partial<LoadTarget> = {}): NativeBinding {
   const root = target.root ?? path.join(__dirname, '..');
   const platform = target.platform ?? process.platform;
   const arch = target.arch ?? process.arch;
-  const where = `${platform}-${arch}${platform === 'linux' ? `, ${libc()}` : ''}, Node ${process.version}`;
   if (platform !== 'linux') {
     throw new BindingLoadError(
-      `rtt-probe runs on Linux only (it needs SO_TIMESTAMPING, busy polling and Linux socket options); this is ${where}.`,
+      'rtt-probe runs on Linux only (it needs SO_TIMESTAMPING, busy polling and Linux socket options); ' +
+        `this is ${platform}-${arch}, Node ${process.version}.`,
     );
   }
+  const libc = target.libc ?? detectLibc();
+  const where = `linux-${arch}, ${libc}, Node ${process.version}`;
   // An injected loader (tests of the failure paths) wins over the variable.
   const addonPath =
     'addonPath' in target ? target.addonPath : target.load ? undefined : process.env[ADDON_PATH_VARIABLE] || undefined;
@@ -344,9 +344,8 @@ export function loadBinding(target: Partial<LoadTarget> = {}): NativeBinding {
   } catch (error) {
     if (error instanceof BindingLoadError) throw error;
     throw new BindingLoadError(
-      `cannot load the rtt-probe native addon for ${where}: ${(error as Error).message}\n` +
-        'No prebuilt binary matched and no local build was found. Rebuild it with `npm rebuild rtt-probe` ' +
-        '(needs python3, make and a C++17 compiler), or from a checkout with `npm run compile`.',
+      `cannot load the rtt-probe native addon for ${where}: ${(error as Error).message.trim()}\n` +
+        sourceBuildAdvice({ arch, libc }),
     );
   }
   const missing = REQUIRED.filter((key) => (binding as Record<string, unknown> | null)?.[key] === undefined);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBinding } from '../src/binding';
 import { BindingLoadError } from '../src/errors';
 import { METRIC_NAMES } from '../src/metrics';
+import { detectLibc } from '../src/platform';
 
 const root = path.join(__dirname, '..');
 
@@ -38,8 +39,28 @@ describe('loadBinding', () => {
       });
     expect(call).toThrow(BindingLoadError);
     expect(call).toThrow(expect.objectContaining({ code: 'ERR_RTT_PROBE_BINDING' }));
-    expect(call).toThrow(/linux-x64, (glibc [\d.]+|musl or unknown libc)/);
+    expect(call).toThrow(/linux-x64, (glibc|musl), Node v/);
     expect(call).toThrow(/npm rebuild rtt-probe/);
+  });
+
+  it('on musl, names it and what a source build needs there, since the prebuilds are glibc only', () => {
+    const call = () =>
+      loadBinding({
+        arch: 'arm64',
+        libc: 'musl',
+        load: () => {
+          throw new Error('No native build was found for platform=linux arch=arm64 libc=musl');
+        },
+      });
+    expect(call).toThrow(/linux-arm64, musl, Node v.*\n.*prebuilt addons for linux-x64 and linux-arm64 with glibc only/);
+    expect(call).toThrow(/apk add build-base python3 linux-headers.*npm rebuild rtt-probe/);
+  });
+
+  it('takes the C library from $LIBC as node-gyp-build does, so both agree on which prebuild fits', () => {
+    expect(detectLibc({ LIBC: 'musl' })).toBe('musl');
+    expect(detectLibc({ LIBC: 'glibc' })).toBe('glibc');
+    const report = process.report.getReport() as { header: { glibcVersionRuntime?: string } };
+    expect(detectLibc({})).toBe(report.header.glibcVersionRuntime ? 'glibc' : 'musl');
   });
 
   it('loads the addon file $RTT_PROBE_ADDON names (the sanitizer build), checked like any other', () => {
