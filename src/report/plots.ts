@@ -92,6 +92,11 @@ function distributions(sources: readonly ReportSource[]): Distribution[] {
   return out;
 }
 
+/** The value at 1/(1-p) = x, µs: p0 is the minimum itself, not its bucket's top. */
+function spectrumValue(h: Histogram, x: number): number {
+  return (x === 1 ? h.min : h.percentile(100 * (1 - 1 / x))) / US;
+}
+
 /** x = 1/(1-p) on a log scale, as HdrHistogram's plotter draws it: the tail gets the room. */
 function spectrum(metric: MetricName, ds: readonly Distribution[]): Plot {
   const largest = Math.max(...ds.map((d) => d.histogram.count));
@@ -105,7 +110,7 @@ function spectrum(metric: MetricName, ds: readonly Distribution[]): Plot {
       label: d.label,
       style: 'line',
       group: i,
-      values: xs.map((x) => (x <= d.histogram.count ? positive(d.histogram.percentile(100 * (1 - 1 / x)) / US) : null)),
+      values: xs.map((x) => (x <= d.histogram.count ? positive(spectrumValue(d.histogram, x)) : null)),
     })),
     bands: [],
   };

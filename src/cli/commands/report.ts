@@ -20,8 +20,8 @@ function besideFirst(arg: string): string {
 }
 
 function runReport(io: Io, files: string[], flags: ReportFlags): number {
-  const out = writablePath('--output', flags.output ?? besideFirst(files[0]!));
   const sources = loadReportSources(files);
+  const out = writablePath('--output', flags.output ?? besideFirst(files[0]!));
   writeFileSync(out, htmlReport(sources));
   io.stdout.write(`report: ${out}\n`);
   return EXIT.ok;
