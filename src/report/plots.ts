@@ -45,6 +45,8 @@ interface Distribution {
   label: string;
   metric: MetricName;
   histogram: Histogram;
+  /** The same input keeps its colour in every plot, whichever metrics the others lack. */
+  group: number;
 }
 
 /** Several histograms of one metric as one: bucket counts added, min and max widened, mean weighted. */
@@ -68,12 +70,17 @@ function pooled(histograms: readonly Histogram[]): Histogram {
 
 function distributions(sources: readonly ReportSource[]): Distribution[] {
   const out: Distribution[] = [];
+  const labels: string[] = [];
+  const add = (label: string, metric: MetricName, histogram: Histogram) => {
+    if (!labels.includes(label)) labels.push(label);
+    out.push({ label, metric, histogram, group: labels.indexOf(label) });
+  };
   const several = sources.length > 1;
   for (const source of sources) {
     if (source.kind === 'probe') {
       for (const metric of METRIC_NAMES) {
         const h = source.result.metrics[metric];
-        if (h && h.count > 0) out.push({ label: source.label, metric, histogram: Histogram.fromJSON(h) });
+        if (h && h.count > 0) add(source.label, metric, Histogram.fromJSON(h));
       }
     } else if (source.kind === 'lab') {
       const sizes = source.report.settings.sizes;
@@ -83,7 +90,7 @@ function distributions(sources: readonly ReportSource[]): Distribution[] {
           for (const metric of METRIC_NAMES) {
             const rounds = t.runs.filter((r) => r.size === size).map((r) => r.sender.metrics[metric]);
             const present = rounds.filter((h): h is HistogramJSON => h !== undefined && h.count > 0).map((h) => Histogram.fromJSON(h));
-            if (present.length > 0) out.push({ label, metric, histogram: pooled(present) });
+            if (present.length > 0) add(label, metric, pooled(present));
           }
         }
       }
@@ -106,10 +113,10 @@ function spectrum(metric: MetricName, ds: readonly Distribution[]): Plot {
     title: `${metric}: percentile spectrum`,
     x: { label: 'percentile, as 1/(1−p): 10 = p90, 100 = p99, 1000 = p99.9', log: true, values: xs },
     y: { label: `${metric} (µs, log scale)`, log: true },
-    series: ds.map((d, i) => ({
+    series: ds.map((d) => ({
       label: d.label,
       style: 'line',
-      group: i,
+      group: d.group,
       values: xs.map((x) => (x <= d.histogram.count ? positive(spectrumValue(d.histogram, x)) : null)),
     })),
     bands: [],
@@ -137,7 +144,7 @@ function cdf(metric: MetricName, ds: readonly Distribution[]): Plot {
       return {
         label: ds[i]!.label,
         style: 'step',
-        group: i,
+        group: ds[i]!.group,
         values: xs.map((x) => {
           while (j + 1 < s.length && s[j + 1]![0] <= x) j++;
           return j < 0 ? 0 : s[j]![1];
@@ -159,13 +166,13 @@ function histogram(metric: MetricName, ds: readonly Distribution[]): Plot {
     title: `${metric}: histogram`,
     x: { label: `${metric} (µs, log-spaced bins)`, log: true, values: edges.slice(0, -1).map((e) => e / US) },
     y: { label: 'share of probes', log: false },
-    series: ds.map((d, i) => {
+    series: ds.map((d) => {
       const shares = new Array<number>(HISTOGRAM_BINS).fill(0);
       for (const [low, n] of d.histogram.buckets()) {
         const mid = (Math.max(low, d.histogram.min) + Math.min(highestEquivalent(indexOf(low)), d.histogram.max)) / 2;
         shares[bin(mid)] += n / d.histogram.count;
       }
-      return { label: d.label, style: 'step', group: i, values: shares };
+      return { label: d.label, style: 'step', group: d.group, values: shares };
     }),
     bands: [],
   };
