@@ -95,10 +95,15 @@ const DRAW = `
   var data = JSON.parse(document.getElementById('rtt-data').textContent);
   var palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   var drawn = [];
+  // Ticks at 1, 10, 100... of x = 1/(1-p) read p0, p90, p99...; the others are left bare.
+  function percentiles(u, splits) {
+    return splits.map(function (v) { var d = Math.log10(v); return Math.abs(d - Math.round(d)) < 1e-9 ? 'p' + +(100 - 100 / v).toFixed(6) : ''; });
+  }
   function fmt(v) { return v == null ? '' : (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3)); }
   data.sections.forEach(function (section, si) {
     section.plots.forEach(function (plot, pi) {
       var el = document.getElementById('plot-' + si + '-' + pi);
+      var names = function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) ? (plot.x.names[v] || '') : ''; }); };
       var bars = plot.series.some(function (s) { return s.style === 'bars'; });
       var series = [{ label: plot.x.label, value: function (u, v) { return plot.x.names ? (plot.x.names[v] || '') : fmt(v); } }];
       plot.series.forEach(function (s) {
@@ -121,7 +126,7 @@ const DRAW = `
           y: plot.y.log ? { distr: 3 } : bars ? { range: function (u, min, max) { return [0, max * 1.05]; } } : {},
         },
         axes: [
-          { label: plot.x.label, values: plot.x.names ? function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) ? (plot.x.names[v] || '') : ''; }); } : undefined },
+          { label: plot.x.label, values: plot.x.names ? names : plot.x.percentiles ? percentiles : undefined },
           { label: plot.y.label, size: 70 },
         ],
         bands: plot.bands.map(function (b) { return { series: [b[0] + 1, b[1] + 1], fill: palette[plot.series[b[0]].group % palette.length] + '22' }; }),

@@ -22,7 +22,15 @@ export interface PlotSeries {
 
 export interface Plot {
   title: string;
-  x: { label: string; log: boolean; values: number[]; /** Category names, x being their index. */ names?: string[] };
+  x: {
+    label: string;
+    log: boolean;
+    values: number[];
+    /** Category names, x being their index. */
+    names?: string[];
+    /** Ticks read as percentiles: x is 1/(1-p). */
+    percentiles?: boolean;
+  };
   y: { label: string; log: boolean };
   series: PlotSeries[];
   /** Shaded bands between two series, as [upper, lower] indices into `series`. */
@@ -111,7 +119,7 @@ function spectrum(metric: MetricName, ds: readonly Distribution[]): Plot {
   const xs = Array.from({ length: steps + 1 }, (_, k) => Math.min(largest, 10 ** (k / SPECTRUM_STEPS_PER_DECADE)));
   return {
     title: `${metric}: percentile spectrum`,
-    x: { label: 'percentile, as 1/(1−p): 10 = p90, 100 = p99, 1000 = p99.9', log: true, values: xs },
+    x: { label: 'percentile (x = 1/(1−p))', log: true, values: xs, percentiles: true },
     y: { label: `${metric} (µs, log scale)`, log: true },
     series: ds.map((d) => ({
       label: d.label,
