@@ -7,6 +7,7 @@ import { addDefaultAction } from './commands/default';
 import { addLabCommand } from './commands/lab';
 import { addProbeCommand } from './commands/probe';
 import { addReflectCommand } from './commands/reflect';
+import { addReportCommand } from './commands/report';
 import { exitStatusHelp } from './exit-codes';
 import type { Io, Outcome } from './io';
 
@@ -27,6 +28,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
   addReflectCommand(program, io, outcome);
   addLabCommand(program, io, outcome);
   addBudgetCommand(program, io, outcome);
+  addReportCommand(program, io, outcome);
   addCapsCommand(program, io);
   for (const command of [program, ...program.commands]) command.addHelpText('after', exitStatusHelp());
   // A word that names no command reaches the default action, which says so

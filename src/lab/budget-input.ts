@@ -23,25 +23,37 @@ export class InputError extends RttProbeError {
 
 const WHAT = 'give a file written by `rtt-probe probe --json` or `rtt-probe lab --json`';
 
-function readJson(file: string): unknown {
+/** Parses a JSON input file; `what` says which files the command takes. */
+export function readJsonInput(file: string, what: string = WHAT): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError(`cannot read ${file} (${(error as { code?: string }).code ?? 'error'}): ${WHAT}`);
+    throw new InputError(`cannot read ${file} (${(error as { code?: string }).code ?? 'error'}): ${what}`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new InputError(`${file} is not JSON: ${WHAT}`);
+    throw new InputError(`${file} is not JSON: ${what}`);
   }
 }
 
-function isLabReport(json: unknown): json is LabReportJSON {
+/** A FILE or LABEL=FILE argument: the label, null when none was given. */
+export function labelledFile(arg: string): { label: string | null; file: string } {
+  const eq = arg.indexOf('=');
+  return eq > 0 ? { label: arg.slice(0, eq), file: arg.slice(eq + 1) } : { label: null, file: arg };
+}
+
+/** A file's name without its .json extension: the label of an input given without one. */
+export function fileLabel(file: string): string {
+  return path.basename(file).replace(/\.json$/i, '');
+}
+
+export function isLabReport(json: unknown): json is LabReportJSON {
   return typeof json === 'object' && json !== null && (json as { kind?: unknown }).kind === LAB_REPORT_KIND;
 }
 
-function isProbeResult(json: unknown): json is { metrics: Partial<Record<MetricName, HistogramJSON>> } {
+export function isProbeResult(json: unknown): json is { metrics: Partial<Record<MetricName, HistogramJSON>> } {
   const metrics = (json as { metrics?: unknown } | null)?.metrics;
   return typeof metrics === 'object' && metrics !== null && typeof (json as { sent?: unknown }).sent === 'number';
 }
@@ -84,14 +96,13 @@ export function loadBudgetInputs(args: readonly string[], metric: MetricName, si
   const inputs: BudgetInput[] = [];
   let labBaseline: string | null = null;
   for (const arg of args) {
-    const eq = arg.indexOf('=');
-    const [label, file] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [null, arg];
-    const json = readJson(file);
+    const { label, file } = labelledFile(arg);
+    const json = readJsonInput(file);
     if (isLabReport(json)) {
       inputs.push(...fromLab(json, file, label, metric, size));
       labBaseline ??= label ? `${label}:${json.settings.baseline}` : json.settings.baseline;
     } else if (isProbeResult(json)) {
-      inputs.push(fromProbe(json, file, label ?? path.basename(file).replace(/\.json$/i, ''), metric));
+      inputs.push(fromProbe(json, file, label ?? fileLabel(file), metric));
     } else {
       throw new InputError(`${file} is neither a probe result nor a lab report: ${WHAT}`);
     }

@@ -16,11 +16,14 @@ import { roundHistograms, summarize, type MetricSummary } from '../../lab/summar
 import { LabError, hasLabPrivileges } from '../../lab/system';
 import { LOCAL_TOPOLOGIES, REMOTE_TOPOLOGIES, TOPOLOGY_NAMES, type TopologyName } from '../../lab/topologies';
 import { METRIC_NAMES, type MetricName } from '../../metrics';
+import { htmlReport } from '../../report/html';
+import { labSource } from '../../report/inputs';
 import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode } from '../../options';
 import { duration, integer, integers, names, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import type { Io, Outcome } from '../io';
+import { writablePath } from '../output-path';
 import { onStopSignals } from '../signals';
 import { CALLS, CALLS_HELP, budgetSettings } from './budget';
 
@@ -47,6 +50,7 @@ interface LabFlags {
   json?: boolean;
   out?: string;
   csv?: string;
+  html?: string;
   remote?: { host: string; port: number };
 }
 
@@ -133,6 +137,7 @@ function labBudget(report: LabReportJSON, settings: BudgetSettings): BudgetRepor
 async function runLab(io: Io, flags: LabFlags): Promise<number> {
   const settings = labSettings(flags);
   const chainSettings = budgetSettings(flags.chain, flags.fanout, DEFAULT_BUDGET_SETTINGS.replicates, DEFAULT_BUDGET_SETTINGS.seed);
+  if (flags.html) writablePath('--html', flags.html);
   if (!hasLabPrivileges(readFileSync('/proc/self/status', 'utf8'))) {
     throw new LabError(
       'lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces, links and nftables rules: run it with sudo',
@@ -159,6 +164,7 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
     const ownBudget = labBudget(report, chainSettings);
     const whole: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(whole)}\n`);
+    if (flags.html) writeFileSync(flags.html, htmlReport([labSource('lab', whole)]));
     if (flags.json) {
       io.stdout.write(`${JSON.stringify(whole)}\n`);
     } else {
@@ -171,6 +177,7 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
       }
       if (flags.out) io.stdout.write(`\nreport: ${flags.out}\n`);
       if (flags.csv) io.stdout.write(`CSV in the study's columns: ${flags.csv}\n`);
+      if (flags.html) io.stdout.write(`HTML report: ${flags.html}\n`);
     }
     if (signals.exit !== null) return signals.exit;
     return report.topologies.some((t) => t.status === 'failed') || report.cleanupErrors.length > 0 ? EXIT.failure : EXIT.ok;
@@ -210,6 +217,7 @@ export function addLabCommand(program: Command, io: Io, outcome: Outcome): void 
     .option('--json', 'print the whole report (every run, summary, budget) as JSON only')
     .option('--out <file>', 'also write the whole report as JSON (what --json prints), for rtt-probe budget')
     .option('--csv <file>', "also write one row per run in the study's CSV columns")
+    .option('--html <file>', 'also write a self-contained HTML report: topologies with their rounds\' spread, distributions, budget curves (checked writable before the run)')
     .option(
       '--remote <host[:port]>',
       'probe a reflector on another host (start it there: rtt-probe reflect --bind 0.0.0.0:862) from this host and from a container here',

@@ -1,12 +1,16 @@
 /** `rtt-probe probe TARGET`: probe a STAMP reflector and print the round trips. */
+import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, type ProbeMode, type ProbeOptions } from '../../options';
-import { probe, type ProbeSession } from '../../session';
+import { htmlReport } from '../../report/html';
+import { probeSource } from '../../report/inputs';
+import { probe, type ProbeProgress, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
 import type { Io, Outcome } from '../io';
+import { writablePath } from '../output-path';
 import { onStopSignals } from '../signals';
 import { commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
 
@@ -21,6 +25,14 @@ interface ProbeFlags extends SessionFlags {
   ssid: number;
   progress?: boolean;
   stopOnUnreachable: boolean;
+  html?: string;
+}
+
+/** How a run's result is shown: `--json`, `--progress` lines, and the `--html` page (checked writable before the run). */
+export interface ProbeOutput {
+  json: boolean;
+  progress: boolean;
+  html?: string | undefined;
 }
 
 /**
@@ -28,12 +40,19 @@ interface ProbeFlags extends SessionFlags {
  * in which no probe was answered fails (exit 1), as ping's does, so a script
  * that only checks the status does not take it for a measurement.
  */
-export async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean): Promise<number> {
+export async function runProbe(io: Io, session: ProbeSession, { json, progress, html }: ProbeOutput): Promise<number> {
   const signals = onStopSignals('measure', () => session.stop());
   if (progress) session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
+  // The page draws latency over time from the snapshots: one a progress interval, a few hundred bytes each.
+  const timeline: ProbeProgress[] = [];
+  if (html) session.on('progress', (p) => timeline.push(p));
   try {
     const result = await session.result;
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
+    if (html) {
+      writeFileSync(html, htmlReport([probeSource(result.options.target, result.toJSON(), timeline)]));
+      io.stderr.write(`HTML report: ${html}\n`);
+    }
     if (signals.exit !== null) return signals.exit;
     const failed = unanswered(result);
     if (failed) {
@@ -65,9 +84,11 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--bind <addr>', 'local address to send from')
     .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
     .option('--progress', 'print a progress line to stderr every second')
+    .option('--html <file>', 'also write a self-contained HTML report of the run, with latency over time (checked writable before the run)')
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
+      if (flags.html) writablePath('--html', flags.html);
       const options: ProbeOptions = {
         ...commonOptions(flags),
         mode: flags.mode,
@@ -84,6 +105,6 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
       warnRtThrottling(io, flags);
       const session = probe(target, options);
       session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
-      outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false);
+      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, progress: flags.progress ?? false, html: flags.html });
     });
 }
