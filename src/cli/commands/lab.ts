@@ -147,10 +147,13 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
   const log = flags.json || flags.quiet ? () => {} : (line: string) => write(`lab: ${line}`);
   // The elapsed time ticks between the runs' reports.
   const startedAt = performance.now();
+  const elapsedNs = () => (performance.now() - startedAt) * 1e6;
   let latest: LabProgress | null = null;
-  const draw = () => latest && status?.draw(labStatus(latest, (performance.now() - startedAt) * 1e6));
+  let doneAtNs = 0;
+  const draw = () => latest && status?.draw(labStatus(latest, elapsedNs(), doneAtNs));
   const ticker = status ? setInterval(draw, 250).unref() : null;
   const progress = (p: LabProgress) => {
+    if (p.current === null) doneAtNs = elapsedNs();
     latest = p;
     draw();
   };
