@@ -3,13 +3,27 @@
  * typed rule, a rule that does not parse says which rule, where and what
  * was expected, and evaluation says whether the condition holds.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binding } from '../src/binding';
 import { SENDER_COUNTERS } from '../src/counters';
 import { Histogram } from '../src/histogram';
 import { METRIC_NAMES } from '../src/metrics';
 import { ProbeResult, type ProbeResultJSON } from '../src/result';
-import { RuleError, evaluateAbsolute, evaluateRelative, parseRule, type AbsoluteRule, type RelativeRule } from '../src/report/rules';
+import {
+  CAPS_VERDICTS,
+  OPERATORS,
+  RULE_COUNTERS,
+  RULE_UNITS,
+  RuleError,
+  STATISTICS,
+  evaluateAbsolute,
+  evaluateRelative,
+  parseRule,
+  type AbsoluteRule,
+  type RelativeRule,
+} from '../src/report/rules';
 
 describe('parseRule: every form of the grammar', () => {
   it.each([
@@ -110,5 +124,22 @@ describe('evaluation', () => {
     expect(check('caps <= warn', 'fail').holds).toBe(false);
     expect(() => check('caps <= warn')).toThrow(/no caps verdict/);
     expect(() => check('rtt.hw p50 < 1us')).toThrow(/the result has no rtt.hw samples/);
+  });
+});
+
+describe('the grammar in docs/cli.md ("Rules", from scripts/cli-docs.template.md)', () => {
+  const template = readFileSync(path.join(__dirname, '..', 'scripts', 'cli-docs.template.md'), 'utf8');
+  const section = template.slice(template.indexOf('## Rules'), template.indexOf('## Commands'));
+
+  it('names every metric, statistic, operator, unit, counter and verdict the parser takes', () => {
+    for (const word of [...METRIC_NAMES, ...STATISTICS, ...OPERATORS, ...RULE_UNITS, ...RULE_COUNTERS, ...CAPS_VERDICTS]) {
+      expect(section, word).toContain(`\`${word}\``);
+    }
+  });
+
+  it('gives examples that parse', () => {
+    const examples = [...section.matchAll(/^\|[^|]*\| `([^`]+)` \|/gm)].map((m) => m[1]!);
+    expect(examples.length).toBeGreaterThanOrEqual(7);
+    for (const example of examples) expect(() => parseRule(example), example).not.toThrow();
   });
 });

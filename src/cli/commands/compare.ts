@@ -19,7 +19,7 @@ import type { Io, Outcome } from '../io';
 
 interface CompareFlags {
   metric: MetricName;
-  failIf: RelativeRule[];
+  failIf?: RelativeRule[];
   significant?: boolean;
   json?: boolean;
   seed: number;
@@ -31,7 +31,7 @@ function metricName(value: string): MetricName {
 }
 
 /** --fail-if takes relative rules only, and may be repeated. */
-function failIf(value: string, previous: RelativeRule[]): RelativeRule[] {
+function failIf(value: string, previous: RelativeRule[] | undefined): RelativeRule[] {
   let rule;
   try {
     rule = parseRule(value);
@@ -42,7 +42,7 @@ function failIf(value: string, previous: RelativeRule[]): RelativeRule[] {
   if (rule.kind !== 'relative') {
     throw new InvalidArgumentError(`rule "${value}" is an absolute rule; compare takes changes from BASE to NEW, e.g. p99>+10% or p50>+2us.`);
   }
-  return [...previous, rule];
+  return [...(previous ?? []), rule];
 }
 
 const signed = (ns: number) => `${ns >= 0 ? '+' : '-'}${micros(Math.abs(ns))}`;
@@ -80,10 +80,11 @@ function describe(input: CompareInput): { file: string; kind: CompareInput['kind
 
 function runCompare(io: Io, baseFile: string, newFile: string, flags: CompareFlags): number {
   const [base, next] = [loadCompareInput(baseFile, 'BASE'), loadCompareInput(newFile, 'NEW')];
-  const metrics = [...new Set([flags.metric, ...flags.failIf.map((r) => r.metric ?? flags.metric)])];
+  const failIfRules = flags.failIf ?? [];
+  const metrics = [...new Set([flags.metric, ...failIfRules.map((r) => r.metric ?? flags.metric)])];
   const settings = { resamples: flags.resamples, seed: flags.seed };
   const comparisons = compareRuns(base, next, metrics, settings);
-  const rules = checkRules(flags.failIf, comparisons, flags.metric, flags.significant ?? false);
+  const rules = checkRules(failIfRules, comparisons, flags.metric, flags.significant ?? false);
   const tripped = rules.filter((r) => r.tripped);
   if (flags.json) {
     const json = {
@@ -123,7 +124,7 @@ export function addCompareCommand(program: Command, io: Io, outcome: Outcome): v
     .argument('<base>', 'the result to compare against: a file from `rtt-probe probe --json` or `rtt-probe lab --json`')
     .argument('<new>', 'the result to judge, of the same kind')
     .option('--metric <name>', `the metric to compare, from ${METRIC_NAMES.join(', ')}`, metricName, 'rtt.user' as MetricName)
-    .option('--fail-if <rule>', `exit ${EXIT.check} when the change from BASE to NEW meets this rule, e.g. "p99>+10%" or "p50>+2us" (repeatable; see Rules in docs/cli.md)`, failIf, [])
+    .option('--fail-if <rule>', `exit ${EXIT.check} when the change from BASE to NEW meets this rule, e.g. "p99>+10%" or "p50>+2us" (repeatable; see Rules in docs/cli.md)`, failIf)
     .option('--significant', 'a rule trips only when the change is also beyond the runs\' spread (its interval excludes zero)')
     .option('--seed <n>', 'seed of the resampling', integer(0, 2 ** 32 - 1), DEFAULT_COMPARE_SETTINGS.seed)
     .option('--resamples <n>', 'resamples per statistic (more: steadier intervals, slower)', integer(100, 1_000_000), DEFAULT_COMPARE_SETTINGS.resamples)
