@@ -193,6 +193,7 @@ describe('bad input: exit 2, naming the file and what was expected', () => {
   it.each([
     ['a file that is not JSON', () => ['compare', write('text.json', 'rtt 12us'), base], /BASE .*text\.json is not JSON: give a file written by `rtt-probe probe --json`/],
     ['JSON that is no result', () => ['compare', base, write('other.json', { hello: 1 })], /NEW .*other\.json is neither a probe result nor a lab report \(not an rtt-probe result: "metrics" must be an object/],
+    ['a lab report without its runs', () => ['compare', write('empty-lab.json', { kind: 'rtt-probe-lab' }), base], /BASE .*empty-lab\.json says it is a lab report but has no settings\.sizes or topologies list/],
     ['a missing file', () => ['compare', '/nonexistent/base.json', base], /BASE \/nonexistent\/base\.json: cannot read it \(ENOENT\)/],
     ['a probe result against a lab report', () => ['compare', base, write('lab.json', { kind: 'rtt-probe-lab', settings: { sizes: [64] }, topologies: [] })], /BASE .*base\.json is a probe result and NEW .*lab\.json a lab report: compare two of a kind/],
     ['a metric one side lacks', () => ['compare', base, write('no-user.json', { ...template, metrics: {} }), '--metric', 'rtt.user'], /NEW .*no-user\.json has no rtt\.user samples \(it has: none\): choose one both have with --metric/],

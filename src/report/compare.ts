@@ -212,7 +212,13 @@ export function loadCompareInput(file: string, role: string): CompareInput {
   } catch {
     throw new InputError(`${role} ${file} is not JSON: ${WHAT}`);
   }
-  if ((json as { kind?: unknown } | null)?.kind === LAB_REPORT_KIND) return { kind: 'lab', file, report: json as LabReportJSON };
+  if ((json as { kind?: unknown } | null)?.kind === LAB_REPORT_KIND) {
+    const report = json as LabReportJSON;
+    if (!Array.isArray(report.settings?.sizes) || !Array.isArray(report.topologies)) {
+      throw new InputError(`${role} ${file} says it is a lab report but has no settings.sizes or topologies list: ${WHAT}`);
+    }
+    return { kind: 'lab', file, report };
+  }
   try {
     return { kind: 'probe', file, result: ProbeResult.fromJSON(json as KeptProbeResultJSON) };
   } catch (error) {
