@@ -82,6 +82,16 @@ function settingsSection(report) {
   return ['### settings, loopback ping-pong', '', ...table(['setting', 'p50 µs', 'p99 µs', 'round trips/s', 'p50 / default', 'round trips/s / default'], rows)];
 }
 
+function statusLineSection(report) {
+  const s = report.statusLine;
+  if (!s) return notMeasured('The status line\'s cost');
+  const rows = [
+    ['none', us(s.without.p50), us(s.without.p99), '1'],
+    ['status line (250 ms)', us(s.with.p50), us(s.with.p99), s.with.p50VsWithout.toFixed(3)],
+  ];
+  return ['### status line, library ping-pong on loopback', '', ...table(['progress listener', 'p50 µs', 'p99 µs', 'p50 / without'], rows)];
+}
+
 function processSection(report) {
   const lines = ['### the process', ''];
   const s = report.startup;
@@ -115,7 +125,7 @@ export function renderReport(report, source) {
   const paths = Object.entries(report.paths ?? {});
   if (!paths.length) lines.push(...notMeasured('The comparison with the floor and the peers'));
   for (const [name, p] of paths) lines.push(...comparison(name, p, s.rounds));
-  lines.push(...rateSection(report), ...settingsSection(report), ...processSection(report));
+  lines.push(...rateSection(report), ...settingsSection(report), ...statusLineSection(report), ...processSection(report));
   lines.push(...targetsMarkdown(report.targets ?? judgeTargets(report)), '');
   return [...lines, END].join('\n');
 }

@@ -8,7 +8,7 @@
 //   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
 //   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
 //   npm run bench -- --tools floor,'rtt-probe CLI' --only loopback   those tools' comparison alone
-//   npm run bench -- --sections rate,instructions   only these sections (compare rate settings startup soak instructions)
+//   npm run bench -- --sections rate,instructions   only these sections (compare rate settings status startup soak instructions)
 //   npm run bench -- --sections rate --rt-unthrottled   also rate mode under SCHED_FIFO, with
 //                                      kernel.sched_rt_runtime_us at -1 for those runs only (root)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -50,7 +50,7 @@ const say = (s = '') => {
   lines.push(s);
   console.log(s);
 };
-const report = { settings, startedAt: new Date().toISOString(), host: {}, paths: {}, rate: [], startup: {}, settingsEffects: [] };
+const report = { settings, startedAt: new Date().toISOString(), host: {}, paths: {}, rate: [], startup: {}, settingsEffects: [], statusLine: null };
 
 function prepare() {
   mkdirSync(out, { recursive: true });
@@ -329,6 +329,33 @@ async function settingsEffects() {
   say();
 }
 
+/**
+ * What the CLI's status line costs the measurement: library runs with and
+ * without a listener that formats the status from every 250 ms progress
+ * snapshot, as the status line does, interleaved against one reflector.
+ */
+async function statusLineCost() {
+  say(`### status line: rtt-probe library ping-pong over loopback with and without a 250 ms progress listener drawing the status (median of ${settings.rounds} rounds, interleaved)`);
+  say();
+  say('| progress listener | p50 µs | p99 µs | p50 / without |');
+  say('|---|---|---|---|');
+  const runs = { without: [], with: [] };
+  await withReflector(async (port) => {
+    for (let round = 0; round < settings.rounds; round++) {
+      runs.without.push(library(port, settings.count));
+      runs.with.push(library(port, settings.count, ['--status-line']));
+    }
+  });
+  const row = (r) => ({ p50: median(r.map((x) => x.p50)), p99: median(r.map((x) => x.p99)) });
+  report.statusLine = {
+    without: row(runs.without),
+    with: { ...row(runs.with), p50VsWithout: median(runs.with.map((x, k) => x.p50 / runs.without[k].p50)) },
+  };
+  say(`| none | ${us(report.statusLine.without.p50)} | ${us(report.statusLine.without.p99)} | 1 |`);
+  say(`| status line (250 ms) | ${us(report.statusLine.with.p50)} | ${us(report.statusLine.with.p99)} | ${report.statusLine.with.p50VsWithout.toFixed(3)} |`);
+  say();
+}
+
 /** Instructions per round trip, from the difference of two callgrind runs (blocking mode: no spin counted). */
 async function instructions() {
   if (!settings.callgrind || !hasCommand('valgrind')) return;
@@ -378,7 +405,7 @@ async function main() {
     else say(`${l.name} path skipped: ${l.reason}`);
   }
   // A chosen set of tools is an A/B comparison: the other sections would only add minutes.
-  const sections = settings.sections ?? (settings.tools ? ['compare'] : ['compare', 'rate', 'settings', 'startup', 'soak', 'instructions']);
+  const sections = settings.sections ?? (settings.tools ? ['compare'] : ['compare', 'rate', 'settings', 'status', 'startup', 'soak', 'instructions']);
   const run = (name) => sections.includes(name);
   try {
     if (run('compare')) for (const p of paths) if (!settings.only || settings.only === p.name) await comparePath(p);
@@ -387,6 +414,7 @@ async function main() {
   }
   if (run('rate')) await rateAccuracy();
   if (run('settings')) await settingsEffects();
+  if (run('status')) await statusLineCost();
   if (run('startup')) startup();
   if (run('soak')) await soak();
   if (run('instructions')) await instructions();

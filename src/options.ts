@@ -128,7 +128,7 @@ export interface ReflectorOptions extends CommonOptions {
   twampLight?: boolean | undefined;
 }
 
-const UNITS: Record<string, number> = {
+export const UNITS: Record<string, number> = {
   ns: 1,
   us: 1e3,
   µs: 1e3,

@@ -36,6 +36,7 @@ function fixture() {
     ],
     highestSustainedRate: 300000,
     settingsEffects: [{ setting: 'not pinned', p50: 3380, p99: 4180, roundTripsPerSecond: 285796, p50VsDefault: 1.006, roundTripsVsDefault: 0.996 }],
+    statusLine: { without: { p50: 3360, p99: 4110 }, with: { p50: 3370, p99: 4120, p50VsWithout: 1.003 } },
     startup: { addonLoadMs: 1.07, versionMs: 73, nodeBareMs: 53 },
     clock: { realtimeNs: 16.1, tscNs: 8.2, rdtscpNs: 7.5 },
     eventLoopDelayP99Ns: 1_100_000,
@@ -59,6 +60,7 @@ describe('the benchmark report as Markdown', () => {
     expect(md).toContain('| 10000 | 1.0000 | 0.11 | 6.20 (0.20, 6.20, 12.10) | 0 | 0.06 | 0.17 (0.12, 0.17, 23.40) | not measured |');
     expect(md).toContain('300000 probes/s');
     expect(md).toContain('| not pinned | 3.38 | 4.18 | 285796 | 1.006 | 0.996 |');
+    expect(md).toContain('| none | 3.36 | 4.11 | 1 |\n| status line (250 ms) | 3.37 | 4.12 | 1.003 |');
     expect(md).toContain('the addon loads in 1.07 ms');
     expect(md).toContain('RSS 49.3 MiB after warm-up, 49.5 MiB at most, 47.9 MiB at the end');
     expect(md).toContain('C floor 515, rtt-probe\'s session loop 1428');
@@ -71,9 +73,10 @@ describe('the benchmark report as Markdown', () => {
   });
 
   it('says which sections a partial run did not measure, rather than leaving them out silently', () => {
-    const md = renderReport({ ...fixture(), paths: {}, rate: [], settingsEffects: [], soak: undefined, instructionsPerRoundTrip: undefined }, 'x.json');
+    const md = renderReport({ ...fixture(), paths: {}, rate: [], settingsEffects: [], statusLine: null, soak: undefined, instructionsPerRoundTrip: undefined }, 'x.json');
     expect(md).toContain('The comparison with the floor and the peers: not measured in this run.');
     expect(md).toContain('Rate mode: not measured in this run.');
+    expect(md).toContain("The status line's cost: not measured in this run.");
     expect(md).toContain('Memory (soak): not measured in this run.');
   });
 

@@ -65,7 +65,7 @@ describe('the documentation', () => {
     expect(existsSync(CLI), 'dist/cli/main.js is missing: run npm run build:ts').toBe(true);
     const generated = execFileSync(process.execPath, [path.join(root, 'scripts', 'cli-docs.mjs'), '--stdout'], { encoding: 'utf8' });
     expect(read('docs/cli.md')).toBe(generated);
-    for (const command of ['probe', 'reflect', 'lab', 'budget', 'report', 'caps']) expect(generated).toContain(`### rtt-probe ${command}\n`);
+    for (const command of ['probe', 'reflect', 'lab', 'budget', 'report', 'compare', 'caps']) expect(generated).toContain(`### rtt-probe ${command}\n`);
   });
 });
 

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../host';
 import { addBudgetCommand } from './commands/budget';
 import { addCapsCommand } from './commands/caps';
+import { addCompareCommand } from './commands/compare';
 import { addDefaultAction } from './commands/default';
 import { addLabCommand } from './commands/lab';
 import { addProbeCommand } from './commands/probe';
@@ -29,6 +30,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
   addLabCommand(program, io, outcome);
   addBudgetCommand(program, io, outcome);
   addReportCommand(program, io, outcome);
+  addCompareCommand(program, io, outcome);
   addCapsCommand(program, io);
   for (const command of [program, ...program.commands]) command.addHelpText('after', exitStatusHelp());
   // A word that names no command reaches the default action, which says so

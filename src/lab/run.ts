@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { hostInfo } from '../host';
 import { killEnds, measure, type SenderStatuses } from './ends';
 import { detectFeatures, type FeatureSupport } from './features';
-import { LAB_REPORT_KIND, PROTOCOL_NOTE, type LabReportJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
+import { LAB_REPORT_KIND, PROTOCOL_NOTE, type LabReportJSON, type LabRunJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
 import { Sandbox, removeLeftovers } from './sandbox';
 import { LabError, hasCommand } from './system';
 import { topology, type RemoteTarget, type Topology } from './topologies';
@@ -36,6 +36,17 @@ function skipReason(spec: Topology, support: FeatureSupport, remote: RemoteTarge
   return null;
 }
 
+/** Where a lab run is: told as each run starts and as it ends. */
+export interface LabProgress {
+  /** Runs finished, and runs planned (every topology not skipped, at every size, in every round). */
+  done: number;
+  planned: number;
+  /** The run measuring now; null between runs. */
+  current: { topology: string; size: number; round: number } | null;
+  /** The last finished run and its topology. */
+  last: { topology: string; run: LabRunJSON } | null;
+}
+
 export class LabRun {
   /** Resolves with the report once every topology is measured and removed, also after stop(). */
   readonly report: Promise<LabReportJSON>;
@@ -43,9 +54,14 @@ export class LabRun {
   readonly #statuses: SenderStatuses;
   #current: Sandbox | null = null;
 
-  constructor(settings: LabSettingsJSON, statuses: SenderStatuses, log: (line: string) => void = () => {}) {
+  constructor(
+    settings: LabSettingsJSON,
+    statuses: SenderStatuses,
+    log: (line: string) => void = () => {},
+    progress: (p: LabProgress) => void = () => {},
+  ) {
     this.#statuses = statuses;
-    this.report = this.#run(settings, log);
+    this.report = this.#run(settings, log, progress);
   }
 
   /** Ends the run early: the running sender stops, the topology is removed, the report holds what was measured. */
@@ -61,7 +77,7 @@ export class LabRun {
     return errors;
   }
 
-  async #run(settings: LabSettingsJSON, log: (line: string) => void): Promise<LabReportJSON> {
+  async #run(settings: LabSettingsJSON, log: (line: string) => void, progress: (p: LabProgress) => void): Promise<LabReportJSON> {
     if (!hasCommand('ip', '-V')) throw new LabError('the lab needs iproute2 (the ip command): install it (apt-get install iproute2)', 'ENOENT');
     const startedAt = new Date().toISOString();
     const removedLeftovers = removeLeftovers();
@@ -85,6 +101,9 @@ export class LabRun {
     });
     const cleanupErrors: string[] = [];
     const signal = this.#controller.signal;
+    const planned = entries.filter((e) => e.entry.status === 'measured').length * settings.sizes.length * settings.repeat;
+    let done = 0;
+    let last: LabProgress['last'] = null;
     for (let round = 1; round <= settings.repeat && !signal.aborted; round++) {
       for (const { spec, entry } of entries) {
         if (entry.status !== 'measured' || signal.aborted) continue;
@@ -95,8 +114,12 @@ export class LabRun {
           for (const size of settings.sizes) {
             if (signal.aborted) break;
             log(`${spec.name}: ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);
+            progress({ done, planned, current: { topology: spec.name, size, round }, last });
             const m = await measure(built, size, settings, sandbox.owner, signal, this.#statuses, settings.timestamps);
-            entry.runs.push({ size, repeat: round, sender: m.sender, reflector: m.reflector });
+            const run = { size, repeat: round, sender: m.sender, reflector: m.reflector };
+            entry.runs.push(run);
+            last = { topology: spec.name, run };
+            progress({ done: ++done, planned, current: null, last });
             if (m.sender.received === 0 && !m.sender.stopped) {
               throw new LabError(`no replies arrived (${m.sender.sent} probes sent${remote ? '; is the far reflector running and reachable?' : ''})`);
             }

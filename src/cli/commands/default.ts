@@ -21,7 +21,7 @@ export function addDefaultAction(program: Command, io: Io, outcome: Outcome): vo
       try {
         if (!flags.json) io.stderr.write(`built-in reflector on ${flags.ipv6 ? `[${host}]` : host}:${reflector.address.port}; probing for ${flags.duration}\n`);
         const session = probe({ host, port: reflector.address.port }, { duration: flags.duration });
-        outcome.exit = await runProbe(io, session, { json: flags.json ?? false, progress: false });
+        outcome.exit = await runProbe(io, session, { json: flags.json ?? false, display: { kind: 'none', quiet: false } });
       } finally {
         await reflector.stop();
       }

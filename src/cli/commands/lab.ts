@@ -11,7 +11,7 @@ import { labCsv } from '../../lab/csv';
 import { SENDER_TIMESTAMPS, type SenderTimestamps } from '../../lab/ends';
 import { formatBudget, formatLab } from '../../lab/format';
 import type { LabReportJSON, LabSettingsJSON } from '../../lab/report';
-import { LabRun } from '../../lab/run';
+import { LabRun, type LabProgress } from '../../lab/run';
 import { roundHistograms, summarize, type MetricSummary } from '../../lab/summary';
 import { LabError, hasLabPrivileges } from '../../lab/system';
 import { LOCAL_TOPOLOGIES, REMOTE_TOPOLOGIES, TOPOLOGY_NAMES, type TopologyName } from '../../lab/topologies';
@@ -25,6 +25,7 @@ import { EXIT } from '../exit-codes';
 import type { Io, Outcome } from '../io';
 import { writablePath } from '../output-path';
 import { onStopSignals } from '../signals';
+import { StatusLine, labStatus, wantsStatusLine } from '../status-line';
 import { CALLS, CALLS_HELP, budgetSettings } from './budget';
 
 /** `rtt-probe lab --json`: the report with its derived summary and budget. */
@@ -48,6 +49,7 @@ interface LabFlags {
   chain: number[];
   fanout: number[];
   json?: boolean;
+  quiet?: boolean;
   out?: string;
   csv?: string;
   html?: string;
@@ -145,8 +147,22 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
     );
   }
   const remote = flags.remote ? await resolveRemote(flags.remote) : null;
-  const log = flags.json ? () => {} : (line: string) => io.stderr.write(`lab: ${line}\n`);
-  const run = new LabRun({ ...settings, remote }, { finished: EXIT.ok, interrupted: EXIT.sigint }, log);
+  const status = wantsStatusLine(io, flags) ? new StatusLine(io) : null;
+  const write = status ? (line: string) => status.log(line) : (line: string) => io.stderr.write(`${line}\n`);
+  const log = flags.json || flags.quiet ? () => {} : (line: string) => write(`lab: ${line}`);
+  // The elapsed time ticks between the runs' reports.
+  const startedAt = performance.now();
+  const elapsedNs = () => (performance.now() - startedAt) * 1e6;
+  let latest: LabProgress | null = null;
+  let doneAtNs = 0;
+  const draw = () => latest && status?.draw(labStatus(latest, elapsedNs(), doneAtNs));
+  const ticker = status ? setInterval(draw, 250).unref() : null;
+  const progress = (p: LabProgress) => {
+    if (p.current === null) doneAtNs = elapsedNs();
+    latest = p;
+    draw();
+  };
+  const run = new LabRun({ ...settings, remote }, { finished: EXIT.ok, interrupted: EXIT.sigint }, log, progress);
   const signals = onStopSignals(
     'measure',
     () => {
@@ -159,7 +175,10 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
   const onExit = () => run.destroyNow();
   process.on('exit', onExit);
   try {
-    const report = await run.report;
+    const report = await run.report.finally(() => {
+      if (ticker) clearInterval(ticker);
+      status?.clear();
+    });
     if (flags.csv) writeFileSync(flags.csv, labCsv(report));
     const ownBudget = labBudget(report, chainSettings);
     const whole: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
@@ -215,6 +234,7 @@ export function addLabCommand(program: Command, io: Io, outcome: Outcome): void 
     .option('--chain <list>', `chain lengths N for the budget summary, ${CALLS_HELP}`, CALLS, [...DEFAULT_BUDGET_SETTINGS.chain])
     .option('--fanout <list>', `fan-out widths K for the budget summary, ${CALLS_HELP}`, CALLS, [...DEFAULT_BUDGET_SETTINGS.fanout])
     .option('--json', 'print the whole report (every run, summary, budget) as JSON only')
+    .option('--quiet', 'print the report and errors only: no status line, no progress or warning lines')
     .option('--out <file>', 'also write the whole report as JSON (what --json prints), for rtt-probe budget')
     .option('--csv <file>', "also write one row per run in the study's CSV columns")
     .option('--html <file>', 'also write a self-contained HTML report: topologies with their rounds\' spread, distributions, budget curves (checked writable before the run)')

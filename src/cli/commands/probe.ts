@@ -1,7 +1,7 @@
 /** `rtt-probe probe TARGET`: probe a STAMP reflector and print the round trips. */
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, type ProbeMode, type ProbeOptions } from '../../options';
+import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, normalizeProbeOptions, type ProbeMode, type ProbeOptions } from '../../options';
 import { htmlReport } from '../../report/html';
 import { probeSource } from '../../report/inputs';
 import { probe, type ProbeProgress, type ProbeSession } from '../../session';
@@ -13,6 +13,7 @@ import type { Io, Outcome } from '../io';
 import { writablePath } from '../output-path';
 import { onStopSignals } from '../signals';
 import { commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
+import { STATUS_INTERVAL, StatusLine, probeStatus, wantsStatusLine } from '../status-line';
 
 interface ProbeFlags extends SessionFlags {
   mode: ProbeMode;
@@ -24,14 +25,25 @@ interface ProbeFlags extends SessionFlags {
   bind?: string;
   ssid: number;
   progress?: boolean;
+  quiet?: boolean;
   stopOnUnreachable: boolean;
   html?: string;
 }
 
-/** How a run's result is shown: `--json`, `--progress` lines, and the `--html` page (checked writable before the run). */
+
+/**
+ * How a run shows itself while it measures: plain progress lines (for
+ * logs), a status line redrawn in place (a terminal), or nothing. `quiet`
+ * also drops warnings; errors are always printed.
+ */
+export type RunDisplay =
+  | { kind: 'lines' | 'none'; quiet: boolean }
+  | { kind: 'status'; quiet: false; limits: { count: number; durationNs: number } };
+
+/** How a run's result is shown: `--json`, how it shows itself while it runs, and the `--html` page (checked writable before the run). */
 export interface ProbeOutput {
   json: boolean;
-  progress: boolean;
+  display: RunDisplay;
   html?: string | undefined;
 }
 
@@ -40,14 +52,16 @@ export interface ProbeOutput {
  * in which no probe was answered fails (exit 1), as ping's does, so a script
  * that only checks the status does not take it for a measurement.
  */
-export async function runProbe(io: Io, session: ProbeSession, { json, progress, html }: ProbeOutput): Promise<number> {
+export async function runProbe(io: Io, session: ProbeSession, { json, display, html }: ProbeOutput): Promise<number> {
   const signals = onStopSignals('measure', () => session.stop());
-  if (progress) session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
+  const status = display.kind === 'status' ? new StatusLine(io) : null;
+  if (display.kind === 'lines') session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
+  if (display.kind === 'status') session.on('progress', (p) => status!.draw(probeStatus(p, display.limits)));
   // The page draws latency over time from the snapshots: one a progress interval, a few hundred bytes each.
   const timeline: ProbeProgress[] = [];
   if (html) session.on('progress', (p) => timeline.push(p));
   try {
-    const result = await session.result;
+    const result = await session.result.finally(() => status?.clear());
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
     if (html) {
       writeFileSync(html, htmlReport([probeSource(result.options.target, result.toJSON(), timeline)]));
@@ -60,7 +74,7 @@ export async function runProbe(io: Io, session: ProbeSession, { json, progress, 
       return EXIT.failure;
     }
     const cut = refusedAfterReplies(result);
-    if (cut) io.stderr.write(`rtt-probe: warning: ${cut}\n`);
+    if (cut && !display.quiet) io.stderr.write(`rtt-probe: warning: ${cut}\n`);
     return EXIT.ok;
   } finally {
     signals.dispose();
@@ -83,7 +97,8 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--timeout <d>', 'how long to wait for each reply', duration, '1s')
     .option('--bind <addr>', 'local address to send from')
     .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
-    .option('--progress', 'print a progress line to stderr every second')
+    .option('--progress', 'print a progress line to stderr every second, for logs (instead of the status line)')
+    .addOption(new Option('--quiet', 'print the result and errors only: no status line, no warnings').conflicts('progress'))
     .option('--html <file>', 'also write a self-contained HTML report of the run, with latency over time (checked writable before the run)')
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
@@ -102,9 +117,16 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         ssid: flags.ssid,
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
       };
-      warnRtThrottling(io, flags);
+      const quiet = flags.quiet ?? false;
+      let display: RunDisplay = { kind: flags.progress ? 'lines' : 'none', quiet };
+      if (wantsStatusLine(io, flags)) {
+        const { count, durationNs } = normalizeProbeOptions(options);
+        display = { kind: 'status', quiet: false, limits: { count, durationNs } };
+        options.progressInterval = STATUS_INTERVAL;
+      }
+      if (!quiet) warnRtThrottling(io, flags);
       const session = probe(target, options);
-      session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
-      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, progress: flags.progress ?? false, html: flags.html });
+      if (!quiet) session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
+      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, display, html: flags.html });
     });
 }
