@@ -291,7 +291,7 @@ describe('help', () => {
     expect(run.stdout).toMatch(/--no-busy-poll/);
   });
 
-  it.each([[[]], [['probe']], [['reflect']], [['lab']], [['budget']], [['report']], [['caps']]])(
+  it.each([[[]], [['probe']], [['reflect']], [['lab']], [['budget']], [['report']], [['compare']], [['caps']]])(
     'rtt-probe %j --help ends with every exit status and its meaning, from the one table',
     async (command) => {
       const run = await runCli([...command, '--help']);
