@@ -1,6 +1,9 @@
 /** `rtt-probe probe TARGET`: probe a STAMP reflector and print the round trips. */
 import { Option, type Command } from 'commander';
 import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, type ProbeMode, type ProbeOptions } from '../../options';
+import { writePercentileDistributions } from '../../report/hgrm';
+import { HistogramLogWriter } from '../../report/hlog';
+import { checkWritable } from '../../report/output';
 import { probe, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
 import { UsageError } from '../errors';
@@ -21,6 +24,22 @@ interface ProbeFlags extends SessionFlags {
   ssid: number;
   progress?: boolean;
   stopOnUnreachable: boolean;
+  hlog?: string;
+  hgrm?: string;
+  interval?: string;
+}
+
+/** Files a probe run writes besides its printed result; opened or checked before the run starts. */
+export interface ProbeOutputs {
+  hlog?: HistogramLogWriter | undefined;
+  hgrm?: string | undefined;
+}
+
+/** Checks every output path before the run, so an unwritable one fails before anything is measured. */
+function probeOutputs(flags: ProbeFlags): ProbeOutputs {
+  if (flags.interval !== undefined && flags.hlog === undefined) throw new UsageError('--interval is the --hlog interval: give --hlog FILE too');
+  if (flags.hgrm !== undefined) checkWritable('the percentile distribution', flags.hgrm);
+  return { hlog: flags.hlog === undefined ? undefined : new HistogramLogWriter(flags.hlog), hgrm: flags.hgrm };
 }
 
 /**
@@ -28,11 +47,16 @@ interface ProbeFlags extends SessionFlags {
  * in which no probe was answered fails (exit 1), as ping's does, so a script
  * that only checks the status does not take it for a measurement.
  */
-export async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean): Promise<number> {
+export async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean, outputs: ProbeOutputs = {}): Promise<number> {
   const signals = onStopSignals('measure', () => session.stop());
+  const { hlog, hgrm } = outputs;
   if (progress) session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
+  if (hlog) session.on('progress', (p) => hlog.progress(p));
   try {
     const result = await session.result;
+    hlog?.finish(result);
+    const distributions = hgrm ? writePercentileDistributions(hgrm, result.metrics) : [];
+    if (distributions.length > 0) io.stderr.write(`rtt-probe: percentile distributions in ${distributions.join(', ')}\n`);
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
     if (signals.exit !== null) return signals.exit;
     const failed = unanswered(result);
@@ -44,6 +68,7 @@ export async function runProbe(io: Io, session: ProbeSession, json: boolean, pro
     if (cut) io.stderr.write(`rtt-probe: warning: ${cut}\n`);
     return EXIT.ok;
   } finally {
+    hlog?.close();
     signals.dispose();
   }
 }
@@ -65,9 +90,13 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--bind <addr>', 'local address to send from')
     .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
     .option('--progress', 'print a progress line to stderr every second')
+    .option('--hlog <file>', 'also write an HdrHistogram interval log (values in ns, one line per interval per metric, Tag=<metric>)')
+    .option('--interval <d>', 'the --hlog interval (default 1s; also the --progress period)', duration)
+    .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in us): rtt.user to FILE, each other metric to FILE with its name before the extension')
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
+      const outputs = probeOutputs(flags);
       const options: ProbeOptions = {
         ...commonOptions(flags),
         mode: flags.mode,
@@ -80,10 +109,17 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         bind: flags.bind,
         ssid: flags.ssid,
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
+        ...(outputs.hlog ? { progressInterval: flags.interval ?? '1s' } : {}),
       };
       warnRtThrottling(io, flags);
-      const session = probe(target, options);
+      let session: ProbeSession;
+      try {
+        session = probe(target, options);
+      } catch (error) {
+        outputs.hlog?.close();
+        throw error;
+      }
       session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
-      outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false);
+      outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false, outputs);
     });
 }
