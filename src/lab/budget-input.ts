@@ -10,7 +10,8 @@ import { RttProbeError } from '../errors';
 import { Histogram, type HistogramJSON } from '../histogram';
 import type { MetricName } from '../metrics';
 import { HopDistribution, type BudgetInput } from './budget';
-import { LAB_REPORT_KIND, type LabReportJSON } from './report';
+import { checkResult } from '../schema';
+import type { LabReportJSON } from './report';
 import { roundHistograms } from './summary';
 
 /** An input file that cannot be used: its path, what is wrong, what to give instead. */
@@ -35,15 +36,6 @@ function readJson(file: string): unknown {
   } catch {
     throw new InputError(`${file} is not JSON: ${WHAT}`);
   }
-}
-
-function isLabReport(json: unknown): json is LabReportJSON {
-  return typeof json === 'object' && json !== null && (json as { kind?: unknown }).kind === LAB_REPORT_KIND;
-}
-
-function isProbeResult(json: unknown): json is { metrics: Partial<Record<MetricName, HistogramJSON>> } {
-  const metrics = (json as { metrics?: unknown } | null)?.metrics;
-  return typeof metrics === 'object' && metrics !== null && typeof (json as { sent?: unknown }).sent === 'number';
 }
 
 export interface LoadedInputs {
@@ -75,7 +67,6 @@ function fromProbe(json: { metrics: Partial<Record<MetricName, HistogramJSON>> }
     const has = Object.keys(json.metrics).join(', ') || 'none';
     throw new InputError(`${file} has no ${metric} samples (it has: ${has}): choose one of those with --metric`);
   }
-  if (!Array.isArray(h.buckets)) throw new InputError(`${file} has no histogram buckets for ${metric}: ${WHAT}`);
   return { label, distribution: new HopDistribution([Histogram.fromJSON(h)]) };
 }
 
@@ -87,13 +78,13 @@ export function loadBudgetInputs(args: readonly string[], metric: MetricName, si
     const eq = arg.indexOf('=');
     const [label, file] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [null, arg];
     const json = readJson(file);
-    if (isLabReport(json)) {
-      inputs.push(...fromLab(json, file, label, metric, size));
-      labBaseline ??= label ? `${label}:${json.settings.baseline}` : json.settings.baseline;
-    } else if (isProbeResult(json)) {
-      inputs.push(fromProbe(json, file, label ?? path.basename(file).replace(/\.json$/i, ''), metric));
+    if (checkResult(json, ['probe', 'lab'], file) === 'lab') {
+      const report = json as LabReportJSON;
+      inputs.push(...fromLab(report, file, label, metric, size));
+      labBaseline ??= label ? `${label}:${report.settings.baseline}` : report.settings.baseline;
     } else {
-      throw new InputError(`${file} is neither a probe result nor a lab report: ${WHAT}`);
+      const result = json as { metrics: Partial<Record<MetricName, HistogramJSON>> };
+      inputs.push(fromProbe(result, file, label ?? path.basename(file).replace(/\.json$/i, ''), metric));
     }
   }
   const seen = new Set<string>();
