@@ -18,7 +18,9 @@ import { hgrmPaths } from '../src/report/hgrm';
 import type { ProbeResultJSON } from '../src/result';
 import { probe } from '../src/session';
 import type { MetricName } from '../src/metrics';
+import type { LabReportJSON } from '../src/lab/report';
 import { runCli, startCliReflector } from './support/cli';
+import { netnsUnavailable } from './support/netns';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rttp-formats-'));
 const JAR = ['/usr/share/java/hdrhistogram.jar', '/usr/share/java/HdrHistogram.jar'].find((f) => existsSync(f));
@@ -142,6 +144,23 @@ describe('--hlog: an HdrHistogram interval log', () => {
     const intervals = readLog(file).filter((i) => i.tag === 'rtt.user');
     expect(intervals.reduce((n, i) => n + i.histogram.totalCount, 0)).toBe(done.metrics['rtt.user']!.count);
     expect(done.metrics['rtt.user']!.count).toBe(3000);
+  });
+});
+
+const labSkip = netnsUnavailable();
+
+describe.skipIf(labSkip !== null)(`lab --hlog (needs root and network namespaces${labSkip ? `: ${labSkip}` : ''})`, () => {
+  it('one interval per run per metric, tagged <topology>/<size>/<metric>, each adding up to its run', async () => {
+    const file = path.join(dir, 'lab.hlog');
+    const run = await runCli(['lab', '--topologies', 'veth,bridge', '--count', '200', '--repeat', '2', '--hlog', file, '--json'], { timeoutMs: 120_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as LabReportJSON;
+    const intervals = readLog(file);
+    for (const topology of report.topologies.filter((t) => t.status === 'measured')) {
+      const own = intervals.filter((i) => i.tag === `${topology.name}/64/rtt.user`);
+      expect(own.map((i) => i.histogram.totalCount)).toEqual(topology.runs.map((r) => r.sender.metrics['rtt.user']!.count));
+    }
+    expect(new Set(intervals.map((i) => i.tag.split('/')[0]))).toEqual(new Set(report.topologies.filter((t) => t.runs.length > 0).map((t) => t.name)));
   });
 });
 

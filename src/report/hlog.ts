@@ -14,12 +14,13 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
-import { indexOf } from '../histogram';
+import { Histogram, indexOf } from '../histogram';
 import { VERSION } from '../host';
 import { METRIC_NAMES, type MetricName } from '../metrics';
+import type { LabReportJSON } from '../lab/report';
 import type { ProbeResult } from '../result';
 import type { ProbeProgress, ProbeSession } from '../session';
-import { hdrFromIndexCounts } from './hdr';
+import { hdrFromHistogram, hdrFromIndexCounts } from './hdr';
 import { checkWritable } from './output';
 
 /** Interval_Max is written in ms: ns divided by this, as HistogramLogWriter does by default. */
@@ -44,7 +45,10 @@ function difference(now: Counts, before: Counts | undefined): Array<[number, num
   return [...now].map(([index, count]) => [index, count - (before?.get(index) ?? 0)]);
 }
 
-/** Writes one probe session's interval log to a file, line by line as the intervals end. */
+/**
+ * Writes an interval log to a file: a probe session's, line by line as its
+ * intervals end, or a lab report's, one interval per run.
+ */
 export class HistogramLogWriter {
   readonly path: string;
   #fd: number | null;
@@ -74,11 +78,14 @@ export class HistogramLogWriter {
     this.#log.outputLegend();
   }
 
+  #line(tag: string, histogram: hdr.Histogram, startNs: number, endNs: number): void {
+    histogram.tag = tag;
+    this.#log.outputIntervalHistogram(histogram, startNs / 1e9, endNs / 1e9, HLOG_MAX_VALUE_UNIT_RATIO);
+  }
+
   #interval(endNs: number, metrics: Iterable<[MetricName, Counts]>): void {
     for (const [name, counts] of metrics) {
-      const histogram = hdrFromIndexCounts(difference(counts, this.#previous.get(name)));
-      histogram.tag = name;
-      this.#log.outputIntervalHistogram(histogram, this.#previousNs / 1e9, endNs / 1e9, HLOG_MAX_VALUE_UNIT_RATIO);
+      this.#line(name, hdrFromIndexCounts(difference(counts, this.#previous.get(name))), this.#previousNs, endNs);
       this.#previous.set(name, counts);
     }
     this.#previousNs = endNs;
@@ -102,6 +109,27 @@ export class HistogramLogWriter {
     const endNs = Math.max(this.#previousNs, (Date.parse(result.endedAt) - startMs) * 1e6);
     const names = METRIC_NAMES.filter((name) => result.metrics[name]);
     this.#interval(endNs, names.map((name) => [name, resultCounts(result, name)]));
+    this.close();
+  }
+
+  /**
+   * A lab report's runs on the lab's timeline: one interval per run per
+   * metric, from the run's start to its end, tagged
+   * `<topology>/<size>/<metric>` (repeat rounds are later intervals of the
+   * same tag); closes the file.
+   */
+  labRuns(report: LabReportJSON): void {
+    const startMs = Date.parse(report.startedAt);
+    this.#header(startMs);
+    const runs = report.topologies.flatMap((t) => t.runs.map((run) => ({ topology: t.name, run })));
+    runs.sort((a, b) => Date.parse(a.run.sender.startedAt) - Date.parse(b.run.sender.startedAt));
+    for (const { topology, run } of runs) {
+      const [from, to] = [run.sender.startedAt, run.sender.endedAt].map((t) => (Date.parse(t) - startMs) * 1e6) as [number, number];
+      for (const name of METRIC_NAMES) {
+        const h = run.sender.metrics[name];
+        if (h) this.#line(`${topology}/${run.size}/${name}`, hdrFromHistogram(Histogram.fromJSON(h)), from, to);
+      }
+    }
     this.close();
   }
 

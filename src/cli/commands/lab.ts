@@ -16,6 +16,8 @@ import { roundHistograms, summarize, type MetricSummary } from '../../lab/summar
 import { LabError, hasLabPrivileges } from '../../lab/system';
 import { LOCAL_TOPOLOGIES, REMOTE_TOPOLOGIES, TOPOLOGY_NAMES, type TopologyName } from '../../lab/topologies';
 import { METRIC_NAMES, type MetricName } from '../../metrics';
+import { HistogramLogWriter } from '../../report/hlog';
+import { checkWritable } from '../../report/output';
 import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode } from '../../options';
 import { duration, integer, integers, names, positive } from '../arguments';
 import { UsageError } from '../errors';
@@ -47,6 +49,7 @@ interface LabFlags {
   json?: boolean;
   out?: string;
   csv?: string;
+  hlog?: string;
   remote?: { host: string; port: number };
 }
 
@@ -139,7 +142,14 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
       'EPERM',
     );
   }
-  const remote = flags.remote ? await resolveRemote(flags.remote) : null;
+  // Every output checked before the first topology is built.
+  if (flags.out) checkWritable('the report', flags.out);
+  if (flags.csv) checkWritable('the CSV', flags.csv);
+  const hlog = flags.hlog ? new HistogramLogWriter(flags.hlog) : null;
+  const remote = flags.remote ? await resolveRemote(flags.remote).catch((error: unknown) => {
+    hlog?.close();
+    throw error;
+  }) : null;
   const log = flags.json ? () => {} : (line: string) => io.stderr.write(`lab: ${line}\n`);
   const run = new LabRun({ ...settings, remote }, { finished: EXIT.ok, interrupted: EXIT.sigint }, log);
   const signals = onStopSignals(
@@ -156,6 +166,7 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
   try {
     const report = await run.report;
     if (flags.csv) writeFileSync(flags.csv, labCsv(report));
+    hlog?.labRuns(report);
     const ownBudget = labBudget(report, chainSettings);
     const whole: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(whole)}\n`);
@@ -175,6 +186,7 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
     if (signals.exit !== null) return signals.exit;
     return report.topologies.some((t) => t.status === 'failed') || report.cleanupErrors.length > 0 ? EXIT.failure : EXIT.ok;
   } finally {
+    hlog?.close();
     signals.dispose();
     process.off('exit', onExit);
   }
@@ -210,6 +222,7 @@ export function addLabCommand(program: Command, io: Io, outcome: Outcome): void 
     .option('--json', 'print the whole report (every run, summary, budget) as JSON only')
     .option('--out <file>', 'also write the whole report as JSON (what --json prints), for rtt-probe budget')
     .option('--csv <file>', "also write one row per run in the study's CSV columns")
+    .option('--hlog <file>', 'also write an HdrHistogram log: one interval per run per metric, tagged <topology>/<size>/<metric> (values in ns)')
     .option(
       '--remote <host[:port]>',
       'probe a reflector on another host (start it there: rtt-probe reflect --bind 0.0.0.0:862) from this host and from a container here',
