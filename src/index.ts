@@ -63,6 +63,8 @@ export type {
   NormalizedReflectorPolicy,
 } from './options';
 export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError, ResultFormatError } from './errors';
+export { SCHEMA_VERSION, SCHEMA_PATH, RESULT_KINDS, RESULT_WRITERS, checkResult } from './schema';
+export type { ResultKind, ResultHeader } from './schema';
 export { VERSION } from './host';
 export type { HostInfo } from './host';
 export { caps } from './caps';
