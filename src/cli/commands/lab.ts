@@ -16,9 +16,9 @@ import { roundHistograms, summarize, type MetricSummary } from '../../lab/summar
 import { LabError, hasLabPrivileges } from '../../lab/system';
 import { LOCAL_TOPOLOGIES, REMOTE_TOPOLOGIES, TOPOLOGY_NAMES, type TopologyName } from '../../lab/topologies';
 import { METRIC_NAMES, type MetricName } from '../../metrics';
+import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode } from '../../options';
 import { HistogramLogWriter } from '../../report/hlog';
 import { checkWritable } from '../../report/output';
-import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode } from '../../options';
 import { duration, integer, integers, names, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -145,11 +145,8 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
   // Every output checked before the first topology is built.
   if (flags.out) checkWritable('the report', flags.out);
   if (flags.csv) checkWritable('the CSV', flags.csv);
+  const remote = flags.remote ? await resolveRemote(flags.remote) : null;
   const hlog = flags.hlog ? new HistogramLogWriter(flags.hlog) : null;
-  const remote = flags.remote ? await resolveRemote(flags.remote).catch((error: unknown) => {
-    hlog?.close();
-    throw error;
-  }) : null;
   const log = flags.json ? () => {} : (line: string) => io.stderr.write(`lab: ${line}\n`);
   const run = new LabRun({ ...settings, remote }, { finished: EXIT.ok, interrupted: EXIT.sigint }, log);
   const signals = onStopSignals(
@@ -166,7 +163,6 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
   try {
     const report = await run.report;
     if (flags.csv) writeFileSync(flags.csv, labCsv(report));
-    hlog?.labRuns(report);
     const ownBudget = labBudget(report, chainSettings);
     const whole: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(whole)}\n`);
@@ -183,6 +179,7 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
       if (flags.out) io.stdout.write(`\nreport: ${flags.out}\n`);
       if (flags.csv) io.stdout.write(`CSV in the study's columns: ${flags.csv}\n`);
     }
+    hlog?.labRuns(report);
     if (signals.exit !== null) return signals.exit;
     return report.topologies.some((t) => t.status === 'failed') || report.cleanupErrors.length > 0 ? EXIT.failure : EXIT.ok;
   } finally {

@@ -54,10 +54,11 @@ export async function runProbe(io: Io, session: ProbeSession, json: boolean, pro
   if (hlog) session.on('progress', (p) => hlog.progress(p));
   try {
     const result = await session.result;
+    // The result is printed first: a file that fails to write cannot lose it.
+    io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
     hlog?.finish(result);
     const distributions = hgrm ? writePercentileDistributions(hgrm, result.metrics) : [];
     if (distributions.length > 0) io.stderr.write(`rtt-probe: percentile distributions in ${distributions.join(', ')}\n`);
-    io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
     if (signals.exit !== null) return signals.exit;
     const failed = unanswered(result);
     if (failed) {
@@ -92,7 +93,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--progress', 'print a progress line to stderr every second')
     .option('--hlog <file>', 'also write an HdrHistogram interval log (values in ns, one line per interval per metric, Tag=<metric>)')
     .option('--interval <d>', 'the --hlog interval (default 1s; also the --progress period)', duration)
-    .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in us): rtt.user to FILE, each other metric to FILE with its name before the extension')
+    .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in µs): rtt.user to FILE, each other metric to FILE with its name before the extension')
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
