@@ -206,6 +206,16 @@ describe('an output path that cannot be written fails before the run', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('--hlog where the user may not write: exit 1 at once, permission denied', async () => {
+    // As root, drop to nobody, for whom the root directory is read-only.
+    const asRoot = process.getuid?.() === 0;
+    const wrapper = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'] : [];
+    const run = await runCli(['probe', '127.0.0.1:9', '--duration', '30s', '--hlog', '/rttp-denied.hlog'], { wrapper });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot write the HdrHistogram log "\/rttp-denied\.hlog": permission denied \(EACCES\); give a path in a writable directory/);
+    expect(existsSync('/rttp-denied.hlog')).toBe(false);
+  });
+
   it('--interval without --hlog is bad usage (exit 2)', async () => {
     const run = await runCli(['probe', '127.0.0.1:9', '--interval', '2s']);
     expect(run.code).toBe(2);
