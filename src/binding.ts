@@ -152,6 +152,10 @@ export interface MetricProgress {
   p99: number;
   p999: number;
   max: number;
+  /** Bucket index (histogram.ts layout) of counts[0]. */
+  countsFrom: number;
+  /** Cumulative bucket counts from the bucket of min to that of max. */
+  counts: Float64Array;
 }
 
 export interface RawSenderProgress {

@@ -47,6 +47,14 @@ export class ResultFormatError extends RttProbeError {
   }
 }
 
+/** A file the caller named for output cannot be written there; `code` is the errno name. Checked before a run starts. */
+export class OutputPathError extends RttProbeError {
+  constructor(message: string, code: string) {
+    super(message, code);
+    this.name = 'OutputPathError';
+  }
+}
+
 /** The native addon could not be loaded on this platform. */
 export class BindingLoadError extends RttProbeError {
   constructor(message: string) {

@@ -62,7 +62,9 @@ export type {
   NormalizedReflectorOptions,
   NormalizedReflectorPolicy,
 } from './options';
-export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError, ResultFormatError } from './errors';
+export { RttProbeError, OptionTypeError, OptionRangeError, BindingLoadError, ResultFormatError, OutputPathError } from './errors';
+export { SCHEMA_VERSION, SCHEMA_PATH, RESULT_KINDS, RESULT_WRITERS, checkResult } from './schema';
+export type { ResultKind, ResultHeader } from './schema';
 export { VERSION } from './host';
 export type { HostInfo } from './host';
 export { caps } from './caps';

@@ -9,7 +9,7 @@ import { SENDER_COUNTERS, type ReflectorCounters, type SenderCounters } from './
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
-import { ResultFormatError } from './errors';
+import { checkResult, resultHeader, type ResultHeader } from './schema';
 import type { ClockSource, NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode, TimestampFormat, TimestampSource } from './options';
 
 export type { Granted, SenderCounters, ReflectorCounters, NativeEndpoint as Endpoint };
@@ -60,7 +60,7 @@ export interface TimestampCounts {
   rxHardware: number;
 }
 
-export interface ProbeResultJSON extends SenderCounters {
+export interface ProbeResultJSON extends ResultHeader<'probe'>, SenderCounters {
   metrics: Partial<Record<MetricName, HistogramJSON>>;
   missing: Partial<Record<MetricName, string>>;
   caveats: Partial<Record<MetricName, string>>;
@@ -80,44 +80,17 @@ export interface ProbeResultJSON extends SenderCounters {
 }
 
 /**
- * A `--json` result as kept on disk: those written before the TSC clock have
- * no `clock`, those before stopOnUnreachable lack that option.
+ * A `--json` result as kept on disk: those written before the result schema
+ * have no `schemaVersion` or `kind`, those before the TSC clock no `clock`,
+ * those before stopOnUnreachable lack that option.
  */
-export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted'> & {
+export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted' | keyof ResultHeader<'probe'>> & Partial<ResultHeader<'probe'>> & {
   options: Omit<ProbeOptionsUsed, 'clock' | 'stopOnUnreachable'> & {
     clock?: ClockSource | undefined;
     stopOnUnreachable?: boolean | undefined;
   };
   granted: Omit<ProbeResultJSON['granted'], 'clock'> & { clock?: Granted['clock'] | undefined };
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Checks that `json` has the shape of a `--json` probe result, naming the
- * first thing that is wrong; the values themselves are not validated.
- */
-function checkResultShape(json: unknown): asserts json is KeptProbeResultJSON {
-  const problem = (what: string) =>
-    new ResultFormatError(`not an rtt-probe result: ${what} (give the object that toJSON() or \`rtt-probe --json\` wrote)`);
-  if (!isObject(json)) throw problem(`expected an object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
-  for (const key of ['metrics', 'missing', 'target', 'local', 'options', 'granted', 'host', 'cpu'] as const) {
-    if (!isObject(json[key])) throw problem(`"${key}" must be an object`);
-  }
-  for (const key of SENDER_COUNTERS) {
-    if (typeof json[key] !== 'number') throw problem(`counter "${key}" must be a number`);
-  }
-  for (const key of ['startedAt', 'endedAt'] as const) {
-    if (typeof json[key] !== 'string') throw problem(`"${key}" must be a timestamp string`);
-  }
-  const metrics = json['metrics'] as Record<string, unknown>;
-  for (const [name, h] of Object.entries(metrics)) {
-    if (!(METRIC_NAMES as readonly string[]).includes(name)) throw problem(`metrics has an unknown metric "${name}"`);
-    if (!isObject(h)) throw problem(`metrics["${name}"] must be a histogram object`);
-  }
-}
 
 function isoFromNs(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);
@@ -141,7 +114,7 @@ export class ProbeResult {
   readonly stopped: boolean;
   readonly lastSendError: string | null;
 
-  private constructor(json: Omit<ProbeResultJSON, 'metrics' | keyof SenderCounters | 'caveats'> & {
+  private constructor(json: Omit<ProbeResultJSON, 'metrics' | keyof SenderCounters | 'caveats' | keyof ResultHeader<'probe'>> & {
     metrics: Partial<Record<MetricName, Histogram>>;
     counters: SenderCounters;
   }) {
@@ -189,11 +162,12 @@ export class ProbeResult {
   /**
    * Reads a `--json` result back, kept reports included: one written before
    * the TSC clock existed read every user stamp through the vDSO, and says so
-   * once read (`clock: 'realtime'`). Throws a ResultFormatError naming what
-   * is wrong when `json` does not have a result's shape.
+   * once read (`clock: 'realtime'`). Validates against the result schema
+   * (src/schema.ts): throws a ResultFormatError naming `source` and what is
+   * wrong when `json` is not a probe result, or is of a newer schema version.
    */
-  static fromJSON(json: KeptProbeResultJSON): ProbeResult {
-    checkResultShape(json);
+  static fromJSON(json: KeptProbeResultJSON, source = 'the given object'): ProbeResult {
+    checkResult(json, ['probe'], source);
     const metrics: Partial<Record<MetricName, Histogram>> = {};
     for (const name of METRIC_NAMES) {
       const h = json.metrics[name];
@@ -236,6 +210,7 @@ export class ProbeResult {
       if (caveat) caveats[name] = caveat;
     }
     return {
+      ...resultHeader('probe'),
       metrics,
       missing: this.missing,
       caveats,
@@ -258,7 +233,7 @@ export class ProbeResult {
 /** The options a reflector ran with; `authenticated` stands in for the key, which is never reported. */
 export type ReflectorOptionsUsed = Omit<NormalizedReflectorOptions, 'cpu' | 'key'> & { cpu: number | null; authenticated: boolean };
 
-export interface ReflectorResult extends ReflectorCounters {
+export interface ReflectorResult extends ResultHeader<'reflect'>, ReflectorCounters {
   local: NativeEndpoint;
   options: ReflectorOptionsUsed;
   granted: Granted;
@@ -270,6 +245,7 @@ export interface ReflectorResult extends ReflectorCounters {
 
 export function reflectorResult(raw: RawReflectorResult, options: NormalizedReflectorOptions): ReflectorResult {
   return {
+    ...resultHeader('reflect'),
     ...raw.counters,
     local: raw.local,
     options: reflectorOptionsUsed(options),

@@ -115,11 +115,15 @@ describe('rtt-probe budget', () => {
   it('from a lab report: one input per measured topology, its baseline by default, --size when it measured several', async () => {
     const runOf = (r: ProbeResultJSON, size: number) => ({ size, repeat: 1, sender: r, reflector: null });
     const report = {
+      schemaVersion: 1,
       kind: 'rtt-probe-lab',
-      settings: { baseline: 'veth', sizes: [64, 300] },
+      settings: { topologies: ['veth', 'bridge', 'ipip'], baseline: 'veth', sizes: [64, 300], repeat: 1 },
+      host: fast.host,
+      startedAt: fast.startedAt,
+      endedAt: slow.endedAt,
       topologies: [
-        { name: 'veth', status: 'measured', runs: [runOf(fast, 64), runOf(fast, 300)] },
-        { name: 'bridge', status: 'measured', runs: [runOf(slow, 64), runOf(slow, 300)] },
+        { name: 'veth', status: 'measured', reason: null, runs: [runOf(fast, 64), runOf(fast, 300)] },
+        { name: 'bridge', status: 'measured', reason: null, runs: [runOf(slow, 64), runOf(slow, 300)] },
         { name: 'ipip', status: 'skipped', reason: 'kernel lacks ipip', runs: [] },
       ],
     } as unknown as LabReportJSON;
@@ -136,7 +140,9 @@ describe('rtt-probe budget', () => {
 
   it.each([
     ['not JSON', () => ['budget', write('text.json', 'rtt 12us')], /text\.json is not JSON: give a file written by/],
-    ['some other JSON', () => ['budget', write('other.json', { hello: 1 })], /other\.json is neither a probe result nor a lab report/],
+    ['some other JSON', () => ['budget', write('other.json', { hello: 1 })], /other\.json is not an rtt-probe result \(no "metrics"\): expected a probe result .* or a lab report/],
+    ['another kind of result', () => ['budget', write('caps.json', { schemaVersion: 1, kind: 'rtt-probe-caps' })], /caps\.json is a capabilities report .*: expected a probe result/],
+    ['a newer schema', () => ['budget', write('new.json', { ...fast, schemaVersion: 99 })], /new\.json was written by a newer rtt-probe \(result schema version 99; this one reads up to 1\)/],
     ['a metric the file lacks', () => ['budget', '--metric', 'rtt.hw', write('c.json', fast)], /c\.json has no rtt\.hw samples \(it has: rtt\.user, .*\): choose one of those with --metric/],
     ['two inputs of one name', () => ['budget', `x=${write('d.json', fast)}`, `x=${write('e.json', slow)}`], /two inputs are named "x": name them apart with LABEL=FILE/],
     ['a baseline that is no input', () => ['budget', '--baseline', 'bridge', write('f.json', fast)], /--baseline bridge is none of the inputs: choose from f/],

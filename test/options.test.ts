@@ -108,9 +108,9 @@ describe('parseTarget', () => {
 
 describe('ProbeResult.fromJSON', () => {
   it.each([
-    [{}, /"metrics" must be an object/],
-    [null, /expected an object, got null/],
-    [[], /expected an object, got an array/],
+    [{}, /the given object is not an rtt-probe result \(no "metrics"\): expected a probe result/],
+    [null, /the given object is not an rtt-probe result \(it is null\)/],
+    [[], /the given object is not an rtt-probe result \(it is an array\)/],
   ])('rejects %j with a ResultFormatError naming what is wrong', (json, message) => {
     // @ts-expect-error: none of these is a result, on purpose (JSON.parse gives callers any shape)
     const call = () => ProbeResult.fromJSON(json);

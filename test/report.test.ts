@@ -70,7 +70,7 @@ describe('input that cannot make a report exits 2, naming the file and what is e
     const started = Date.now();
     const run = await runCli(args);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--html .*: cannot write there \((ENOENT|ENOTDIR)/);
+    expect(run.stderr).toMatch(/cannot write the HTML report ".*": .* \((ENOENT|ENOTDIR)\); give a path in a writable directory/);
     expect(run.stdout).toBe('');
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -95,8 +95,8 @@ describe('reports of real probe runs', () => {
   });
 
   it.each([
-    ['/nonexistent/r.html', /--output \/nonexistent\/r\.html: cannot write there \(ENOENT\): give a file path in an existing, writable folder/],
-    [dir, /--output .*: cannot write there \(EISDIR, a folder\)/],
+    ['/nonexistent/r.html', /cannot write the HTML report "\/nonexistent\/r\.html": its directory does not exist \(ENOENT\); give a path in a writable directory/],
+    [dir, /cannot write the HTML report ".*": it is a directory \(EISDIR\)/],
   ])('report -o %s that cannot be written exits 2 and writes nothing', async (out, message) => {
     const run = await runCli(['report', '-o', out, runs[0]!.json]);
     expect(run.code).toBe(2);

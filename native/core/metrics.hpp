@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace rtt {
 
@@ -35,6 +36,12 @@ struct MetricProgress {
   int64_t p99 = 0;
   int64_t p999 = 0;
   int64_t max = 0;
+  // The cumulative bucket counts from the bucket of min to that of max (the
+  // rest are zero): a reader diffs two snapshots into an interval histogram,
+  // and a dropped snapshot only merges two intervals. Grows at a progress
+  // interval when the range widens, never per packet.
+  size_t counts_from = 0;
+  std::vector<uint64_t> counts;
 };
 
 }  // namespace rtt

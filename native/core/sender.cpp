@@ -19,6 +19,12 @@ void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
   out.p99 = v[2];
   out.p999 = v[3];
   out.max = h.max();
+  if (out.count == 0) {
+    out.counts.clear();
+    return;
+  }
+  out.counts_from = Histogram::index_of(out.min);
+  out.counts.assign(h.counts() + out.counts_from, h.counts() + Histogram::index_of(out.max) + 1);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
  * Errors of the command line carry the exit status they end the process
  * with; library errors that mean bad usage are mapped in one table.
  */
-import { OptionRangeError, OptionTypeError, RttProbeError } from '../errors';
+import { OptionRangeError, OptionTypeError, OutputPathError, ResultFormatError, RttProbeError } from '../errors';
 import { InputError } from '../lab/budget-input';
 import { EXIT } from './exit-codes';
 import { KeyError } from './key';
@@ -38,6 +38,8 @@ const USAGE_ERRORS: ReadonlyArray<{ type: ErrorClass; hint: boolean }> = [
   { type: OptionTypeError, hint: true },
   { type: KeyError, hint: true },
   { type: InputError, hint: false },
+  { type: ResultFormatError, hint: false },
+  { type: OutputPathError, hint: false },
 ];
 
 /** The exit status an error ends the CLI with, and whether to point at --help. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { RttProbeError } from '../errors';
 import { Histogram, type HistogramJSON } from '../histogram';
 import type { MetricName } from '../metrics';
+import { checkResult } from '../schema';
 import { HopDistribution, type BudgetInput } from './budget';
 import { LAB_REPORT_KIND, type LabReportJSON } from './report';
 import { roundHistograms } from './summary';
@@ -87,7 +88,6 @@ function fromProbe(json: { metrics: Partial<Record<MetricName, HistogramJSON>> }
     const has = Object.keys(json.metrics).join(', ') || 'none';
     throw new InputError(`${file} has no ${metric} samples (it has: ${has}): choose one of those with --metric`);
   }
-  if (!Array.isArray(h.buckets)) throw new InputError(`${file} has no histogram buckets for ${metric}: ${WHAT}`);
   return { label, distribution: new HopDistribution([Histogram.fromJSON(h)]) };
 }
 
@@ -98,13 +98,13 @@ export function loadBudgetInputs(args: readonly string[], metric: MetricName, si
   for (const arg of args) {
     const { label, file } = labelledFile(arg);
     const json = readJsonInput(file);
-    if (isLabReport(json)) {
-      inputs.push(...fromLab(json, file, label, metric, size));
-      labBaseline ??= label ? `${label}:${json.settings.baseline}` : json.settings.baseline;
-    } else if (isProbeResult(json)) {
-      inputs.push(fromProbe(json, file, label ?? fileLabel(file), metric));
+    if (checkResult(json, ['probe', 'lab'], file) === 'lab') {
+      const report = json as LabReportJSON;
+      inputs.push(...fromLab(report, file, label, metric, size));
+      labBaseline ??= label ? `${label}:${report.settings.baseline}` : report.settings.baseline;
     } else {
-      throw new InputError(`${file} is neither a probe result nor a lab report: ${WHAT}`);
+      const result = json as { metrics: Partial<Record<MetricName, HistogramJSON>> };
+      inputs.push(fromProbe(result, file, label ?? fileLabel(file), metric));
     }
   }
   const seen = new Set<string>();

@@ -6,11 +6,12 @@
  * budget.ts), so a saved report can be re-read by `rtt-probe budget`.
  */
 import type { HostInfo } from '../host';
+import { resultHeader, type ResultHeader } from '../schema';
 import type { ProbeResultJSON, ReflectorResult } from '../result';
 import type { EndSettings } from './ends';
 import type { TopologyName } from './topologies';
 
-export const LAB_REPORT_KIND = 'rtt-probe-lab';
+export const LAB_REPORT_KIND = resultHeader('lab').kind;
 
 /** The lab measures UDP only; said wherever results are shown. */
 export const PROTOCOL_NOTE = 'UDP only: rtt-probe has no TCP mode';
@@ -45,8 +46,7 @@ export interface LabTopologyJSON {
   runs: LabRunJSON[];
 }
 
-export interface LabReportJSON {
-  kind: typeof LAB_REPORT_KIND;
+export interface LabReportJSON extends ResultHeader<'lab'> {
   protocol: 'UDP';
   note: string;
   /** 'local': both ends on this host; 'remote': the reflector on another host. */

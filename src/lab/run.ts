@@ -7,9 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostInfo } from '../host';
+import { resultHeader } from '../schema';
 import { killEnds, measure, type SenderStatuses } from './ends';
 import { detectFeatures, type FeatureSupport } from './features';
-import { LAB_REPORT_KIND, PROTOCOL_NOTE, type LabReportJSON, type LabRunJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
+import { PROTOCOL_NOTE, type LabReportJSON, type LabRunJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
 import { Sandbox, removeLeftovers } from './sandbox';
 import { LabError, hasCommand } from './system';
 import { topology, type RemoteTarget, type Topology } from './topologies';
@@ -138,7 +139,7 @@ export class LabRun {
       for (const { entry } of entries) if (entry.status === 'measured' && entry.runs.length === 0) entry.status = 'interrupted';
     }
     return {
-      kind: LAB_REPORT_KIND,
+      ...resultHeader('lab'),
       protocol: 'UDP',
       note: PROTOCOL_NOTE,
       hosttype: remote ? 'remote' : 'local',

@@ -11,6 +11,9 @@ import {
   ResultFormatError,
   wire,
   caps,
+  checkResult,
+  SCHEMA_VERSION,
+  type ResultKind,
   type ProbeSession,
   type Session,
   type Reflector,
@@ -60,6 +63,7 @@ import {
   type HostCaps,
   type InterfaceCaps,
 } from 'rtt-probe';
+import { HistogramLogWriter, percentileDistribution, writeHistogramLog } from 'rtt-probe/report';
 
 // Optional options accept undefined under exactOptionalPropertyTypes.
 const fromFlags: { rate?: number | undefined; cpu?: number | undefined } = {};
@@ -134,7 +138,13 @@ export async function main(): Promise<void> {
     session.on('progress', onProgress).on('started', onStarted);
     const any: Session<ProbeSessionEvents, ProbeResult> = session;
     any.unref().ref();
+    const logged: Promise<ProbeResult> = writeHistogramLog(session, 'run.hlog');
     const result = await session.result;
+    await logged;
+    const user = result.metrics['rtt.user'];
+    if (user) console.log(percentileDistribution(user));
+    const kind: ResultKind = checkResult(JSON.parse(JSON.stringify(result)), ['probe'], 'result.json');
+    console.log(kind, SCHEMA_VERSION, HistogramLogWriter.name);
     describeOptions(result.options);
     describeResult(result);
     describeReflector(await reflector.stop());

@@ -5,6 +5,7 @@ import { loadBudgetInputs } from '../../lab/budget-input';
 import { formatBudget } from '../../lab/format';
 import { METRIC_NAMES, type MetricName } from '../../metrics';
 import { MAX_PACKET_SIZE, MIN_PACKET_SIZE } from '../../options';
+import { resultHeader } from '../../schema';
 import { integer, integers, names } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -46,7 +47,7 @@ function runBudget(io: Io, files: string[], flags: BudgetFlags): number {
   const report = budget(inputs, settings);
   io.stdout.write(
     flags.json
-      ? `${JSON.stringify({ metric: flags.metric, baseline, ...report })}\n`
+      ? `${JSON.stringify({ ...resultHeader('budget'), metric: flags.metric, baseline, ...report })}\n`
       : `${formatBudget(report, flags.metric, baseline)}\n`,
   );
   return EXIT.ok;

@@ -6,12 +6,13 @@
 import type { Command } from 'commander';
 import { caps, type CapsReport, type HostCaps, type InterfaceCaps } from '../../caps';
 import { FEATURES, labFeatures, type LabFeatures } from '../../lab/features';
+import { resultHeader, type ResultHeader } from '../../schema';
 import { pad } from '../../text';
 import { rtThrottlingStop } from '../format';
 import type { Io } from '../io';
 
 /** `rtt-probe caps --json`: the library's report with the lab's features in its host section. */
-export type CapsOutputJSON = CapsReport & { host: HostCaps & LabFeatures };
+export type CapsOutputJSON = ResultHeader<'caps'> & CapsReport & { host: HostCaps & LabFeatures };
 
 const SCRATCH = 'tried in a scratch network namespace, created and deleted again';
 
@@ -86,7 +87,7 @@ export function addCapsCommand(program: Command, io: Io): void {
     .action((flags: { interface?: string[]; labFeatures: boolean; json?: boolean }) => {
       const report = caps({ interfaces: flags.interface });
       const lab: LabFeatures = flags.labFeatures ? labFeatures() : { features: null, featuresUnavailable: 'not asked for (--no-lab-features)' };
-      const whole: CapsOutputJSON = { ...report, host: { ...report.host, ...lab } };
+      const whole: CapsOutputJSON = { ...resultHeader('caps'), ...report, host: { ...report.host, ...lab } };
       io.stdout.write(flags.json ? `${JSON.stringify(whole)}\n` : `${formatCaps(whole)}\n`);
     });
 }

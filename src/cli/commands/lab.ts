@@ -19,11 +19,12 @@ import { METRIC_NAMES, type MetricName } from '../../metrics';
 import { htmlReport } from '../../report/html';
 import { labSource } from '../../report/inputs';
 import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode } from '../../options';
+import { HistogramLogWriter } from '../../report/hlog';
+import { checkWritable } from '../../report/output';
 import { duration, integer, integers, names, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import type { Io, Outcome } from '../io';
-import { writablePath } from '../output-path';
 import { onStopSignals } from '../signals';
 import { StatusLine, labStatus, wantsStatusLine } from '../status-line';
 import { CALLS, CALLS_HELP, budgetSettings } from './budget';
@@ -53,6 +54,7 @@ interface LabFlags {
   out?: string;
   csv?: string;
   html?: string;
+  hlog?: string;
   remote?: { host: string; port: number };
 }
 
@@ -139,14 +141,18 @@ function labBudget(report: LabReportJSON, settings: BudgetSettings): BudgetRepor
 async function runLab(io: Io, flags: LabFlags): Promise<number> {
   const settings = labSettings(flags);
   const chainSettings = budgetSettings(flags.chain, flags.fanout, DEFAULT_BUDGET_SETTINGS.replicates, DEFAULT_BUDGET_SETTINGS.seed);
-  if (flags.html) writablePath('--html', flags.html);
   if (!hasLabPrivileges(readFileSync('/proc/self/status', 'utf8'))) {
     throw new LabError(
       'lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces, links and nftables rules: run it with sudo',
       'EPERM',
     );
   }
+  // Every output checked before the first topology is built.
+  if (flags.out) checkWritable('the report', flags.out);
+  if (flags.csv) checkWritable('the CSV', flags.csv);
+  if (flags.html) checkWritable('the HTML report', flags.html);
   const remote = flags.remote ? await resolveRemote(flags.remote) : null;
+  const hlog = flags.hlog ? new HistogramLogWriter(flags.hlog) : null;
   const status = wantsStatusLine(io, flags) ? new StatusLine(io) : null;
   const write = status ? (line: string) => status.log(line) : (line: string) => io.stderr.write(`${line}\n`);
   const log = flags.json || flags.quiet ? () => {} : (line: string) => write(`lab: ${line}`);
@@ -198,9 +204,11 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
       if (flags.csv) io.stdout.write(`CSV in the study's columns: ${flags.csv}\n`);
       if (flags.html) io.stdout.write(`HTML report: ${flags.html}\n`);
     }
+    hlog?.labRuns(report);
     if (signals.exit !== null) return signals.exit;
     return report.topologies.some((t) => t.status === 'failed') || report.cleanupErrors.length > 0 ? EXIT.failure : EXIT.ok;
   } finally {
+    hlog?.close();
     signals.dispose();
     process.off('exit', onExit);
   }
@@ -238,6 +246,7 @@ export function addLabCommand(program: Command, io: Io, outcome: Outcome): void 
     .option('--out <file>', 'also write the whole report as JSON (what --json prints), for rtt-probe budget')
     .option('--csv <file>', "also write one row per run in the study's CSV columns")
     .option('--html <file>', 'also write a self-contained HTML report: topologies with their rounds\' spread, distributions, budget curves (checked writable before the run)')
+    .option('--hlog <file>', 'also write an HdrHistogram log: one interval per run per metric, tagged <topology>/<size>/<metric> (values in ns)')
     .option(
       '--remote <host[:port]>',
       'probe a reflector on another host (start it there: rtt-probe reflect --bind 0.0.0.0:862) from this host and from a container here',

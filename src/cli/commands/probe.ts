@@ -2,15 +2,17 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, normalizeProbeOptions, type ProbeMode, type ProbeOptions } from '../../options';
+import { writePercentileDistributions } from '../../report/hgrm';
+import { HistogramLogWriter } from '../../report/hlog';
 import { htmlReport } from '../../report/html';
 import { probeSource } from '../../report/inputs';
+import { checkWritable } from '../../report/output';
 import { probe, type ProbeProgress, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
 import type { Io, Outcome } from '../io';
-import { writablePath } from '../output-path';
 import { onStopSignals } from '../signals';
 import { commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
 import { STATUS_INTERVAL, StatusLine, probeStatus, wantsStatusLine } from '../status-line';
@@ -28,6 +30,9 @@ interface ProbeFlags extends SessionFlags {
   quiet?: boolean;
   stopOnUnreachable: boolean;
   html?: string;
+  hlog?: string;
+  hgrm?: string;
+  interval?: string;
 }
 
 
@@ -40,11 +45,17 @@ export type RunDisplay =
   | { kind: 'lines' | 'none'; quiet: boolean }
   | { kind: 'status'; quiet: false; limits: { count: number; durationNs: number } };
 
-/** How a run's result is shown: `--json`, how it shows itself while it runs, and the `--html` page (checked writable before the run). */
+/**
+ * How a run's result is shown and kept: `--json`, how it shows itself while
+ * it runs, and the files it writes besides (each opened or checked writable
+ * before the run starts).
+ */
 export interface ProbeOutput {
   json: boolean;
   display: RunDisplay;
   html?: string | undefined;
+  hlog?: HistogramLogWriter | undefined;
+  hgrm?: string | undefined;
 }
 
 /**
@@ -52,7 +63,7 @@ export interface ProbeOutput {
  * in which no probe was answered fails (exit 1), as ping's does, so a script
  * that only checks the status does not take it for a measurement.
  */
-export async function runProbe(io: Io, session: ProbeSession, { json, display, html }: ProbeOutput): Promise<number> {
+export async function runProbe(io: Io, session: ProbeSession, { json, display, html, hlog, hgrm }: ProbeOutput): Promise<number> {
   const signals = onStopSignals('measure', () => session.stop());
   const status = display.kind === 'status' ? new StatusLine(io) : null;
   if (display.kind === 'lines') session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
@@ -60,9 +71,14 @@ export async function runProbe(io: Io, session: ProbeSession, { json, display, h
   // The page draws latency over time from the snapshots: one a progress interval, a few hundred bytes each.
   const timeline: ProbeProgress[] = [];
   if (html) session.on('progress', (p) => timeline.push(p));
+  if (hlog) session.on('progress', (p) => hlog.progress(p));
   try {
     const result = await session.result.finally(() => status?.clear());
+    // The result is printed first: a file that fails to write cannot lose it.
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
+    hlog?.finish(result);
+    const distributions = hgrm ? writePercentileDistributions(hgrm, result.metrics) : [];
+    if (distributions.length > 0) io.stderr.write(`rtt-probe: percentile distributions in ${distributions.join(', ')}\n`);
     if (html) {
       writeFileSync(html, htmlReport([probeSource(result.options.target, result.toJSON(), timeline)]));
       io.stderr.write(`HTML report: ${html}\n`);
@@ -77,6 +93,7 @@ export async function runProbe(io: Io, session: ProbeSession, { json, display, h
     if (cut && !display.quiet) io.stderr.write(`rtt-probe: warning: ${cut}\n`);
     return EXIT.ok;
   } finally {
+    hlog?.close();
     signals.dispose();
   }
 }
@@ -100,10 +117,15 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--progress', 'print a progress line to stderr every second, for logs (instead of the status line)')
     .addOption(new Option('--quiet', 'print the result and errors only: no status line, no warnings').conflicts('progress'))
     .option('--html <file>', 'also write a self-contained HTML report of the run, with latency over time (checked writable before the run)')
+    .option('--hlog <file>', 'also write an HdrHistogram interval log (values in ns, one line per interval per metric, Tag=<metric>)')
+    .option('--interval <d>', 'the --hlog interval (default 1s; also the --progress and status-line period)', duration)
+    .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in µs): rtt.user to FILE, each other metric to FILE with its name before the extension')
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
-      if (flags.html) writablePath('--html', flags.html);
+      if (flags.interval !== undefined && flags.hlog === undefined) throw new UsageError('--interval is the --hlog interval: give --hlog FILE too');
+      if (flags.html !== undefined) checkWritable('the HTML report', flags.html);
+      if (flags.hgrm !== undefined) checkWritable('the percentile distribution', flags.hgrm);
       const options: ProbeOptions = {
         ...commonOptions(flags),
         mode: flags.mode,
@@ -116,17 +138,26 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         bind: flags.bind,
         ssid: flags.ssid,
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
+        // The log's intervals are the session's snapshots.
+        ...(flags.hlog !== undefined ? { progressInterval: flags.interval ?? '1s' } : {}),
       };
       const quiet = flags.quiet ?? false;
       let display: RunDisplay = { kind: flags.progress ? 'lines' : 'none', quiet };
       if (wantsStatusLine(io, flags)) {
         const { count, durationNs } = normalizeProbeOptions(options);
         display = { kind: 'status', quiet: false, limits: { count, durationNs } };
-        options.progressInterval = STATUS_INTERVAL;
+        options.progressInterval ??= STATUS_INTERVAL;
       }
       if (!quiet) warnRtThrottling(io, flags);
-      const session = probe(target, options);
+      const hlog = flags.hlog === undefined ? undefined : new HistogramLogWriter(flags.hlog);
+      let session: ProbeSession;
+      try {
+        session = probe(target, options);
+      } catch (error) {
+        hlog?.close();
+        throw error;
+      }
       if (!quiet) session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
-      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, display, html: flags.html });
+      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, display, html: flags.html, hlog, hgrm: flags.hgrm });
     });
 }

@@ -1,6 +1,7 @@
 /** `rtt-probe reflect`: answer STAMP probes until stopped, then print the counters. */
 import type { Command } from 'commander';
 import { DEFAULT_PORT, MAX_RATE_LIMIT, MIN_RATE_LIMIT, type ReflectorOptions } from '../../options';
+import { resultHeader } from '../../schema';
 import { startReflector } from '../../session';
 import { duration, integer, replyRate } from '../arguments';
 import { EXIT } from '../exit-codes';
@@ -55,7 +56,7 @@ export function addReflectCommand(program: Command, io: Io, outcome: Outcome): v
       const a = reflector.address;
       io.stdout.write(
         flags.json
-          ? `${JSON.stringify({ listening: a })}\n`
+          ? `${JSON.stringify({ ...resultHeader('listening'), listening: a })}\n`
           : `listening on ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`,
       );
       warnHardware(io, flags.ts, reflector.timestamping);

@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { htmlReport } from '../../report/html';
 import { loadReportSources } from '../../report/inputs';
+import { checkWritable } from '../../report/output';
 import { labelledFile } from '../../lab/budget-input';
 import { EXIT } from '../exit-codes';
 import type { Io, Outcome } from '../io';
-import { writablePath } from '../output-path';
 
 interface ReportFlags {
   output?: string;
@@ -21,7 +21,8 @@ function besideFirst(arg: string): string {
 
 function runReport(io: Io, files: string[], flags: ReportFlags): number {
   const sources = loadReportSources(files);
-  const out = writablePath('--output', flags.output ?? besideFirst(files[0]!));
+  const out = flags.output ?? besideFirst(files[0]!);
+  checkWritable('the HTML report', out);
   writeFileSync(out, htmlReport(sources));
   io.stdout.write(`report: ${out}\n`);
   return EXIT.ok;
