@@ -19,6 +19,7 @@ export const SENDER_COUNTERS = [
   'sendErrors',
   'icmpErrors',
   'txStampsMissing',
+  'captureDropped',
 ] as const;
 
 export const REFLECTOR_COUNTERS = [

@@ -5,7 +5,7 @@ import { probe, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
-import { formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
+import { captureDropped, formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
 import type { Io, Outcome } from '../io';
 import { onStopSignals } from '../signals';
 import { commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
@@ -21,6 +21,7 @@ interface ProbeFlags extends SessionFlags {
   ssid: number;
   progress?: boolean;
   stopOnUnreachable: boolean;
+  raw?: string;
 }
 
 /**
@@ -28,12 +29,14 @@ interface ProbeFlags extends SessionFlags {
  * in which no probe was answered fails (exit 1), as ping's does, so a script
  * that only checks the status does not take it for a measurement.
  */
-export async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean): Promise<number> {
+export async function runProbe(io: Io, session: ProbeSession, json: boolean, progress: boolean, raw?: string): Promise<number> {
   const signals = onStopSignals('measure', () => session.stop());
   if (progress) session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
   try {
     const result = await session.result;
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
+    const dropped = raw === undefined ? null : captureDropped(result, raw);
+    if (dropped) io.stderr.write(`rtt-probe: warning: ${dropped}\n`);
     if (signals.exit !== null) return signals.exit;
     const failed = unanswered(result);
     if (failed) {
@@ -65,6 +68,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--bind <addr>', 'local address to send from')
     .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
     .option('--progress', 'print a progress line to stderr every second')
+    .option('--raw <file>', 'write one row per probe (timestamps, metrics, status) to FILE: .csv, or .jsonl for JSON Lines')
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
@@ -80,10 +84,11 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         bind: flags.bind,
         ssid: flags.ssid,
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
+        capture: flags.raw === undefined ? undefined : { file: flags.raw },
       };
       warnRtThrottling(io, flags);
       const session = probe(target, options);
       session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
-      outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false);
+      outcome.exit = await runProbe(io, session, flags.json ?? false, flags.progress ?? false, flags.raw);
     });
 }
