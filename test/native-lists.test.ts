@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBinding, WIRE_LAYOUTS } from '../src/binding';
 import { fromNative, OptionRangeError } from '../src/errors';
+import { CAPTURE_COLUMNS, CAPTURE_FORMATS, CAPTURE_STATUSES } from '../src/capture';
 import { REFLECTOR_COUNTERS, SENDER_COUNTERS } from '../src/counters';
 import { METRIC_NAMES } from '../src/metrics';
 import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, normalizeProbeOptions } from '../src/options';
@@ -32,6 +33,12 @@ describe('the addon and the library name the same things alike', () => {
     expect([...native.choices.timestampFormat]).toEqual([...TIMESTAMP_FORMATS]);
     expect([...native.choices.clock]).toEqual([...CLOCK_SOURCES]);
     expect([...native.choices.layout]).toEqual([...WIRE_LAYOUTS]);
+    expect([...native.choices.captureFormat]).toEqual([...CAPTURE_FORMATS]);
+  });
+
+  it('the per-probe capture\'s columns, in file order, and its statuses', () => {
+    expect([...native.captureColumns]).toEqual([...CAPTURE_COLUMNS]);
+    expect([...native.captureStatuses]).toEqual([...CAPTURE_STATUSES]);
   });
 
   it('the largest packet', () => {
