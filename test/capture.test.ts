@@ -163,6 +163,24 @@ function reflectorCount(reflector: Reflector): Promise<{ received: number }> {
   return new Promise((resolve) => reflector.once('progress', (p) => resolve(p)));
 }
 
+/** Everything a non-blocking FIFO holds now. */
+function pipeContents(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buffer);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EAGAIN') break;
+      throw error;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 describe('capture from the CLI', () => {
   it('--raw into a FIFO whose reader never reads: the probe ends, says how many rows it dropped, and exits 0', async () => {
     const reflector = spawnCli(['reflect', '--bind', '127.0.0.1:0', '--no-busy-poll', '--json']);
@@ -180,6 +198,10 @@ describe('capture from the CLI', () => {
         expect(run.code, run.stderr).toBe(0);
         const result = JSON.parse(run.stdout);
         expect(result.captureDropped).toBeGreaterThan(0);
+        // What reached the pipe before it stalled: each whole line a row, after the header.
+        const lines = pipeContents(reader).split('\n').length - 2;
+        expect(lines).toBeGreaterThan(0);
+        expect(lines + result.captureDropped).toBe(result.sent);
         expect(run.stderr).toContain(`rtt-probe: warning: ${result.captureDropped} of ${result.sent} probes have no row in ${fifo}`);
       } finally {
         fs.closeSync(reader);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -58,6 +59,7 @@ Capture::Capture(const CaptureConfig& config) : config_(config) {
   }
   ring_ = std::make_unique<ProbeRecord[]>(rows);
   batch_.resize(kBatchRows * kMaxRowBytes);
+  row_ends_.resize(kBatchRows);
   writer_ = std::thread([this] { writer_main(); });
 }
 
@@ -67,12 +69,14 @@ bool Capture::push_final(const ProbeRecord& r) noexcept {
   auto last_progress = std::chrono::steady_clock::now();
   uint64_t seen_tail = tail_.load(std::memory_order_acquire);
   while (!push(r)) {
+    if (final_stalled_) return false;
     uint64_t tail = tail_.load(std::memory_order_acquire);
     auto now = std::chrono::steady_clock::now();
     if (tail != seen_tail) {
       seen_tail = tail;
       last_progress = now;
     } else if (now - last_progress > kStallLimit) {
+      final_stalled_ = true;
       return false;
     }
     sleep_ns(100000);
@@ -130,31 +134,31 @@ size_t Capture::format_row(const ProbeRecord& r, char* out) const noexcept {
   return size_t(p - out);
 }
 
-bool Capture::write_all(const char* data, size_t size) noexcept {
+size_t Capture::write_all(const char* data, size_t size) noexcept {
   auto last_progress = std::chrono::steady_clock::now();
-  while (size > 0) {
-    ssize_t n = ::write(fd_, data, size);
+  size_t written = 0;
+  while (written < size) {
+    ssize_t n = ::write(fd_, data + written, size - written);
     if (n > 0) {
-      data += n;
-      size -= size_t(n);
+      written += size_t(n);
       last_progress = std::chrono::steady_clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN) {
       write_errno_ = errno;
-      return false;
+      return written;
     }
     // A pipe or FIFO whose reader is slow: wait for room, but at the end of
     // the run not for ever.
     if (finishing_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() - last_progress > kStallLimit) {
       write_errno_ = EAGAIN;
-      return false;
+      return written;
     }
     pollfd pfd{fd_, POLLOUT, 0};
     ::poll(&pfd, 1, 100);
   }
-  return true;
+  return written;
 }
 
 void Capture::writer_main() noexcept {
@@ -174,12 +178,22 @@ void Capture::writer_main() noexcept {
       continue;
     }
     size_t rows = size_t(std::min<uint64_t>(head - tail, kBatchRows));
+    if (write_errno_ != 0) {  // the file takes no more: count what it misses
+      tail_.store(tail + rows, std::memory_order_release);
+      unwritten_.fetch_add(rows, std::memory_order_relaxed);
+      continue;
+    }
     size_t bytes = 0;
-    if (write_errno_ == 0) {
-      for (size_t i = 0; i < rows; ++i) bytes += format_row(ring_[(tail + i) & mask_], batch_.data() + bytes);
+    for (size_t i = 0; i < rows; ++i) {
+      bytes += format_row(ring_[(tail + i) & mask_], batch_.data() + bytes);
+      row_ends_[i] = bytes;
     }
     tail_.store(tail + rows, std::memory_order_release);  // the rows are copied out: their slots are free
-    if (write_errno_ != 0 || !write_all(batch_.data(), bytes)) unwritten_.fetch_add(rows, std::memory_order_relaxed);
+    size_t written = write_all(batch_.data(), bytes);
+    if (written < bytes) {
+      size_t whole = size_t(std::upper_bound(row_ends_.begin(), row_ends_.begin() + rows, written) - row_ends_.begin());
+      unwritten_.fetch_add(rows - whole, std::memory_order_relaxed);
+    }
   }
 }
 

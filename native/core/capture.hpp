@@ -81,7 +81,8 @@ class Capture {
  private:
   void writer_main() noexcept;
   size_t format_row(const ProbeRecord& r, char* out) const noexcept;
-  bool write_all(const char* data, size_t size) noexcept;
+  // Bytes written: all of them, or fewer on an error or a stalled reader (write_errno_ set).
+  size_t write_all(const char* data, size_t size) noexcept;
 
   CaptureConfig config_;
   int fd_ = -1;
@@ -89,11 +90,13 @@ class Capture {
   uint64_t mask_ = 0;
   alignas(64) std::atomic<uint64_t> head_{0};  // written by the loop
   uint64_t cached_tail_ = 0;                   // the loop's last look at tail_
+  bool final_stalled_ = false;                 // push_final gave up waiting once: it waits no more
   alignas(64) std::atomic<uint64_t> tail_{0};  // written by the writer
   std::atomic<bool> finishing_{false};
   std::atomic<uint64_t> unwritten_{0};
   int write_errno_ = 0;  // writer thread only
   std::vector<char> batch_;
+  std::vector<size_t> row_ends_;  // where each row of the batch ends in batch_
   std::thread writer_;
 };
 
