@@ -83,7 +83,11 @@ export interface ProbeResultJSON extends SenderCounters {
  * A `--json` result as kept on disk: those written before the TSC clock have
  * no `clock`, those before stopOnUnreachable lack that option.
  */
-export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted'> & {
+/** Counters added after results were first kept, and what an older result that lacks them held. */
+const COUNTERS_ADDED_LATER = { captureDropped: 0 } as const satisfies Partial<SenderCounters>;
+
+export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted' | keyof typeof COUNTERS_ADDED_LATER> &
+  Partial<Pick<ProbeResultJSON, keyof typeof COUNTERS_ADDED_LATER>> & {
   options: Omit<ProbeOptionsUsed, 'clock' | 'stopOnUnreachable'> & {
     clock?: ClockSource | undefined;
     stopOnUnreachable?: boolean | undefined;
@@ -107,6 +111,7 @@ function checkResultShape(json: unknown): asserts json is KeptProbeResultJSON {
     if (!isObject(json[key])) throw problem(`"${key}" must be an object`);
   }
   for (const key of SENDER_COUNTERS) {
+    if (json[key] === undefined && key in COUNTERS_ADDED_LATER) continue;
     if (typeof json[key] !== 'number') throw problem(`counter "${key}" must be a number`);
   }
   for (const key of ['startedAt', 'endedAt'] as const) {
@@ -200,7 +205,8 @@ export class ProbeResult {
       if (h) metrics[name] = Histogram.fromJSON(h);
     }
     const counters = {} as SenderCounters;
-    for (const key of SENDER_COUNTERS) counters[key] = json[key];
+    const kept: Partial<SenderCounters> = { ...COUNTERS_ADDED_LATER, ...json };
+    for (const key of SENDER_COUNTERS) counters[key] = kept[key]!;
     const options = {
       ...json.options,
       clock: json.options.clock ?? 'realtime',
