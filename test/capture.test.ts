@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPTURE_COLUMNS, CAPTURE_STATUSES, METRIC_NAMES, TIMESTAMP_COLUMNS, probe, startReflector, type ProbeResult, type Reflector } from '../src/index';
 import { firstLine, runCli, spawnCli } from './support/cli';
+import { replyTo, startDouble } from './support/reflector-double';
 
 type Row = Record<string, string | null>;
 
@@ -124,6 +125,38 @@ describe('capture from the library', () => {
       }
     } finally {
       await silent.stop();
+    }
+  });
+
+  it('a reply after the timeout marks its probe late: T4 but no metrics, counted lost and late', async () => {
+    const file = path.join(dir, 'late.csv');
+    // Even sequence numbers are answered 60 ms late, past the 30 ms timeout; odd ones at once.
+    const double = await startDouble((request, reply) => {
+      const late = request.readUInt32BE(0) % 2 === 0;
+      setTimeout(() => reply(replyTo(request)), late ? 60 : 0);
+    });
+    try {
+      const result = await probe({ host: '127.0.0.1', port: double.port }, {
+        mode: 'rate',
+        rate: 100,
+        count: 20,
+        warmup: 0,
+        timeout: '30ms',
+        busyPoll: false,
+        capture: { file },
+      }).result;
+      const { rows } = readCsv(file);
+      expectRowsMatch(rows, result);
+      const late = rows.filter((r) => r.status === 'late');
+      expect(late.length).toBeGreaterThan(0);
+      expect(late.length).toBe(result.counters.late);
+      for (const r of late) {
+        expect(Number(r.seq) % 2).toBe(0);
+        expect(r['t4.user']).not.toBeNull();
+        expect(r['rtt.user']).toBeNull();
+      }
+    } finally {
+      await double.close();
     }
   });
 
