@@ -101,8 +101,9 @@ bool ProbeStream::ready_to_send(int64_t now) const noexcept {
 
 void ProbeStream::send_probe() noexcept {
   uint32_t seq = next_seq_++;
-  // The probe that last held this slot is settled (ready_to_send): its row goes now.
-  if (capture_ && seq > mask_) capture_row(seq - mask_ - 1, false);
+  // The probe that held this slot is settled (ready_to_send): its row goes
+  // now, unless it went while the previous probe was on the wire.
+  if (capture_ && seq > mask_) capture_before(seq - mask_, false);
   Probe& p = slot(seq);
   p = Probe{};
   p.seq = seq;
@@ -139,6 +140,11 @@ void ProbeStream::send_probe() noexcept {
     p.tx_key = next_tx_key_++;
     key_to_seq_[p.tx_key & mask_] = seq;
     if (tx_software_expected_) ++tx_pending_;
+  }
+  // While this probe is on the wire: the row of the probe whose slot the next send takes.
+  if (capture_ && seq >= mask_) {
+    State next = slot(seq + 1).state;
+    if (next != State::InFlight && next != State::Answered) capture_before(seq + 1 - mask_, false);
   }
 }
 
@@ -362,10 +368,12 @@ void ProbeStream::capture_row(uint32_t seq, bool final) noexcept {
   if (!(final ? capture_->push_final(r) : capture_->push(r))) ++counters_.capture_dropped;
 }
 
+void ProbeStream::capture_before(uint32_t end, bool final) noexcept {
+  for (; captured_ < end; ++captured_) capture_row(captured_, final);
+}
+
 void ProbeStream::flush_capture() noexcept {
-  if (!capture_) return;
-  uint32_t first = next_seq_ > mask_ ? next_seq_ - mask_ - 1 : 0;
-  for (uint32_t seq = first; seq < next_seq_; ++seq) capture_row(seq, true);
+  if (capture_) capture_before(next_seq_, true);
 }
 
 std::string ProbeStream::no_replies_reason() const {

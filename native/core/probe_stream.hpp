@@ -119,6 +119,8 @@ class ProbeStream {
   void settle(int64_t now) noexcept;
   // Pushes the capture row of probe seq, a measured one, if it still holds its slot.
   void capture_row(uint32_t seq, bool final) noexcept;
+  // The rows of every probe not yet captured before sequence number end, oldest first.
+  void capture_before(uint32_t end, bool final) noexcept;
 
   StreamConfig config_;
   UserClock& clock_;
@@ -138,6 +140,7 @@ class ProbeStream {
   uint32_t next_seq_ = 0;
   uint32_t next_tx_key_ = 0;
   uint32_t oldest_ = 0;       // oldest probe not yet answered or expired
+  uint32_t captured_ = 0;     // every probe before this one has its capture row
   uint32_t in_flight_ = 0;       // sent, not yet finalized or expired
   uint32_t awaiting_reply_ = 0;  // sent, no reply yet
   uint32_t tx_pending_ = 0;   // sent probes whose TX stamp has not arrived
