@@ -140,7 +140,7 @@ export function captureDropped(result: ProbeResult, file: string): string | null
   if (dropped === 0) return null;
   return (
     `${dropped} of ${sent} probes have no row in ${file}: its writer fell behind (a slow disk, or a pipe read too slowly). ` +
-    'The result and its counters still count every probe; a larger capture buffer or a faster disk keeps them all'
+    'The result and its counters still count every probe; a larger --raw-buffer or a faster disk keeps them all'
   );
 }
 

@@ -1,5 +1,6 @@
 /** `rtt-probe probe TARGET`: probe a STAMP reflector and print the round trips. */
 import { Option, type Command } from 'commander';
+import { DEFAULT_CAPTURE_BUFFER_ROWS, MAX_CAPTURE_BUFFER_ROWS } from '../../capture';
 import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, type ProbeMode, type ProbeOptions } from '../../options';
 import { probe, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
@@ -22,6 +23,7 @@ interface ProbeFlags extends SessionFlags {
   progress?: boolean;
   stopOnUnreachable: boolean;
   raw?: string;
+  rawBuffer?: number;
 }
 
 /**
@@ -69,9 +71,11 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--ssid <n>', 'STAMP session-sender identifier', integer(0, 65535), 0)
     .option('--progress', 'print a progress line to stderr every second')
     .option('--raw <file>', 'write one row per probe (timestamps, metrics, status) to FILE: .csv, or .jsonl for JSON Lines')
+    .option('--raw-buffer <rows>', `rows --raw buffers for its writer (default ${DEFAULT_CAPTURE_BUFFER_ROWS}); rows that find it full are dropped and counted`, integer(2, MAX_CAPTURE_BUFFER_ROWS))
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
+      if (flags.rawBuffer !== undefined && flags.raw === undefined) throw new UsageError('--raw-buffer needs --raw FILE');
       const options: ProbeOptions = {
         ...commonOptions(flags),
         mode: flags.mode,
@@ -84,7 +88,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         bind: flags.bind,
         ssid: flags.ssid,
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
-        capture: flags.raw === undefined ? undefined : { file: flags.raw },
+        capture: flags.raw === undefined ? undefined : { file: flags.raw, bufferRows: flags.rawBuffer },
       };
       warnRtThrottling(io, flags);
       const session = probe(target, options);
