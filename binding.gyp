@@ -40,6 +40,7 @@
               "native/core/allow_list.cpp",
               "native/core/auth.cpp",
               "native/core/caps.cpp",
+              "native/core/capture.cpp",
               "native/core/clock.cpp",
               "native/core/errors.cpp",
               "native/core/file_table.cpp",

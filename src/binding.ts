@@ -3,6 +3,7 @@
  * and, when loading fails, says which platform it was and how to rebuild.
  */
 import path from 'node:path';
+import type { CaptureColumn, CaptureFormat, CaptureStatus } from './capture';
 import type { ReflectorCounterName, ReflectorCounters, SenderCounterName, SenderCounters } from './counters';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
@@ -43,6 +44,10 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   /** Authenticated mode's shared key, or null for unauthenticated packets. */
   key: Buffer | null;
   stopOnUnreachable: boolean;
+  /** Per-probe capture file, '' for none; opened by the constructor, which throws with its errno `code`. */
+  captureFile: string;
+  captureFormat: CaptureFormat;
+  captureBufferRows: number;
 }
 
 export type NativeReflectorOptions = NativeCommonOptions & NormalizedReflectorPolicy;
@@ -271,6 +276,9 @@ export interface NativeBinding {
   /** Why `clock: 'auto'` cannot read the TSC on this host, or null when it does. */
   tscClockUnavailable(): string | null;
   metricNames: readonly MetricName[];
+  /** The per-probe capture's columns and statuses, in file order. */
+  captureColumns: readonly CaptureColumn[];
+  captureStatuses: readonly CaptureStatus[];
   /** Each counter list in the engine's order, which is the JSON's. */
   counterNames: { sender: readonly SenderCounterName[]; reflector: readonly ReflectorCounterName[] };
   /** The names each choice option accepts, as the native parsers know them. */
@@ -280,6 +288,7 @@ export interface NativeBinding {
     timestampFormat: readonly TimestampFormat[];
     clock: readonly ClockSource[];
     layout: readonly WireLayout[];
+    captureFormat: readonly CaptureFormat[];
   };
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }
@@ -293,6 +302,8 @@ const REQUIRED = [
   'interfaceNames',
   'tscClockUnavailable',
   'metricNames',
+  'captureColumns',
+  'captureStatuses',
   'counterNames',
   'choices',
   'histogramLayout',

@@ -19,6 +19,7 @@ export const SENDER_COUNTERS = [
   'sendErrors',
   'icmpErrors',
   'txStampsMissing',
+  'captureDropped',
 ] as const;
 
 export const REFLECTOR_COUNTERS = [
@@ -43,3 +44,6 @@ export type SenderCounterName = (typeof SENDER_COUNTERS)[number];
 export type ReflectorCounterName = (typeof REFLECTOR_COUNTERS)[number];
 export type SenderCounters = Record<SenderCounterName, number>;
 export type ReflectorCounters = Record<ReflectorCounterName, number>;
+
+/** Sender counters added after results were first kept, with the value an older result that lacks one held. */
+export const SENDER_COUNTERS_ADDED_LATER = { captureDropped: 0 } as const satisfies Partial<SenderCounters>;

@@ -43,6 +43,8 @@ export { Histogram, STANDARD_PERCENTILES } from './histogram';
 export type { HistogramJSON } from './histogram';
 export { METRIC_NAMES, METRIC_DESCRIPTIONS, METRIC_CAVEATS } from './metrics';
 export { SENDER_COUNTERS, REFLECTOR_COUNTERS } from './counters';
+export { CAPTURE_COLUMNS, CAPTURE_FORMATS, CAPTURE_STATUSES, TIMESTAMP_COLUMNS } from './capture';
+export type { CaptureColumn, CaptureFormat, CaptureOptions, CaptureStatus } from './capture';
 export type { SenderCounters, ReflectorCounters, SenderCounterName, ReflectorCounterName } from './counters';
 export type { MetricName } from './metrics';
 export { parseDuration, parseTarget, DEFAULT_PORT } from './options';

@@ -5,6 +5,7 @@
  * what to give instead.
  */
 import net from 'node:net';
+import { DEFAULT_CAPTURE_BUFFER_ROWS, MAX_CAPTURE_BUFFER_ROWS, captureFormatOf, type CaptureFormat, type CaptureOptions } from './capture';
 import { OptionRangeError, OptionTypeError } from './errors';
 
 /** Each list of choices is written once here; types, option checks, the CLI's choices and the native parsers' agreement test derive from it. */
@@ -103,6 +104,13 @@ export interface ProbeOptions extends CommonOptions {
    * it has no samples.
    */
   stopOnUnreachable?: boolean | undefined;
+  /**
+   * Write one row per measured probe (every timestamp, every metric, its
+   * status) to a CSV or JSON Lines file while the session runs. The file is
+   * opened before the first probe, so an unwritable path fails the session
+   * at its start.
+   */
+  capture?: CaptureOptions | undefined;
 }
 
 export interface ReflectorOptions extends CommonOptions {
@@ -274,6 +282,10 @@ export interface NormalizedProbeOptions extends NormalizedCommon {
   ssid: number;
   key: Buffer | null;
   stopOnUnreachable: boolean;
+  /** The capture file, '' for none. */
+  captureFile: string;
+  captureFormat: CaptureFormat;
+  captureBufferRows: number;
 }
 
 /** A session's duration in ns, 0 where none is given; a given one must be longer than 0 (`hint` says what to do instead). */
@@ -328,6 +340,21 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     ssid: integer(check(o.ssid, 0), 'ssid', 0, 65535),
     key,
     stopOnUnreachable: boolean(check(o.stopOnUnreachable, false), 'stopOnUnreachable'),
+    ...normalizeCapture(o.capture),
+  };
+}
+
+function normalizeCapture(
+  capture: CaptureOptions | undefined,
+): Pick<NormalizedProbeOptions, 'captureFile' | 'captureFormat' | 'captureBufferRows'> {
+  if (capture === undefined) return { captureFile: '', captureFormat: 'csv', captureBufferRows: DEFAULT_CAPTURE_BUFFER_ROWS };
+  if (typeof capture !== 'object' || capture === null || typeof capture.file !== 'string' || capture.file === '') {
+    throw new OptionTypeError("capture must be an object with a file path, e.g. { file: 'probes.csv' }");
+  }
+  return {
+    captureFile: capture.file,
+    captureFormat: captureFormatOf(capture.file),
+    captureBufferRows: integer(check(capture.bufferRows, DEFAULT_CAPTURE_BUFFER_ROWS), 'capture.bufferRows', 2, MAX_CAPTURE_BUFFER_ROWS),
   };
 }
 

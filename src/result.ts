@@ -5,7 +5,7 @@
  * the `--json` object (integer nanoseconds) and fromJSON() reads it back.
  */
 import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult } from './binding';
-import { SENDER_COUNTERS, type ReflectorCounters, type SenderCounters } from './counters';
+import { SENDER_COUNTERS, SENDER_COUNTERS_ADDED_LATER, type ReflectorCounters, type SenderCounters } from './counters';
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
@@ -84,7 +84,9 @@ export interface ProbeResultJSON extends ResultHeader<'probe'>, SenderCounters {
  * have no `schemaVersion` or `kind`, those before the TSC clock no `clock`,
  * those before stopOnUnreachable lack that option.
  */
-export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted' | keyof ResultHeader<'probe'>> & Partial<ResultHeader<'probe'>> & {
+export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted' | keyof ResultHeader<'probe'> | keyof typeof SENDER_COUNTERS_ADDED_LATER> &
+  Partial<ResultHeader<'probe'>> &
+  Partial<Pick<ProbeResultJSON, keyof typeof SENDER_COUNTERS_ADDED_LATER>> & {
   options: Omit<ProbeOptionsUsed, 'clock' | 'stopOnUnreachable'> & {
     clock?: ClockSource | undefined;
     stopOnUnreachable?: boolean | undefined;
@@ -174,7 +176,8 @@ export class ProbeResult {
       if (h) metrics[name] = Histogram.fromJSON(h);
     }
     const counters = {} as SenderCounters;
-    for (const key of SENDER_COUNTERS) counters[key] = json[key];
+    const kept: Partial<SenderCounters> = { ...SENDER_COUNTERS_ADDED_LATER, ...json };
+    for (const key of SENDER_COUNTERS) counters[key] = kept[key]!;
     const options = {
       ...json.options,
       clock: json.options.clock ?? 'realtime',

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBinding, WIRE_LAYOUTS } from '../src/binding';
 import { fromNative, OptionRangeError } from '../src/errors';
+import { CAPTURE_COLUMNS, CAPTURE_FORMATS, CAPTURE_STATUSES } from '../src/capture';
 import { REFLECTOR_COUNTERS, SENDER_COUNTERS } from '../src/counters';
 import { METRIC_NAMES } from '../src/metrics';
 import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, normalizeProbeOptions } from '../src/options';
@@ -32,6 +33,12 @@ describe('the addon and the library name the same things alike', () => {
     expect([...native.choices.timestampFormat]).toEqual([...TIMESTAMP_FORMATS]);
     expect([...native.choices.clock]).toEqual([...CLOCK_SOURCES]);
     expect([...native.choices.layout]).toEqual([...WIRE_LAYOUTS]);
+    expect([...native.choices.captureFormat]).toEqual([...CAPTURE_FORMATS]);
+  });
+
+  it('the per-probe capture\'s columns, in file order, and its statuses', () => {
+    expect([...native.captureColumns]).toEqual([...CAPTURE_COLUMNS]);
+    expect([...native.captureStatuses]).toEqual([...CAPTURE_STATUSES]);
   });
 
   it('the largest packet', () => {
@@ -74,24 +81,33 @@ describe('the native parsers refuse what their table lacks, naming every choice'
   });
 });
 
+/** A kept `--json` result with these counters and nothing measured. */
+function keptResult(counters: Record<string, number>): never {
+  return {
+    metrics: {},
+    missing: {},
+    caveats: {},
+    ...counters,
+    target: { address: '127.0.0.1', port: 862, family: 'IPv4' },
+    local: { address: '127.0.0.1', port: 1, family: 'IPv4' },
+    options: { clock: 'realtime' },
+    granted: { clock: 'realtime' },
+    host: {},
+    cpu: { threadNs: 0, utilization: 0 },
+    startedAt: '2026-11-30T00:00:00.000000000Z',
+    endedAt: '2026-11-30T00:00:01.000000000Z',
+  } as never;
+}
+
 describe('a result read back keeps every counter', () => {
   it('fromJSON carries each sender counter over, in list order', () => {
     const counters = Object.fromEntries(SENDER_COUNTERS.map((name, i) => [name, i + 1]));
-    const json = {
-      metrics: {},
-      missing: {},
-      caveats: {},
-      ...counters,
-      target: { address: '127.0.0.1', port: 862, family: 'IPv4' },
-      local: { address: '127.0.0.1', port: 1, family: 'IPv4' },
-      options: { clock: 'realtime' },
-      granted: { clock: 'realtime' },
-      host: {},
-      cpu: { threadNs: 0, utilization: 0 },
-      startedAt: '2026-11-30T00:00:00.000000000Z',
-      endedAt: '2026-11-30T00:00:01.000000000Z',
-    } as never;
-    const result = ProbeResult.fromJSON(json);
+    const result = ProbeResult.fromJSON(keptResult(counters));
     expect(Object.entries(result.counters)).toEqual(Object.entries(counters));
+  });
+
+  it('a result kept from before the per-probe capture reads back with captureDropped 0', () => {
+    const { captureDropped: _, ...older } = Object.fromEntries(SENDER_COUNTERS.map((name) => [name, 5]));
+    expect(ProbeResult.fromJSON(keptResult(older)).counters).toMatchObject({ sent: 5, captureDropped: 0 });
   });
 });

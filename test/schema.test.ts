@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REFLECTOR_COUNTERS, SENDER_COUNTERS } from '../src/counters';
+import { REFLECTOR_COUNTERS, SENDER_COUNTERS, SENDER_COUNTERS_ADDED_LATER } from '../src/counters';
 import { ResultFormatError } from '../src/errors';
 import { METRIC_NAMES } from '../src/metrics';
 import { ProbeResult, type KeptProbeResultJSON } from '../src/result';
@@ -20,7 +20,7 @@ import { netnsUnavailable } from './support/netns';
 
 const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as {
   oneOf: Array<{ $ref: string }>;
-  definitions: Record<string, { required?: string[]; propertyNames?: { enum: string[] } }>;
+  definitions: Record<string, { required?: string[]; properties?: Record<string, unknown>; propertyNames?: { enum: string[] } }>;
 };
 const validate = new Ajv({ allErrors: true }).compile(schema);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rttp-schema-'));
@@ -96,8 +96,12 @@ describe('the schema and the library name the same things', () => {
     expect(schema.oneOf.map((r) => r.$ref.replace('#/definitions/', ''))).toEqual(RESULT_KINDS);
   });
 
-  it('the probe result requires every sender counter, the reflector result every reflector counter', () => {
-    expect(schema.definitions['probeBody']!.required).toEqual(expect.arrayContaining([...SENDER_COUNTERS]));
+  it('the probe result describes every sender counter and requires all but those added later; the reflector result requires every reflector counter', () => {
+    const body = schema.definitions['probeBody']!;
+    expect(Object.keys(body.properties ?? {})).toEqual(expect.arrayContaining([...SENDER_COUNTERS]));
+    const later = Object.keys(SENDER_COUNTERS_ADDED_LATER);
+    expect(body.required).toEqual(expect.arrayContaining(SENDER_COUNTERS.filter((c) => !later.includes(c))));
+    for (const counter of later) expect(body.required).not.toContain(counter);
     expect(schema.definitions['reflectBody']!.required).toEqual(expect.arrayContaining([...REFLECTOR_COUNTERS]));
   });
 

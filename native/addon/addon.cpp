@@ -3,6 +3,7 @@
 // constants TypeScript checks its own against (test/native-lists.test.ts).
 #include <napi.h>
 
+#include "../core/capture.hpp"
 #include "../core/counters.hpp"
 #include "../core/histogram.hpp"
 #include "../core/metrics.hpp"
@@ -49,6 +50,11 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   set_function<tsc_clock_unavailable>(exports, "tscClockUnavailable");
 
   exports.Set("metricNames", names_to_js(env, kMetricNames));
+  std::vector<std::string> columns = capture_columns();
+  Napi::Array capture_columns_js = Napi::Array::New(env, columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) capture_columns_js.Set(uint32_t(i), columns[i]);
+  exports.Set("captureColumns", capture_columns_js);
+  exports.Set("captureStatuses", names_to_js(env, kProbeStatusNames));
   Napi::Object counter_names = Napi::Object::New(env);
   counter_names.Set("sender", names_to_js(env, SenderCounters::kNames));
   counter_names.Set("reflector", names_to_js(env, ReflectorCounters::kNames));
@@ -59,6 +65,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   choices.Set("timestampFormat", choice_names_to_js(env, wire::kTimestampFormats));
   choices.Set("clock", choice_names_to_js(env, kClockSources));
   choices.Set("layout", choice_names_to_js(env, wire::kLayouts));
+  choices.Set("captureFormat", choice_names_to_js(env, kCaptureFormats));
   exports.Set("choices", choices);
 
   Napi::Object layout = Napi::Object::New(env);

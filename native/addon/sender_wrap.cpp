@@ -32,6 +32,9 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   config.pinning = common.pinning;
   config.private_file_table = common.private_file_table;
   config.progress_interval_ns = common.progress_interval_ns;
+  config.capture.path = get_string(o, "captureFile");
+  config.capture.format = get_choice(o, "captureFormat", kCaptureFormats);
+  config.capture.buffer_rows = uint32_t(get_uint(o, "captureBufferRows", 1u << 24));
   return config;
 }
 

@@ -23,7 +23,8 @@ namespace rtt {
   X(in_flight, "inFlight")             /* awaiting reply when the session was stopped */                    \
   X(send_errors, "sendErrors")                                                                              \
   X(icmp_errors, "icmpErrors")         /* ECONNREFUSED and friends reported on the socket */                \
-  X(tx_stamps_missing, "txStampsMissing")
+  X(tx_stamps_missing, "txStampsMissing")                                                                  \
+  X(capture_dropped, "captureDropped") /* per-probe capture rows not written: the writer fell behind */
 
 #define RTT_REFLECTOR_COUNTERS(X)                                                                           \
   X(received, "received")                     /* datagrams read */                                          \

@@ -27,6 +27,50 @@ constexpr const char* kMetricNames[kMetricCount] = {
 
 constexpr size_t index(Metric m) noexcept { return size_t(m); }
 
+// A probe's T1..T4 in ns since the epoch, each from every source it has; -1: absent.
+struct ProbeTimes {
+  int64_t t1_user = -1, t1_kernel = -1, t1_hw = -1;
+  int64_t t2 = -1, t3 = -1;
+  int64_t t4_user = -1, t4_kernel = -1, t4_hw = -1;
+};
+
+// The round-trip metrics one answered probe yields (all but send.error).
+struct MetricValues {
+  int64_t value[kMetricCount] = {};
+  uint32_t present = 0;  // bit index(m): value[m] was measured
+  bool has(Metric m) const noexcept { return present & (1u << index(m)); }
+  void set(Metric m, int64_t v) noexcept {
+    value[index(m)] = v;
+    present |= 1u << index(m);
+  }
+};
+
+// The formulas of docs/design.md#metrics, written once: the histograms and
+// the per-probe capture both take their values from here.
+inline MetricValues metric_values(const ProbeTimes& t) noexcept {
+  MetricValues v;
+  int64_t best = t.t4_user - t.t1_user;
+  v.set(Metric::RttUser, best);
+  if (t.t1_kernel >= 0 && t.t4_kernel >= 0) {
+    best = t.t4_kernel - t.t1_kernel;
+    v.set(Metric::RttKernel, best);
+  }
+  if (t.t1_hw >= 0 && t.t4_hw >= 0) {
+    best = t.t4_hw - t.t1_hw;
+    v.set(Metric::RttHw, best);
+  }
+  if (t.t2 >= 0 && t.t3 >= 0) {
+    v.set(Metric::Residence, t.t3 - t.t2);
+    v.set(Metric::RttNet, best - (t.t3 - t.t2));
+  }
+  // One-way delays stay in the CLOCK_REALTIME domain the reflector stamps in.
+  if (t.t2 >= 0) v.set(Metric::OwdFwd, t.t2 - (t.t1_kernel >= 0 ? t.t1_kernel : t.t1_user));
+  if (t.t3 >= 0) v.set(Metric::OwdRev, (t.t4_kernel >= 0 ? t.t4_kernel : t.t4_user) - t.t3);
+  if (t.t1_kernel >= 0) v.set(Metric::StackTx, t.t1_kernel - t.t1_user);
+  if (t.t4_kernel >= 0) v.set(Metric::StackRx, t.t4_user - t.t4_kernel);
+  return v;
+}
+
 // Running figures for one metric in a progress snapshot.
 struct MetricProgress {
   uint64_t count = 0;

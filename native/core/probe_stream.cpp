@@ -49,7 +49,8 @@ std::string hardware_reason(const TimestampingGrant& ts) {
 
 }  // namespace
 
-ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock) : config_(config), clock_(clock) {
+ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* capture)
+    : config_(config), clock_(clock), capture_(capture) {
   if (!config_.key.empty()) {
     auth_ = std::make_unique<PacketAuth>(config_.key);
     layout_ = wire::Layout::Authenticated;
@@ -100,6 +101,9 @@ bool ProbeStream::ready_to_send(int64_t now) const noexcept {
 
 void ProbeStream::send_probe() noexcept {
   uint32_t seq = next_seq_++;
+  // The probe that held this slot is settled (ready_to_send): its row goes
+  // now, unless it went while the previous probe was on the wire.
+  if (capture_ && seq > mask_) capture_before(seq - mask_, false);
   Probe& p = slot(seq);
   p = Probe{};
   p.seq = seq;
@@ -108,11 +112,12 @@ void ProbeStream::send_probe() noexcept {
   int64_t scheduled = next_send_ns_;
   next_send_ns_ += interval_ns_;
 
-  p.t1_user = clock_.now();
-  if (seq == config_.warmup) first_send_ns_ = p.t1_user;
-  if (p.measured) last_send_ns_ = p.t1_user;
-  if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.t1_user - scheduled);
-  p.t1_wire = wire::encode_timestamp(p.t1_user, config_.format);
+  p.t.t1_user = clock_.now();
+  if (seq == config_.warmup) first_send_ns_ = p.t.t1_user;
+  if (p.measured) last_send_ns_ = p.t.t1_user;
+  p.send_error = p.t.t1_user - scheduled;
+  if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.send_error);
+  p.t1_wire = wire::encode_timestamp(p.t.t1_user, config_.format);
   wire::update_sender(packet_.data(), seq, p.t1_wire, layout_);
   if (auth_) auth_->sign(packet_.data());
   if (transport_->send(packet_.data(), packet_.size(), nullptr) < 0) {
@@ -128,13 +133,18 @@ void ProbeStream::send_probe() noexcept {
     return;
   }
   p.state = State::InFlight;
-  p.deadline = p.t1_user + config_.timeout_ns;
+  p.deadline = p.t.t1_user + config_.timeout_ns;
   ++in_flight_;
   ++awaiting_reply_;
   if (transport_->timestamping().software) {
     p.tx_key = next_tx_key_++;
     key_to_seq_[p.tx_key & mask_] = seq;
     if (tx_software_expected_) ++tx_pending_;
+  }
+  // While this probe is on the wire: the row of the probe whose slot the next send takes.
+  if (capture_ && seq >= mask_) {
+    State next = slot(seq + 1).state;
+    if (next != State::InFlight && next != State::Answered) capture_before(seq + 1 - mask_, false);
   }
 }
 
@@ -153,12 +163,12 @@ bool ProbeStream::drain_tx_stamps(bool all) noexcept {
     Probe& p = slot(seq);
     if (p.seq != seq || p.tx_key != ts.id || (p.state != State::InFlight && p.state != State::Answered)) continue;
     // A stamp older than the probe's own send belongs to another datagram.
-    if (ts.software >= 0 && ts.software < p.t1_user) continue;
-    if (ts.software >= 0 && p.t1_kernel < 0) {
-      p.t1_kernel = ts.software;
+    if (ts.software >= 0 && ts.software < p.t.t1_user) continue;
+    if (ts.software >= 0 && p.t.t1_kernel < 0) {
+      p.t.t1_kernel = ts.software;
       if (tx_pending_) --tx_pending_;
     }
-    if (ts.hardware >= 0) p.t1_hw = ts.hardware;
+    if (ts.hardware >= 0) p.t.t1_hw = ts.hardware;
   }
   return any;
 }
@@ -198,8 +208,15 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
     return;
   }
   Probe& p = slot(seq);
-  if (p.seq != seq || p.state == State::Expired) {
+  if (p.seq != seq || p.state == State::Expired || p.state == State::Late) {
     if (seq >= config_.warmup) ++counters_.late;
+    // Still in its slot: its capture row says late, with the reply's T4.
+    if (p.seq == seq && p.state == State::Expired && r.sender_timestamp == p.t1_wire) {
+      p.state = State::Late;
+      p.t.t4_user = t4_user;
+      p.t.t4_kernel = d.stamps.software;
+      p.t.t4_hw = d.stamps.hardware;
+    }
     return;
   }
   if (p.state == State::Answered || p.state == State::Done) {
@@ -217,17 +234,17 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
   // A reply must echo the T1 this probe carried, and no reflector holds a
   // packet for longer than its whole round trip.
   if (r.sender_timestamp != p.t1_wire ||
-      (t2 >= 0 && t3 >= 0 && (t3 < t2 || t3 - t2 > t4_user - p.t1_user))) {
+      (t2 >= 0 && t3 >= 0 && (t3 < t2 || t3 - t2 > t4_user - p.t.t1_user))) {
     if (p.measured) ++counters_.corrupted;
     return;
   }
   if (d.stamps.software >= 0) ++stamps_.rx_software;
   if (d.stamps.hardware >= 0) ++stamps_.rx_hardware;
-  p.t2 = t2;
-  p.t3 = t3;
-  p.t4_user = t4_user;
-  p.t4_kernel = d.stamps.software;
-  p.t4_hw = d.stamps.hardware;
+  p.t.t2 = t2;
+  p.t.t3 = t3;
+  p.t.t4_user = t4_user;
+  p.t.t4_kernel = d.stamps.software;
+  p.t.t4_hw = d.stamps.hardware;
   if (p.measured) {
     if (int64_t(seq) < highest_answered_) ++counters_.reordered;
     highest_answered_ = std::max<int64_t>(highest_answered_, seq);
@@ -242,37 +259,20 @@ void ProbeStream::stop_expecting_tx_stamps() noexcept {
 }
 
 bool ProbeStream::tx_complete(const Probe& p) const noexcept {
-  if (tx_software_expected_ && p.t1_kernel < 0) return false;
-  return !(hw_tx_seen_ && p.t1_hw < 0);
+  if (tx_software_expected_ && p.t.t1_kernel < 0) return false;
+  return !(hw_tx_seen_ && p.t.t1_hw < 0);
 }
 
 void ProbeStream::finalize(Probe& p) noexcept {
   --in_flight_;
-  if (p.t1_kernel < 0 && tx_software_expected_ && tx_pending_) --tx_pending_;
+  if (p.t.t1_kernel < 0 && tx_software_expected_ && tx_pending_) --tx_pending_;
   p.state = State::Done;
   if (!p.measured) return;
   ++counters_.received;
-  auto rec = [this](Metric m, int64_t v) { histograms_[index(m)].record(v); };
-
-  int64_t best = p.t4_user - p.t1_user;
-  rec(Metric::RttUser, best);
-  if (p.t1_kernel >= 0 && p.t4_kernel >= 0) {
-    best = p.t4_kernel - p.t1_kernel;
-    rec(Metric::RttKernel, best);
+  MetricValues v = metric_values(p.t);
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    if (v.present & (1u << m)) histograms_[m].record(v.value[m]);
   }
-  if (p.t1_hw >= 0 && p.t4_hw >= 0) {
-    best = p.t4_hw - p.t1_hw;
-    rec(Metric::RttHw, best);
-  }
-  if (p.t2 >= 0 && p.t3 >= 0) {
-    rec(Metric::Residence, p.t3 - p.t2);
-    rec(Metric::RttNet, best - (p.t3 - p.t2));
-  }
-  // One-way delays stay in the CLOCK_REALTIME domain the reflector stamps in.
-  if (p.t2 >= 0) rec(Metric::OwdFwd, p.t2 - (p.t1_kernel >= 0 ? p.t1_kernel : p.t1_user));
-  if (p.t3 >= 0) rec(Metric::OwdRev, (p.t4_kernel >= 0 ? p.t4_kernel : p.t4_user) - p.t3);
-  if (p.t1_kernel >= 0) rec(Metric::StackTx, p.t1_kernel - p.t1_user);
-  if (p.t4_kernel >= 0) rec(Metric::StackRx, p.t4_user - p.t4_kernel);
 }
 
 void ProbeStream::settle(int64_t now) noexcept {
@@ -281,10 +281,10 @@ void ProbeStream::settle(int64_t now) noexcept {
     if (p.seq == oldest_ && p.state == State::Answered && tx_complete(p)) {
       finalize(p);
     } else if (p.seq == oldest_ && p.state == State::Answered) {
-      if (std::min(p.deadline, p.t4_user + kTxStampGraceNs) > now) return;
+      if (std::min(p.deadline, p.t.t4_user + kTxStampGraceNs) > now) return;
       // The reply came; only the TX stamp did not. Keep the sample without it.
       if (p.measured) ++counters_.tx_stamps_missing;
-      if (p.t1_kernel < 0 && stamps_.tx_software == 0 && ++stampless_ >= kStamplessProbes) stop_expecting_tx_stamps();
+      if (p.t.t1_kernel < 0 && stamps_.tx_software == 0 && ++stampless_ >= kStamplessProbes) stop_expecting_tx_stamps();
       finalize(p);
     } else if (p.seq == oldest_ && p.state == State::InFlight) {
       // A target that refused (stop_on_unreachable) answers nothing in flight.
@@ -292,7 +292,7 @@ void ProbeStream::settle(int64_t now) noexcept {
       p.state = State::Expired;
       --in_flight_;
       --awaiting_reply_;
-      if (tx_pending_ && tx_software_expected_ && p.t1_kernel < 0) --tx_pending_;
+      if (tx_pending_ && tx_software_expected_ && p.t.t1_kernel < 0) --tx_pending_;
       if (p.measured) ++counters_.lost;
     }
     ++oldest_;
@@ -339,7 +339,41 @@ int64_t ProbeStream::next_event(int64_t now) const noexcept {
 SenderCounters ProbeStream::counters() const noexcept {
   SenderCounters c = counters_;
   c.in_flight = in_flight_;
+  if (capture_) c.capture_dropped += capture_->unwritten();
   return c;
+}
+
+void ProbeStream::capture_row(uint32_t seq, bool final) noexcept {
+  const Probe& p = slot(seq);
+  if (p.seq != seq || !p.measured || p.state == State::Free) return;
+  ProbeRecord r;
+  r.times = p.t;
+  r.seq = seq;
+  r.send_error = p.send_error;
+  r.has_send_error = config_.mode == SenderMode::Rate;
+  switch (p.state) {
+    case State::Done:
+      r.status = ProbeStatus::Answered;
+      break;
+    case State::Late:
+      r.status = ProbeStatus::Late;
+      break;
+    case State::InFlight:
+    case State::Answered:  // replied, but stopped before its TX stamp settled it
+      r.status = ProbeStatus::InFlight;
+      break;
+    default:
+      r.status = ProbeStatus::Lost;
+  }
+  if (!(final ? capture_->push_final(r) : capture_->push(r))) ++counters_.capture_dropped;
+}
+
+void ProbeStream::capture_before(uint32_t end, bool final) noexcept {
+  for (; captured_ < end; ++captured_) capture_row(captured_, final);
+}
+
+void ProbeStream::flush_capture() noexcept {
+  if (capture_) capture_before(next_seq_, true);
 }
 
 std::string ProbeStream::no_replies_reason() const {

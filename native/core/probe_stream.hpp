@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "capture.hpp"
 #include "choices.hpp"
 #include "counters.hpp"
 #include "histogram.hpp"
@@ -52,8 +53,9 @@ struct StampCounters {
 class ProbeStream {
  public:
   // Opens and configures the socket; throws SystemError / ConfigError. The
-  // clock is the sending thread's; it outlives the stream.
-  ProbeStream(const StreamConfig& config, UserClock& clock);
+  // clock is the sending thread's, the capture (none: nullptr) the sender's;
+  // both outlive the stream.
+  ProbeStream(const StreamConfig& config, UserClock& clock, Capture* capture);
   ~ProbeStream();
 
   void start(int64_t now) noexcept;
@@ -68,6 +70,10 @@ class ProbeStream {
   int fd() const noexcept { return transport_->fd(); }
   // Releases the socket once the loop has ended; see Transport::close.
   void close() noexcept { transport_->close(); }
+  // After the loop, on its thread: the capture rows of the probes not yet
+  // captured (each row is written when its slot is reused, so a late reply
+  // can still mark it).
+  void flush_capture() noexcept;
   const StreamConfig& config() const noexcept { return config_; }
   SenderCounters counters() const noexcept;
   const StampCounters& stamps() const noexcept { return stamps_; }
@@ -84,17 +90,17 @@ class ProbeStream {
  private:
   std::string no_replies_reason() const;
 
-  enum class State : uint8_t { Free, InFlight, Answered, Done, Expired };
+  // Late: expired, and then its reply came (still counted lost).
+  enum class State : uint8_t { Free, InFlight, Answered, Done, Expired, Late };
   struct Probe {
     uint32_t seq = 0;
     uint32_t tx_key = 0;
     State state = State::Free;
     bool measured = false;
     int64_t deadline = 0;
-    int64_t t1_user = 0, t1_kernel = -1, t1_hw = -1;
-    uint64_t t1_wire = 0;  // T1 as sent, which a genuine reply echoes
-    int64_t t2 = -1, t3 = -1;
-    int64_t t4_user = 0, t4_kernel = -1, t4_hw = -1;
+    int64_t send_error = 0;  // rate mode: T1u - the scheduled send time
+    uint64_t t1_wire = 0;    // T1 as sent, which a genuine reply echoes
+    ProbeTimes t;
   };
 
   Probe& slot(uint32_t seq) noexcept { return probes_[seq & mask_]; }
@@ -111,9 +117,14 @@ class ProbeStream {
   void stop_expecting_tx_stamps() noexcept;
   // Finalizes answered probes whose stamps are in, expires timed-out ones, oldest first.
   void settle(int64_t now) noexcept;
+  // Pushes the capture row of probe seq, a measured one, if it still holds its slot.
+  void capture_row(uint32_t seq, bool final) noexcept;
+  // The rows of every probe not yet captured before sequence number end, oldest first.
+  void capture_before(uint32_t end, bool final) noexcept;
 
   StreamConfig config_;
   UserClock& clock_;
+  Capture* capture_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<PacketAuth> auth_;
   wire::Layout layout_ = wire::Layout::Unauthenticated;
@@ -129,6 +140,7 @@ class ProbeStream {
   uint32_t next_seq_ = 0;
   uint32_t next_tx_key_ = 0;
   uint32_t oldest_ = 0;       // oldest probe not yet answered or expired
+  uint32_t captured_ = 0;     // every probe before this one has its capture row
   uint32_t in_flight_ = 0;       // sent, not yet finalized or expired
   uint32_t awaiting_reply_ = 0;  // sent, no reply yet
   uint32_t tx_pending_ = 0;   // sent probes whose TX stamp has not arrived

@@ -31,8 +31,12 @@ void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
 
 Sender::Sender(const SenderConfig& config) : config_(config), clock_(config.clock) {
   if (config_.streams.empty()) throw ConfigError("a sender needs at least one target");
+  if (!config_.capture.path.empty()) {
+    if (config_.streams.size() > 1) throw ConfigError("a per-probe capture records one target's probes");
+    capture_ = std::make_unique<Capture>(config_.capture);
+  }
   for (const StreamConfig& s : config_.streams) {
-    streams_.push_back(std::make_unique<ProbeStream>(s, clock_));
+    streams_.push_back(std::make_unique<ProbeStream>(s, clock_, capture_.get()));
     pollfds_.push_back(pollfd{streams_.back()->fd(), POLLIN, 0});  // POLLERR is always reported
   }
   progress_.streams.resize(streams_.size());
@@ -57,6 +61,7 @@ void Sender::setup() {
 
 void Sender::close() noexcept {
   for (auto& s : streams_) s->close();
+  if (capture_) capture_->finish();
 }
 
 void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink) {
@@ -89,6 +94,7 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     }
   }
   run_facts_.end(clock_);
+  for (auto& s : streams_) s->flush_capture();
 }
 
 }  // namespace rtt

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "capture.hpp"
 #include "pinning.hpp"
 #include "probe_stream.hpp"
 #include "progress.hpp"
@@ -27,6 +28,7 @@ struct SenderConfig {
   // progress sink must then use no file descriptor.
   bool private_file_table = false;
   int64_t progress_interval_ns = 1000000000;
+  CaptureConfig capture;  // one row per probe; a single stream only
 };
 
 struct StreamProgress {
@@ -50,8 +52,9 @@ class Sender {
   void setup();
   // Runs on the session thread, after setup(), until every stream is done or stop is set.
   void run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink);
-  // Closes every stream's socket once run() has returned; results stay readable.
-  // Call it from a thread that shares the process's file table.
+  // Closes every stream's socket and finishes the capture file once run()
+  // has returned; results stay readable. Call it from a thread that shares
+  // the process's file table.
   void close() noexcept;
 
   const std::vector<std::unique_ptr<ProbeStream>>& streams() const noexcept { return streams_; }
@@ -64,6 +67,7 @@ class Sender {
 
   SenderConfig config_;
   UserClock clock_;  // read by the session thread only
+  std::unique_ptr<Capture> capture_;
   std::vector<std::unique_ptr<ProbeStream>> streams_;
   std::vector<pollfd> pollfds_;
   SenderProgress progress_;

@@ -134,6 +134,16 @@ export function refusedAfterReplies(result: ProbeResult): string | null {
   );
 }
 
+/** Rows the per-probe capture could not write, and why that matters; null when every row was written. */
+export function captureDropped(result: ProbeResult, file: string): string | null {
+  const { captureDropped: dropped, sent } = result.counters;
+  if (dropped === 0) return null;
+  return (
+    `${dropped} of ${sent} probes have no row in ${file}: its writer fell behind (a slow disk, or a pipe read too slowly). ` +
+    'The result and its counters still count every probe; a larger --raw-buffer or a faster disk keeps them all'
+  );
+}
+
 /** A duration in the largest unit it reaches: 1 s, 200 ms, 1.5 µs. */
 function durationText(ns: number): string {
   if (ns >= 1e9) return `${ns / 1e9} s`;

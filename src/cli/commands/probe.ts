@@ -1,6 +1,7 @@
 /** `rtt-probe probe TARGET`: probe a STAMP reflector and print the round trips. */
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { DEFAULT_CAPTURE_BUFFER_ROWS, MAX_CAPTURE_BUFFER_ROWS } from '../../capture';
 import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, normalizeProbeOptions, type ProbeMode, type ProbeOptions } from '../../options';
 import { writePercentileDistributions } from '../../report/hgrm';
 import { HistogramLogWriter } from '../../report/hlog';
@@ -11,7 +12,7 @@ import { probe, type ProbeProgress, type ProbeSession } from '../../session';
 import { duration, integer, positive } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
-import { formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
+import { captureDropped, formatProbeResult, formatProgress, refusedAfterReplies, unanswered } from '../format';
 import type { Io, Outcome } from '../io';
 import { onStopSignals } from '../signals';
 import { commonOptions, sessionOptions, warnHardware, warnRtThrottling, type SessionFlags } from '../session-options';
@@ -33,6 +34,8 @@ interface ProbeFlags extends SessionFlags {
   hlog?: string;
   hgrm?: string;
   interval?: string;
+  raw?: string;
+  rawBuffer?: number;
 }
 
 
@@ -56,6 +59,8 @@ export interface ProbeOutput {
   html?: string | undefined;
   hlog?: HistogramLogWriter | undefined;
   hgrm?: string | undefined;
+  /** The --raw capture file, to name in the warning when rows were dropped. */
+  raw?: string | undefined;
 }
 
 /**
@@ -63,7 +68,7 @@ export interface ProbeOutput {
  * in which no probe was answered fails (exit 1), as ping's does, so a script
  * that only checks the status does not take it for a measurement.
  */
-export async function runProbe(io: Io, session: ProbeSession, { json, display, html, hlog, hgrm }: ProbeOutput): Promise<number> {
+export async function runProbe(io: Io, session: ProbeSession, { json, display, html, hlog, hgrm, raw }: ProbeOutput): Promise<number> {
   const signals = onStopSignals('measure', () => session.stop());
   const status = display.kind === 'status' ? new StatusLine(io) : null;
   if (display.kind === 'lines') session.on('progress', (p) => io.stderr.write(`${formatProgress(p)}\n`));
@@ -76,6 +81,8 @@ export async function runProbe(io: Io, session: ProbeSession, { json, display, h
     const result = await session.result.finally(() => status?.clear());
     // The result is printed first: a file that fails to write cannot lose it.
     io.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatProbeResult(result)}\n`);
+    const dropped = raw === undefined ? null : captureDropped(result, raw);
+    if (dropped && !display.quiet) io.stderr.write(`rtt-probe: warning: ${dropped}\n`);
     hlog?.finish(result);
     const distributions = hgrm ? writePercentileDistributions(hgrm, result.metrics) : [];
     if (distributions.length > 0) io.stderr.write(`rtt-probe: percentile distributions in ${distributions.join(', ')}\n`);
@@ -120,12 +127,15 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--hlog <file>', 'also write an HdrHistogram interval log (values in ns, one line per interval per metric, Tag=<metric>)')
     .option('--interval <d>', 'the --hlog interval (default 1s; also the --progress and status-line period)', duration)
     .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in µs): rtt.user to FILE, each other metric to FILE with its name before the extension')
+    .option('--raw <file>', 'write one row per probe (timestamps, metrics, status) to FILE: .csv, or .jsonl for JSON Lines')
+    .option('--raw-buffer <rows>', `rows --raw buffers for its writer (default ${DEFAULT_CAPTURE_BUFFER_ROWS}); rows that find it full are dropped and counted`, integer(2, MAX_CAPTURE_BUFFER_ROWS))
     .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
       if (flags.interval !== undefined && flags.hlog === undefined) throw new UsageError('--interval is the --hlog interval: give --hlog FILE too');
       if (flags.html !== undefined) checkWritable('the HTML report', flags.html);
       if (flags.hgrm !== undefined) checkWritable('the percentile distribution', flags.hgrm);
+      if (flags.rawBuffer !== undefined && flags.raw === undefined) throw new UsageError('--raw-buffer needs --raw FILE');
       const options: ProbeOptions = {
         ...commonOptions(flags),
         mode: flags.mode,
@@ -140,6 +150,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
         // The log's intervals are the session's snapshots.
         ...(flags.hlog !== undefined ? { progressInterval: flags.interval ?? '1s' } : {}),
+        capture: flags.raw === undefined ? undefined : { file: flags.raw, bufferRows: flags.rawBuffer },
       };
       const quiet = flags.quiet ?? false;
       let display: RunDisplay = { kind: flags.progress ? 'lines' : 'none', quiet };
@@ -158,6 +169,6 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         throw error;
       }
       if (!quiet) session.once('started', ({ timestamping }) => warnHardware(io, flags.ts, timestamping));
-      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, display, html: flags.html, hlog, hgrm: flags.hgrm });
+      outcome.exit = await runProbe(io, session, { json: flags.json ?? false, display, html: flags.html, hlog, hgrm: flags.hgrm, raw: flags.raw });
     });
 }
