@@ -163,11 +163,15 @@ describe('two lab reports: per topology, size and metric, with the rounds\' spre
   const round = (h: HistogramJSON, size: number, repeat: number) => ({ size, repeat, sender: withUser(h), reflector: null });
   const report = (shift: number, seed: number) =>
     ({
+      schemaVersion: 1,
       kind: 'rtt-probe-lab',
-      settings: { baseline: 'veth', sizes: [64] },
+      settings: { topologies: ['veth', 'bridge'], baseline: 'veth', sizes: [64], repeat: 3 },
+      host: template.host,
+      startedAt: template.startedAt,
+      endedAt: template.endedAt,
       topologies: [
-        { name: 'veth', status: 'measured', runs: [1, 2, 3].map((r) => round(latencies(5000, 0, seed + r), 64, r)) },
-        { name: 'bridge', status: 'measured', runs: [1, 2, 3].map((r) => round(latencies(5000, shift, seed + 10 + r), 64, r)) },
+        { name: 'veth', status: 'measured', reason: null, runs: [1, 2, 3].map((r) => round(latencies(5000, 0, seed + r), 64, r)) },
+        { name: 'bridge', status: 'measured', reason: null, runs: [1, 2, 3].map((r) => round(latencies(5000, shift, seed + 10 + r), 64, r)) },
       ],
     }) as unknown as LabReportJSON;
 
@@ -192,10 +196,10 @@ describe('two lab reports: per topology, size and metric, with the rounds\' spre
 describe('bad input: exit 2, naming the file and what was expected', () => {
   it.each([
     ['a file that is not JSON', () => ['compare', write('text.json', 'rtt 12us'), base], /BASE .*text\.json is not JSON: give a file written by `rtt-probe probe --json`/],
-    ['JSON that is no result', () => ['compare', base, write('other.json', { hello: 1 })], /NEW .*other\.json is neither a probe result nor a lab report \(not an rtt-probe result: "metrics" must be an object/],
-    ['a lab report without its runs', () => ['compare', write('empty-lab.json', { kind: 'rtt-probe-lab' }), base], /BASE .*empty-lab\.json says it is a lab report but has no settings\.sizes or topologies list/],
+    ['JSON that is no result', () => ['compare', base, write('other.json', { hello: 1 })], /NEW .*other\.json is not an rtt-probe result \(no "metrics"\): expected a probe result .* or a lab report/],
+    ['a lab report without its runs', () => ['compare', write('empty-lab.json', { schemaVersion: 1, kind: 'rtt-probe-lab' }), base], /BASE .*empty-lab\.json is not a valid lab result \(no "settings"\)/],
     ['a missing file', () => ['compare', '/nonexistent/base.json', base], /BASE \/nonexistent\/base\.json: cannot read it \(ENOENT\)/],
-    ['a probe result against a lab report', () => ['compare', base, write('lab.json', { kind: 'rtt-probe-lab', settings: { sizes: [64] }, topologies: [] })], /BASE .*base\.json is a probe result and NEW .*lab\.json a lab report: compare two of a kind/],
+    ['a probe result against a lab report', () => ['compare', base, write('lab.json', { schemaVersion: 1, kind: 'rtt-probe-lab', settings: { topologies: [], baseline: 'veth', sizes: [64], repeat: 1 }, host: template.host, startedAt: template.startedAt, endedAt: template.endedAt, topologies: [] })], /BASE .*base\.json is a probe result and NEW .*lab\.json a lab report: compare two of a kind/],
     ['a metric one side lacks', () => ['compare', base, write('no-user.json', { ...template, metrics: {} }), '--metric', 'rtt.user'], /NEW .*no-user\.json has no rtt\.user samples \(it has: none\): choose one both have with --metric/],
     ['a rule that does not parse', () => ['compare', base, slower, '--fail-if', 'p95>+10%'], /--fail-if.*rule "p95>\+10%": at column 1, unknown statistic "p95": expected one of min, p50/],
     ['an absolute rule', () => ['compare', base, slower, '--fail-if', 'loss == 0'], /rule "loss == 0" is an absolute rule; compare takes changes from BASE to NEW, e\.g\. p99>\+10%/],

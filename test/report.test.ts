@@ -52,8 +52,8 @@ describe('input that cannot make a report exits 2, naming the file and what is e
   it.each([
     [['report', '/nonexistent/run.json'], /cannot read \/nonexistent\/run\.json \(ENOENT\): give a file written by `rtt-probe probe --json`/],
     [['report', notJson], new RegExp(`${notJson} is not JSON: give a file written by`)],
-    [['report', other], new RegExp(`${other} is not an rtt-probe result, lab report or budget`)],
-    [['report', cut], new RegExp(`${cut}: not an rtt-probe result: "missing" must be an object`)],
+    [['report', other], new RegExp(`${other} is not an rtt-probe result \\(no "metrics"\\): expected a probe result .* or a lab report .* or a budget`)],
+    [['report', cut], new RegExp(`${cut} is not an rtt-probe result \\(no "missing"\\)`)],
     [['report', dir], new RegExp(`cannot read ${dir} \\(EISDIR\\)`)],
   ])('%j', async (args, message) => {
     const run = await runCli(args);

@@ -11,7 +11,7 @@ import { Histogram, type HistogramJSON } from '../histogram';
 import type { MetricName } from '../metrics';
 import { checkResult } from '../schema';
 import { HopDistribution, type BudgetInput } from './budget';
-import { LAB_REPORT_KIND, type LabReportJSON } from './report';
+import type { LabReportJSON } from './report';
 import { roundHistograms } from './summary';
 
 /** An input file that cannot be used: its path, what is wrong, what to give instead. */
@@ -48,15 +48,6 @@ export function labelledFile(arg: string): { label: string | null; file: string 
 /** A file's name without its .json extension: the label of an input given without one. */
 export function fileLabel(file: string): string {
   return path.basename(file).replace(/\.json$/i, '');
-}
-
-export function isLabReport(json: unknown): json is LabReportJSON {
-  return typeof json === 'object' && json !== null && (json as { kind?: unknown }).kind === LAB_REPORT_KIND;
-}
-
-export function isProbeResult(json: unknown): json is { metrics: Partial<Record<MetricName, HistogramJSON>> } {
-  const metrics = (json as { metrics?: unknown } | null)?.metrics;
-  return typeof metrics === 'object' && metrics !== null && typeof (json as { sent?: unknown }).sent === 'number';
 }
 
 export interface LoadedInputs {

@@ -11,13 +11,13 @@
  * of n draws.
  */
 import { readFileSync } from 'node:fs';
-import { ResultFormatError } from '../errors';
 import { highestEquivalent, indexOf, type Histogram } from '../histogram';
 import type { MetricName } from '../metrics';
 import { ProbeResult, type KeptProbeResultJSON } from '../result';
+import { checkResult } from '../schema';
 import { SeededRandom, normalQuantile } from '../lab/budget';
 import { InputError } from '../lab/budget-input';
-import { LAB_REPORT_KIND, type LabReportJSON } from '../lab/report';
+import type { LabReportJSON } from '../lab/report';
 import { roundHistograms, spread, type Spread } from '../lab/summary';
 import { STATISTICS, change, relativeOutcome, statisticOf, type RelativeRule, type StatisticName } from './rules';
 
@@ -212,19 +212,8 @@ export function loadCompareInput(file: string, role: string): CompareInput {
   } catch {
     throw new InputError(`${role} ${file} is not JSON: ${WHAT}`);
   }
-  if ((json as { kind?: unknown } | null)?.kind === LAB_REPORT_KIND) {
-    const report = json as LabReportJSON;
-    if (!Array.isArray(report.settings?.sizes) || !Array.isArray(report.topologies)) {
-      throw new InputError(`${role} ${file} says it is a lab report but has no settings.sizes or topologies list: ${WHAT}`);
-    }
-    return { kind: 'lab', file, report };
-  }
-  try {
-    return { kind: 'probe', file, result: ProbeResult.fromJSON(json as KeptProbeResultJSON) };
-  } catch (error) {
-    if (!(error instanceof ResultFormatError)) throw error;
-    throw new InputError(`${role} ${file} is neither a probe result nor a lab report (${error.message}): ${WHAT}`);
-  }
+  if (checkResult(json, ['probe', 'lab'], `${role} ${file}`) === 'lab') return { kind: 'lab', file, report: json as LabReportJSON };
+  return { kind: 'probe', file, result: ProbeResult.fromJSON(json as KeptProbeResultJSON, `${role} ${file}`) };
 }
 
 const KIND_NAMES = { probe: 'a probe result', lab: 'a lab report' } as const;

@@ -5,11 +5,11 @@
  * from a file and checked, so that a file that cannot serve is an
  * InputError naming the file and what the report takes.
  */
-import { ResultFormatError } from '../errors';
 import type { BudgetReport } from '../lab/budget';
-import { InputError, fileLabel, isLabReport, labelledFile, readJsonInput } from '../lab/budget-input';
+import { InputError, fileLabel, labelledFile, readJsonInput } from '../lab/budget-input';
 import type { LabReportJSON } from '../lab/report';
 import { ProbeResult, type KeptProbeResultJSON, type ProbeResultJSON } from '../result';
+import { checkResult } from '../schema';
 import type { ProbeProgress } from '../session';
 
 export const REPORT_INPUTS =
@@ -50,8 +50,8 @@ function isBudgetReport(json: unknown): json is BudgetReport {
 }
 
 /** A probe result as a source: checked and normalized (older results gain today's defaults). */
-export function probeSource(label: string, json: KeptProbeResultJSON, timeline: ProbeProgress[] | null = null): ProbeSource {
-  return { kind: 'probe', label, result: ProbeResult.fromJSON(json).toJSON(), timeline };
+export function probeSource(label: string, json: KeptProbeResultJSON, timeline: ProbeProgress[] | null = null, source?: string): ProbeSource {
+  return { kind: 'probe', label, result: ProbeResult.fromJSON(json, source).toJSON(), timeline };
 }
 
 /** A lab report as a source; `budget` is taken from the report's own, as `lab --json` writes it. */
@@ -59,26 +59,18 @@ export function labSource(label: string, report: LabReportJSON & { budget?: Budg
   return { kind: 'lab', label, report, budget: isBudgetReport(report.budget) ? report.budget : null };
 }
 
+function budgetSource(label: string, json: BudgetReport): BudgetSource {
+  const { metric, baseline } = json as BudgetReport & { metric?: unknown; baseline?: unknown };
+  return { kind: 'budget', label, metric: String(metric ?? 'rtt.user'), baseline: String(baseline ?? ''), budget: json };
+}
+
 function sourceOf(json: unknown, file: string, label: string): ReportSource {
-  if (isLabReport(json)) {
-    if (!Array.isArray(json.topologies) || !isObject(json.settings) || !Array.isArray(json.settings.sizes)) {
-      throw new InputError(`${file} is a lab report without its topologies or settings (cut short?): ${REPORT_INPUTS}`);
-    }
-    return labSource(label, json);
-  }
-  if (isBudgetReport(json)) {
-    const { metric, baseline } = json as BudgetReport & { metric?: unknown; baseline?: unknown };
-    return { kind: 'budget', label, metric: String(metric ?? 'rtt.user'), baseline: String(baseline ?? ''), budget: json };
-  }
-  if (isObject(json) && 'metrics' in json) {
-    try {
-      return probeSource(label, json as unknown as KeptProbeResultJSON);
-    } catch (error) {
-      if (error instanceof ResultFormatError) throw new InputError(`${file}: ${error.message}`);
-      throw error;
-    }
-  }
-  throw new InputError(`${file} is not an rtt-probe result, lab report or budget: ${REPORT_INPUTS}`);
+  // Budget reports written before the schema carry no kind; every input else is checked against the schema.
+  if (isObject(json) && json['schemaVersion'] === undefined && isBudgetReport(json)) return budgetSource(label, json);
+  const kind = checkResult(json, ['probe', 'lab', 'budget'], file);
+  if (kind === 'lab') return labSource(label, json as LabReportJSON);
+  if (kind === 'budget') return budgetSource(label, json as BudgetReport);
+  return probeSource(label, json as KeptProbeResultJSON, null, file);
 }
 
 /** Reads every FILE or LABEL=FILE argument as a report source; labels must come out unique. */
