@@ -19,7 +19,8 @@ describe('rtt-probe caps --json', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report)).toEqual(['host', 'interfaces']);
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'kind', 'host', 'interfaces']);
+    expect(report).toMatchObject({ schemaVersion: 1, kind: 'rtt-probe-caps' });
     expect(Object.keys(report.host).sort()).toEqual(
       [
         'kernel', 'cpus', 'clocksource', 'availableClocksources', 'constantTsc', 'nonstopTsc', 'invariantTsc', 'clock',

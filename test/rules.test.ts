@@ -97,21 +97,16 @@ describe('evaluation', () => {
   });
 
   it('absolute rules hold on one result: a statistic of a metric, a counter as a count or a share of the probes sent, the caps verdict', () => {
+    // A kept result (test/fixtures) with these two histograms and counters.
+    const kept = JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'probe-result-pre-schema.json'), 'utf8')) as ProbeResultJSON;
     const json = {
+      ...kept,
       metrics: { 'rtt.user': base.toJSON(), 'rtt.kernel': slower.toJSON() },
       missing: {},
-      target: {},
-      local: {},
-      options: {},
-      granted: {},
-      host: {},
-      cpu: {},
-      startedAt: '',
-      endedAt: '',
       ...Object.fromEntries(SENDER_COUNTERS.map((c) => [c, 0])),
       sent: 2000,
       lost: 3,
-    } as unknown as ProbeResultJSON;
+    } as ProbeResultJSON;
     const result = ProbeResult.fromJSON(json);
     const check = (text: string, caps?: 'ok' | 'warn' | 'fail') => evaluateAbsolute(parseRule(text) as AbsoluteRule, result, { metric: 'rtt.user', caps });
     expect(check('p50 <= 10.6us')).toEqual({ holds: true, measured: base.percentile(50) });

@@ -86,7 +86,7 @@ describe.skipIf(!hasScript)('on a terminal (skipped: needs util-linux script for
   });
 
   it.each([
-    ['--json', /^\{"metrics":/],
+    ['--json', /^\{"schemaVersion":1,"kind":"rtt-probe-probe","metrics":/],
     ['--quiet', /^rtt-probe 127\.0\.0\.1:\d+ {2}pingpong/],
   ])('%s: no status line', async (flag, result) => {
     const run = await onTerminal(['probe', target, '--duration', '1s', flag], 20_000);
