@@ -90,21 +90,24 @@ describe('a reflector killed and restarted mid-run', () => {
     let latest = { received: 0, lost: 0 };
     session.on('progress', (p) => (latest = p));
     await new Promise((r) => setTimeout(r, 1000));
+    const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await first.done;
     const atKill = latest.received;
     await new Promise((r) => setTimeout(r, 700));
     const second = await startCliReflector(`127.0.0.1:${port}`);
     const atRestart = latest.received;
+    // Probes sent while nothing listened: the 0.7 s gap plus the new process's start-up (slow on a busy host).
+    const unanswerable = Date.now() - killedAt;
     try {
       const r = await session.result;
       expect(r.counters.sent).toBeGreaterThan(2500);
       expect(r.counters.received + r.counters.lost + r.counters.inFlight).toBe(r.counters.sent);
       // Nothing came back while no reflector listened...
       expect(atRestart - atKill).toBeLessThanOrEqual(150);
-      // ...about the 0.7 s gap (plus start-up) was lost...
+      // ...about the gap was lost (1000 probes a second)...
       expect(r.counters.lost).toBeGreaterThan(500);
-      expect(r.counters.lost).toBeLessThan(1500);
+      expect(r.counters.lost).toBeLessThan(unanswerable + 300);
       // ...and the probes after the restart were answered again.
       expect(r.counters.received - atRestart).toBeGreaterThan(500);
       expect(r.metrics['rtt.user']!.count).toBe(r.counters.received);
