@@ -74,6 +74,14 @@ const RX_RING_MIN = 256;
 const IDLE_EXIT_OK_US = 2;
 const IDLE_EXIT_FAIL_US = 50;
 
+/** The commands that move interrupt lines onto the CPUs the session leaves free (a placeholder where it uses them all). */
+function moveIrqs(irqs: readonly number[], facts: CapsFacts): string {
+  const session = facts.cpus.map((c) => c.cpu);
+  const free = Array.from({ length: facts.host.cpus }, (_, cpu) => cpu).filter((cpu) => !session.includes(cpu));
+  const to = free.length > 0 ? free.join(',') : 'CPUS_THE_SESSION_LEAVES_FREE';
+  return irqs.map((irq) => `echo ${to} > /proc/irq/${irq}/smp_affinity_list`).join('; ');
+}
+
 function coalesce(direction: 'rx' | 'tx', failOver: number | null): CapsRuleSpec<'interface'> {
   const usecs = direction === 'rx' ? 'rxUsecs' : 'txUsecs';
   const adaptive = direction === 'rx' ? 'adaptiveRx' : 'adaptiveTx';
@@ -183,13 +191,16 @@ export const CAPS_RULES: readonly AnyCapsRule[] = [
     reason: 'an interrupt on the busy-polling CPU stops the loop while its handler and softirq run',
     judge: (i, facts) => {
       const session = facts.cpus.map((c) => c.cpu);
-      const landing = i.irqs.filter((q) => q.cpus?.some((c) => session.includes(c)));
+      const landing = i.irqs.flatMap((q) => {
+        const on = (q.cpus ?? []).filter((c) => session.includes(c));
+        return on.length > 0 ? [`IRQ ${q.irq} on cpu ${list(on)}`] : [];
+      });
       if (i.irqs.length === 0) return { verdict: 'ok', value: 'no interrupts' };
-      return { verdict: landing.length > 0 ? 'warn' : 'ok', value: landing.length > 0 ? `IRQ ${landing.map((q) => q.irq).join(',')} on cpu ${list(session)}` : `${i.irqs.length} interrupts, none on cpu ${list(session)}` };
+      return { verdict: landing.length > 0 ? 'warn' : 'ok', value: landing.length > 0 ? landing.join(', ') : `${i.irqs.length} interrupts, none on cpu ${list(session)}` };
     },
     fix: (i, facts) => {
       const session = facts.cpus.map((c) => c.cpu);
-      return i.irqs.filter((q) => q.cpus?.some((c) => session.includes(c))).map((q) => `echo OTHER_CPUS > /proc/irq/${q.irq}/smp_affinity_list`).join('; ');
+      return moveIrqs(i.irqs.filter((q) => q.cpus?.some((c) => session.includes(c))).map((q) => q.irq), facts);
     },
   }),
   rule({
@@ -248,7 +259,7 @@ export const CAPS_RULES: readonly AnyCapsRule[] = [
     thresholds: 'ok: no interrupt line lands on the CPU; warn: some do',
     reason: 'each interrupt on the busy-polling CPU stops the loop for its handler',
     judge: (c) => readOr(c.irqs, c.irqsError, (irqs) => ({ verdict: irqs.length > 0 ? 'warn' : 'ok', value: irqs.length > 0 ? irqs.map((i) => `${i.irq} ${i.name}`).join(', ') : 'none' })),
-    fix: (c) => `echo OTHER_CPUS > /proc/irq/N/smp_affinity_list for IRQ ${(c.irqs ?? []).map((i) => i.irq).join(',')}; stop irqbalance or ban cpu${c.cpu} (IRQBALANCE_BANNED_CPULIST)`,
+    fix: (c, facts) => `${moveIrqs((c.irqs ?? []).map((i) => i.irq), facts)} (and keep irqbalance off cpu${c.cpu}: IRQBALANCE_BANNED_CPULIST=${c.cpu})`,
   }),
   cmdlineCpus('isolcpus', 'isolated', 'the scheduler puts other tasks on a CPU that is not isolated'),
   cmdlineCpus('nohz_full', 'nohzFull', 'the scheduler tick interrupts a CPU that is not nohz_full every 1–4 ms'),

@@ -137,6 +137,8 @@ describe('caps read from a synthetic sysfs and procfs', () => {
 
   it('gives each setting a verdict with its reason and the command that fixes it', () => {
     const report = caps({ root: at(), interfaces: ['lo'], cpus: [1, 2] });
+    // The CPUs of this host (os.cpus()) that the session leaves free take the interrupts.
+    const others = Array.from({ length: os.cpus().length }, (_, c) => c).filter((c) => c !== 1 && c !== 2).join(',') || 'CPUS_THE_SESSION_LEAVES_FREE';
     const finding = (rule: string, subject: string) => report.verdicts.find((f) => f.rule === rule && f.subject === subject);
     expect(finding('cpufreq-governor', 'cpu1')).toMatchObject({ verdict: 'warn', value: 'powersave, 800 MHz (max 3500 MHz)', fix: 'cpupower -c 1 frequency-set -g performance' });
     expect(finding('cpufreq-governor', 'cpu2')).toMatchObject({ verdict: 'ok', fix: null });
@@ -150,7 +152,7 @@ describe('caps read from a synthetic sysfs and procfs', () => {
     expect(finding('isolcpus', 'cpu2')!.verdict).toBe('warn');
     expect(finding('nohz-full', 'cpu1')).toMatchObject({ verdict: 'warn', fix: expect.stringMatching(/^add nohz_full=1 to the kernel command line/) });
     expect(finding('rcu-nocbs', 'cpu2')!.verdict).toBe('ok');
-    expect(finding('nic-irqs', 'lo')).toMatchObject({ verdict: 'warn', value: 'IRQ 40 on cpu 1', fix: 'echo OTHER_CPUS > /proc/irq/40/smp_affinity_list' });
+    expect(finding('nic-irqs', 'lo')).toMatchObject({ verdict: 'warn', value: 'IRQ 40 on cpu 1', fix: `echo ${others} > /proc/irq/40/smp_affinity_list` });
     expect(finding('rps', 'lo')).toMatchObject({ verdict: 'warn', value: 'rx-0 to cpu 2', fix: 'echo 0 > /sys/class/net/lo/queues/rx-0/rps_cpus' });
     expect(finding('numa', 'lo')).toMatchObject({ verdict: 'warn', value: 'NIC on node 1, cpu 1 elsewhere' });
     expect(finding('transparent-hugepages', 'host')).toMatchObject({ verdict: 'warn', fix: 'echo madvise > /sys/kernel/mm/transparent_hugepage/enabled' });
@@ -195,7 +197,7 @@ function nicFacts(overrides: Partial<InterfaceCaps>): CapsFacts {
     mtu: 1500, mtuError: null, numaNode: null, irqs: [], rps: [], xps: [],
   };
     // A host whose own rules pass, so only the interface's verdicts count.
-  const host = { clocksource: 'tsc', transparentHugepages: 'madvise', transparentHugepagesError: null } as CapsFacts['host'];
+  const host = { cpus: 4, clocksource: 'tsc', transparentHugepages: 'madvise', transparentHugepagesError: null } as CapsFacts['host'];
   return { host, cpus: [], interfaces: [{ ...base, ...overrides }] };
 }
 
