@@ -459,11 +459,16 @@ export function caps(options: CapsOptions = {}): CapsReport {
  * The caps of what a session used, for its result: the interface named by
  * its timestamping grant, else the one holding its local address (none when
  * neither is known, or the interface is gone), and its pinned CPU, else
- * every CPU it may run on.
+ * every CPU it may run on. Undefined where the report cannot be made (the
+ * interface list unreadable): the measurement is never lost for it.
  */
-export function sessionCaps(used: { interface: string; localAddress: string; cpu: number | null }): CapsReport {
-  const present = binding().interfaceNames();
-  const byAddress = Object.entries(os.networkInterfaces()).find(([, addresses]) => addresses?.some((a) => a.address === used.localAddress))?.[0];
-  const name = used.interface !== '*' ? used.interface : byAddress;
-  return caps({ interfaces: name !== undefined && present.includes(name) ? [name] : [], cpus: used.cpu === null ? undefined : [used.cpu] });
+export function sessionCaps(used: { interface: string; localAddress: string; cpu: number | null }): CapsReport | undefined {
+  try {
+    const present = binding().interfaceNames();
+    const byAddress = Object.entries(os.networkInterfaces()).find(([, addresses]) => addresses?.some((a) => a.address === used.localAddress))?.[0];
+    const name = used.interface !== '*' ? used.interface : byAddress;
+    return caps({ interfaces: name !== undefined && present.includes(name) ? [name] : [], cpus: used.cpu === null ? undefined : [used.cpu] });
+  } catch {
+    return undefined;
+  }
 }

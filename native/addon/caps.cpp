@@ -21,7 +21,7 @@ Napi::Array strings_to_js(Napi::Env env, const std::vector<std::string>& list) {
 template <typename T, typename ToJs>
 void set_reading(Napi::Object o, const char* key, const Reading<T>& r, ToJs to_js) {
   Napi::Env env = o.Env();
-  o.Set(key, r.value ? to_js(env, *r.value) : env.Null());
+  o.Set(key, r.value ? Napi::Value(to_js(env, *r.value)) : env.Null());
   o.Set(std::string(key) + "Error", errno_to_js(env, r.error));
 }
 

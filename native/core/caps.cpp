@@ -75,7 +75,7 @@ int ethtool_ioctl(int fd, const std::string& interface, void* data) noexcept {
 
 // Issues the ethtool command cmd with a struct S and keeps decode(S) or the errno.
 template <typename S, typename T, typename Decode>
-Reading<T> ethtool_get(int fd, const std::string& interface, uint32_t cmd, Decode decode) noexcept {
+Reading<T> ethtool_get(int fd, const std::string& interface, uint32_t cmd, Decode decode) {
   S request{};
   request.cmd = cmd;
   Reading<T> r;
@@ -94,7 +94,7 @@ std::string duplex_name(uint8_t duplex) {
 
 }  // namespace
 
-EthtoolSettings read_ethtool_settings(int fd, const std::string& interface) noexcept {
+EthtoolSettings read_ethtool_settings(int fd, const std::string& interface) {
   EthtoolSettings e;
   e.driver = ethtool_get<ethtool_drvinfo, DriverInfo>(fd, interface, ETHTOOL_GDRVINFO, [](const ethtool_drvinfo& d) {
     return DriverInfo{fixed_string(d.driver, sizeof d.driver), fixed_string(d.fw_version, sizeof d.fw_version),

@@ -69,7 +69,7 @@ struct EthtoolSettings {
 };
 
 // The settings of interface through socket fd; each refusal is kept as its errno.
-EthtoolSettings read_ethtool_settings(int fd, const std::string& interface) noexcept;
+EthtoolSettings read_ethtool_settings(int fd, const std::string& interface);
 
 struct InterfaceCaps {
   std::string interface;
