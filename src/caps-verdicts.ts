@@ -6,7 +6,7 @@
  * is `unknown` with its errno. `caps <= warn` in the rule grammar
  * (src/report/rules.ts) compares against worstVerdict().
  */
-import type { CapsReport, CpuCaps, HostCaps, InterfaceCaps } from './caps';
+import type { CapsReadings, CpuCaps, HostCaps, InterfaceCaps } from './caps-types';
 
 /** Verdicts of a host's capabilities, best first: `caps <= warn` holds for ok and warn. */
 export const CAPS_VERDICTS = ['ok', 'warn', 'fail'] as const;
@@ -39,7 +39,7 @@ export interface CapsSummary {
 }
 
 /** What the rules see: the report without its verdicts. */
-export type CapsFacts = Pick<CapsReport, 'host' | 'cpus' | 'interfaces'>;
+export type CapsFacts = CapsReadings;
 
 type Judgement = { verdict: CapsVerdict; value: string } | { error: string; value?: string };
 
@@ -311,6 +311,6 @@ export function summarize(findings: readonly CapsFinding[]): CapsSummary {
 }
 
 /** The worst verdict of a report, what `caps <= warn` is checked against; unknown findings count as none. */
-export function worstVerdict(report: Pick<CapsReport, 'verdicts'>): CapsVerdict {
+export function worstVerdict(report: { verdicts: readonly CapsFinding[] }): CapsVerdict {
   return summarize(report.verdicts).worst;
 }
