@@ -41,7 +41,7 @@ export interface CapsSummary {
 /** What the rules see: the report without its verdicts. */
 export type CapsFacts = CapsReadings;
 
-type Judgement = { verdict: CapsVerdict; value: string } | { error: string; value?: string };
+type Judgement = { verdict: CapsVerdict; value: string } | { error: string };
 
 interface Subjects {
   host: HostCaps;
@@ -298,7 +298,7 @@ export function judgeCaps(facts: CapsFacts): CapsFinding[] {
       const { judge, fix } = r as unknown as CapsRuleSpec<keyof Subjects> & { judge(s: unknown, f: CapsFacts): Judgement; fix(s: unknown, f: CapsFacts): string };
       const j = judge(subject, facts);
       const base = { rule: r.id, subject: name, reason: r.reason };
-      if ('error' in j) return { ...base, verdict: 'unknown' as const, value: j.value ?? 'not readable', fix: null, error: j.error };
+      if ('error' in j) return { ...base, verdict: 'unknown' as const, value: 'not readable', fix: null, error: j.error };
       return { ...base, verdict: j.verdict, value: j.value, fix: j.verdict === 'ok' ? null : fix(subject, facts), error: null };
     }),
   );
