@@ -79,7 +79,8 @@ function moveIrqs(irqs: readonly number[], facts: CapsFacts): string {
   const session = facts.cpus.map((c) => c.cpu);
   const free = Array.from({ length: facts.host.cpus }, (_, cpu) => cpu).filter((cpu) => !session.includes(cpu));
   const to = free.length > 0 ? free.join(',') : 'CPUS_THE_SESSION_LEAVES_FREE';
-  return irqs.map((irq) => `echo ${to} > /proc/irq/${irq}/smp_affinity_list`).join('; ');
+  if (irqs.length === 1) return `echo ${to} > /proc/irq/${irqs[0]}/smp_affinity_list`;
+  return `for irq in ${irqs.join(' ')}; do echo ${to} > /proc/irq/$irq/smp_affinity_list; done`;
 }
 
 function coalesce(direction: 'rx' | 'tx', failOver: number | null): CapsRuleSpec<'interface'> {

@@ -323,9 +323,9 @@ describe.skipIf(netnsUnavailable() !== null || noEthtool !== null)('the ethtool 
     const inNs = (...args: string[]) => execFileSync('ip', ['netns', 'exec', pair.a, ...args], { encoding: 'utf8' });
     const info = inNs('ethtool', '-i', 'veth-rttp');
     expect(veth.driver).toEqual({
-      driver: /^driver:\s*(.*)$/m.exec(info)![1]!.trim(),
-      firmware: /^firmware-version:\s*(.*)$/m.exec(info)![1]!.trim(),
-      bus: /^bus-info:\s*(.*)$/m.exec(info)![1]!.trim(),
+      driver: /^driver:[ \t]*(.*)$/m.exec(info)![1]!.trim(),
+      firmware: /^firmware-version:[ \t]*(.*)$/m.exec(info)![1]!.trim(),
+      bus: /^bus-info:[ \t]*(.*)$/m.exec(info)![1]!.trim(),
     });
     const link = inNs('ethtool', 'veth-rttp');
     expect(`${veth.link.speedMbps}Mb/s`).toBe(/Speed: (\S+)/.exec(link)![1]);
