@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { caps, parseCpuList, parseCpuMask, parseInterrupts, type InterfaceCaps } from '../src/caps';
+import { caps, parseCpuList, parseCpuMask, parseInterrupts, sessionCaps, type InterfaceCaps } from '../src/caps';
 import { CAPS_RULES, judgeCaps, summarize, worstVerdict, type CapsFacts } from '../src/caps-verdicts';
 import { runCli } from './support/cli';
 import { createVethPair, netnsUnavailable, removeLeftovers, type VethPair } from './support/netns';
@@ -253,6 +253,22 @@ describe('the verdicts on ethtool readings', () => {
       expect(r.reads && r.thresholds && r.reason).toBeTruthy();
       expect(doc).toContain(`| \`${r.id}\` |`);
     }
+  });
+});
+
+describe('the caps a probe result carries', () => {
+  it("are those of the session's interface (by name, else by its local address) and its pinned CPU", () => {
+    const byAddress = sessionCaps({ interface: '*', localAddress: '127.0.0.1', cpu: 0 })!;
+    expect(byAddress.interfaces.map((i) => i.interface)).toEqual(['lo']);
+    expect(byAddress.cpus.map((c) => c.cpu)).toEqual([0]);
+    expect(byAddress.summary).toEqual(summarize(byAddress.verdicts));
+    expect(sessionCaps({ interface: 'lo', localAddress: '198.18.0.1', cpu: null })!.interfaces.map((i) => i.interface)).toEqual(['lo']);
+  });
+
+  it('without a known interface they hold the host and CPUs only; a session unpinned gets every CPU it may run on', () => {
+    const unknown = sessionCaps({ interface: 'gone0', localAddress: '198.18.0.1', cpu: null })!;
+    expect(unknown.interfaces).toEqual([]);
+    expect(unknown.cpus.map((c) => c.cpu)).toEqual(caps({ interfaces: [] }).cpus.map((c) => c.cpu));
   });
 });
 
