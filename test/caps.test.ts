@@ -43,6 +43,20 @@ describe('rtt-probe caps --json', () => {
     else expect(report.host.featuresUnavailable).toMatch(/needs root/);
 
     const lo = report.interfaces.find((i: { interface: string }) => i.interface === 'lo');
+    // Each reading the addon makes (and the sysfs ones caps adds), with an errno beside each ethtool one.
+    expect(Object.keys(lo).sort()).toEqual(
+      [
+        'interface', 'soTimestamping', 'hardwareCapable', 'phcIndex', 'phc', 'txTypes', 'rxFilters', 'tsInfoError', 'hwtstamp', 'hwtstampError',
+        'driver', 'driverError', 'link', 'linkError', 'coalesce', 'coalesceError', 'rings', 'ringsError', 'gro', 'groError', 'lro', 'lroError',
+        'mtu', 'mtuError', 'numaNode', 'irqs', 'rps', 'xps',
+      ].sort(),
+    );
+    expect(Object.keys(report.cpus[0]).sort()).toEqual(
+      [
+        'cpu', 'numaNode', 'cpufreq', 'cpufreqError', 'siblings', 'siblingsError', 'idleStates', 'idleStatesError', 'irqs', 'irqsError',
+        'isolated', 'nohzFull', 'rcuNocbs',
+      ].sort(),
+    );
     expect(lo).toMatchObject({
       interface: 'lo',
       soTimestamping: ['tx-software', 'rx-software', 'software'],
