@@ -133,6 +133,23 @@ export interface RawInterfaceCaps {
   hwtstamp: HwtstampConfig | null;
   /** SIOCGHWTSTAMP's errno name when the driver does not report its config (EOPNOTSUPP). */
   hwtstampError: string | null;
+  /** ETHTOOL_GDRVINFO (`ethtool -i`); empty strings where the driver leaves a field out. */
+  driver: { driver: string; firmware: string; bus: string } | null;
+  driverError: string | null;
+  /** ETHTOOL_GSET (`ethtool IF`): speed in Mb/s (null: unknown, as without link). */
+  link: { speedMbps: number | null; duplex: 'full' | 'half' | 'unknown' } | null;
+  linkError: string | null;
+  /** ETHTOOL_GCOALESCE (`ethtool -c`): how long the NIC holds an interrupt back, in µs. */
+  coalesce: { rxUsecs: number; txUsecs: number; adaptiveRx: boolean; adaptiveTx: boolean } | null;
+  coalesceError: string | null;
+  /** ETHTOOL_GRINGPARAM (`ethtool -g`): descriptors per ring, current and maximum. */
+  rings: { rx: number; rxMax: number; tx: number; txMax: number } | null;
+  ringsError: string | null;
+  /** ETHTOOL_GGRO and ETHTOOL_GFLAGS' LRO bit (`ethtool -k`): on or off. */
+  gro: boolean | null;
+  groError: string | null;
+  lro: boolean | null;
+  lroError: string | null;
 }
 
 export interface Granted {

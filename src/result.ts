@@ -6,6 +6,7 @@
  */
 import type { Granted, NativeEndpoint, RawReflectorResult, RawSenderResult } from './binding';
 import { SENDER_COUNTERS, SENDER_COUNTERS_ADDED_LATER, type ReflectorCounters, type SenderCounters } from './counters';
+import { sessionCaps, type CapsReport } from './caps';
 import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
@@ -77,6 +78,8 @@ export interface ProbeResultJSON extends ResultHeader<'probe'>, SenderCounters {
   /** True when the session was stopped (signal, stop()) before it finished. */
   stopped: boolean;
   lastSendError: string | null;
+  /** The caps snapshot (with verdicts) of the interface and CPUs the session used; absent in results written before it existed. */
+  caps?: CapsReport | undefined;
 }
 
 /**
@@ -115,6 +118,7 @@ export class ProbeResult {
   readonly achievedRate: number;
   readonly stopped: boolean;
   readonly lastSendError: string | null;
+  readonly caps: CapsReport | undefined;
 
   private constructor(json: Omit<ProbeResultJSON, 'metrics' | keyof SenderCounters | 'caveats' | keyof ResultHeader<'probe'>> & {
     metrics: Partial<Record<MetricName, Histogram>>;
@@ -134,6 +138,7 @@ export class ProbeResult {
     this.achievedRate = json.achievedRate;
     this.stopped = json.stopped;
     this.lastSendError = json.lastSendError;
+    this.caps = json.caps;
   }
 
   /** @internal a session's result as the addon hands it over. */
@@ -158,6 +163,7 @@ export class ProbeResult {
       achievedRate: raw.counters.sent > 1 && raw.sendSpanNs > 0 ? Math.round(((raw.counters.sent - 1) / raw.sendSpanNs) * 1e10) / 10 : 0,
       stopped: raw.stopped,
       lastSendError: raw.lastSendError,
+      caps: sessionCaps({ interface: raw.granted.timestamping.interface, localAddress: raw.local.address, cpu: options.cpu }),
     });
   }
 
@@ -229,6 +235,7 @@ export class ProbeResult {
       achievedRate: this.achievedRate,
       stopped: this.stopped,
       lastSendError: this.lastSendError,
+      ...(this.caps === undefined ? {} : { caps: this.caps }),
     };
   }
 }

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { cpuFlags, parseCmdline, rtThrottlingStallUs } from '../src/caps';
+import { cpuFlags, parseCmdline, parseCpuList, rtThrottlingStallUs } from '../src/caps';
 import { OptionRangeError, caps } from '../src/index';
 import { FEATURES } from '../src/lab/features';
 import { runCli } from './support/cli';
@@ -19,14 +19,18 @@ describe('rtt-probe caps --json', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report)).toEqual(['schemaVersion', 'kind', 'host', 'interfaces']);
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'kind', 'host', 'cpus', 'interfaces', 'verdicts', 'summary']);
     expect(report).toMatchObject({ schemaVersion: 1, kind: 'rtt-probe-caps' });
     expect(Object.keys(report.host).sort()).toEqual(
       [
         'kernel', 'cpus', 'clocksource', 'availableClocksources', 'constantTsc', 'nonstopTsc', 'invariantTsc', 'clock',
-        'busyPoll', 'busyRead', 'cpuidle', 'rtThrottling', 'isolcpus', 'nohzFull', 'features', 'featuresUnavailable',
+        'busyPoll', 'busyRead', 'cpuidle', 'rtThrottling', 'isolcpus', 'nohzFull', 'rcuNocbs', 'smt', 'smtError',
+        'transparentHugepages', 'transparentHugepagesError', 'features', 'featuresUnavailable',
       ].sort(),
     );
+    // Without --cpu: every CPU this process may run on.
+    const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+    expect(report.cpus.map((c: { cpu: number }) => c.cpu)).toEqual(parseCpuList(allowed));
     expect(report.host.cpus).toBeGreaterThan(0);
     // Read from /proc/sys/kernel as it is now.
     const runtime = Number(readFileSync('/proc/sys/kernel/sched_rt_runtime_us', 'utf8'));
@@ -40,7 +44,21 @@ describe('rtt-probe caps --json', () => {
     else expect(report.host.featuresUnavailable).toMatch(/needs root/);
 
     const lo = report.interfaces.find((i: { interface: string }) => i.interface === 'lo');
-    expect(lo).toEqual({
+    // Each reading the addon makes (and the sysfs ones caps adds), with an errno beside each ethtool one.
+    expect(Object.keys(lo).sort()).toEqual(
+      [
+        'interface', 'soTimestamping', 'hardwareCapable', 'phcIndex', 'phc', 'txTypes', 'rxFilters', 'tsInfoError', 'hwtstamp', 'hwtstampError',
+        'driver', 'driverError', 'link', 'linkError', 'coalesce', 'coalesceError', 'rings', 'ringsError', 'gro', 'groError', 'lro', 'lroError',
+        'mtu', 'mtuError', 'numaNode', 'irqs', 'rps', 'xps',
+      ].sort(),
+    );
+    expect(Object.keys(report.cpus[0]).sort()).toEqual(
+      [
+        'cpu', 'numaNode', 'cpufreq', 'cpufreqError', 'siblings', 'siblingsError', 'idleStates', 'idleStatesError', 'irqs', 'irqsError',
+        'isolated', 'nohzFull', 'rcuNocbs',
+      ].sort(),
+    );
+    expect(lo).toMatchObject({
       interface: 'lo',
       soTimestamping: ['tx-software', 'rx-software', 'software'],
       hardwareCapable: false,
@@ -81,6 +99,30 @@ describe('rtt-probe caps', () => {
     expect(run.stdout).toMatch(/^ {2}PTP clock +none$/m);
     expect(run.stdout).toMatch(/^ {2}hwtstamp +not reported \(EOPNOTSUPP: /m);
   });
+
+  it('shows each reading, an errno where the kernel refused it, then the verdicts with fixes and a summary line', async () => {
+    const run = await runCli(['caps', '--interface', 'lo', '--cpu', '0', '--no-lab-features']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^cpus\ncpu0\n {2}numa node +(none|\d+)\n {2}cpufreq +/m);
+    expect(run.stdout).toMatch(/^ {2}driver +unknown \(EOPNOTSUPP\)$/m);
+    expect(run.stdout).toMatch(/^ {2}coalescing +unknown \(EOPNOTSUPP\)$/m);
+    expect(run.stdout).toMatch(/^ {2}offloads +gro (on|off), lro (on|off)$/m);
+    expect(run.stdout).toMatch(/^verdicts\n {2}(ok|warn|fail|unknown) +/m);
+    expect(run.stdout).toMatch(/^ {2}unknown +lo coalesce-rx: not readable \(EOPNOTSUPP\)$/m);
+    const json = JSON.parse((await runCli(['caps', '--interface', 'lo', '--cpu', '0', '--no-lab-features', '--json'])).stdout);
+    const { ok, warn, fail, unknown, worst } = json.summary;
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(`caps: ${ok} ok, ${warn} warn, ${fail} fail, ${unknown} unknown; worst ${worst}`);
+    expect(ok + warn + fail + unknown).toBe(json.verdicts.length);
+  });
+
+  it('--cpu takes a cpulist; anything else, or a CPU the host lacks, exits 2 saying what to give', async () => {
+    const bad = await runCli(['caps', '--cpu', 'first']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/give CPU numbers as a cpulist, e\.g\. 3, 2-5 or 1,3,8-11/);
+    const lacking = await runCli(['caps', '--cpu', '4095', '--no-lab-features']);
+    expect(lacking.code).toBe(2);
+    expect(lacking.stderr).toMatch(/no CPU 4095 on this host \(CPUs /);
+  });
 });
 
 describe('rtt-probe caps and the lab features', () => {
@@ -114,12 +156,13 @@ describe('caps() in the library', () => {
 });
 
 describe('reading the host', () => {
-  it('takes isolcpus and nohz_full from the kernel command line', () => {
-    expect(parseCmdline('BOOT_IMAGE=/vmlinuz root=/dev/sda1 isolcpus=nohz,domain,2-7 nohz_full=2-7 quiet\n')).toEqual({
+  it('takes isolcpus, nohz_full and rcu_nocbs from the kernel command line', () => {
+    expect(parseCmdline('BOOT_IMAGE=/vmlinuz root=/dev/sda1 isolcpus=nohz,domain,2-7 nohz_full=2-7 rcu_nocbs=2-7 quiet\n')).toEqual({
       isolcpus: 'nohz,domain,2-7',
       nohzFull: '2-7',
+      rcuNocbs: '2-7',
     });
-    expect(parseCmdline('root=/dev/vda ro')).toEqual({ isolcpus: null, nohzFull: null });
+    expect(parseCmdline('root=/dev/vda ro')).toEqual({ isolcpus: null, nohzFull: null, rcuNocbs: null });
   });
 
   it('knows how long RT throttling stops a thread that never sleeps, and when it does not', () => {

@@ -56,6 +56,21 @@ describe('every JSON the CLI writes validates against the shipped schema', () =>
     expectValid(probeJson, 'probe');
   });
 
+  it('probe --json carries the caps of the interface and CPUs it used: lo, every CPU it may run on, with verdicts', () => {
+    const { caps } = probeJson as { caps: { interfaces: { interface: string }[]; cpus: { cpu: number }[]; verdicts: unknown[]; summary: { worst: string } } };
+    expect(caps.interfaces.map((i) => i.interface)).toEqual(['lo']);
+    expect(caps.cpus.length).toBeGreaterThan(0);
+    expect(caps.verdicts.length).toBeGreaterThan(0);
+    expect(['ok', 'warn', 'fail']).toContain(caps.summary.worst);
+    expect(validate({ ...(probeJson as object), caps: { ...caps, verdicts: [{ rule: 'gro' }] } })).toBe(false);
+  });
+
+  it('a result without caps (written before it existed) still validates and loads', () => {
+    const { caps: _, ...older } = probeJson as { caps: unknown };
+    expectValid(older, 'probe');
+    expect(ProbeResult.fromJSON(older as KeptProbeResultJSON).caps).toBeUndefined();
+  });
+
   it('reflect --json: the listening line, then the counters', async () => {
     const run = await runCli(['reflect', '--bind', '127.0.0.1:0', '--duration', '300ms', '--no-busy-poll', '--json']);
     expect(run.code).toBe(0);

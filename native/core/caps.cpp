@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "errors.hpp"
@@ -64,6 +65,56 @@ int InterfaceHwtstamp::get(hwtstamp_config& config) noexcept {
 
 int InterfaceHwtstamp::set(hwtstamp_config& config) noexcept { return ioctl_config(SIOCSHWTSTAMP, config); }
 
+namespace {
+
+int ethtool_ioctl(int fd, const std::string& interface, void* data) noexcept {
+  ifreq ifr;
+  if (!interface_request(interface, data, ifr)) return ENODEV;
+  return ioctl(fd, SIOCETHTOOL, &ifr) == 0 ? 0 : errno;
+}
+
+// Issues the ethtool command cmd with a struct S and keeps decode(S) or the errno.
+template <typename S, typename T, typename Decode>
+Reading<T> ethtool_get(int fd, const std::string& interface, uint32_t cmd, Decode decode) {
+  S request{};
+  request.cmd = cmd;
+  Reading<T> r;
+  r.error = ethtool_ioctl(fd, interface, &request);
+  if (r.error == 0) r.value = decode(request);
+  return r;
+}
+
+std::string fixed_string(const char* field, size_t size) { return std::string(field, strnlen(field, size)); }
+
+std::string duplex_name(uint8_t duplex) {
+  if (duplex == DUPLEX_FULL) return "full";
+  if (duplex == DUPLEX_HALF) return "half";
+  return "unknown";
+}
+
+}  // namespace
+
+EthtoolSettings read_ethtool_settings(int fd, const std::string& interface) {
+  EthtoolSettings e;
+  e.driver = ethtool_get<ethtool_drvinfo, DriverInfo>(fd, interface, ETHTOOL_GDRVINFO, [](const ethtool_drvinfo& d) {
+    return DriverInfo{fixed_string(d.driver, sizeof d.driver), fixed_string(d.fw_version, sizeof d.fw_version),
+                      fixed_string(d.bus_info, sizeof d.bus_info)};
+  });
+  e.link = ethtool_get<ethtool_cmd, LinkInfo>(fd, interface, ETHTOOL_GSET, [](const ethtool_cmd& c) {
+    uint32_t speed = ethtool_cmd_speed(&c);
+    return LinkInfo{speed == static_cast<uint32_t>(SPEED_UNKNOWN) ? -1L : static_cast<long>(speed), duplex_name(c.duplex)};
+  });
+  e.coalesce = ethtool_get<ethtool_coalesce, CoalesceInfo>(fd, interface, ETHTOOL_GCOALESCE, [](const ethtool_coalesce& c) {
+    return CoalesceInfo{c.rx_coalesce_usecs, c.tx_coalesce_usecs, c.use_adaptive_rx_coalesce != 0, c.use_adaptive_tx_coalesce != 0};
+  });
+  e.rings = ethtool_get<ethtool_ringparam, RingInfo>(fd, interface, ETHTOOL_GRINGPARAM, [](const ethtool_ringparam& r) {
+    return RingInfo{r.rx_pending, r.rx_max_pending, r.tx_pending, r.tx_max_pending};
+  });
+  e.gro = ethtool_get<ethtool_value, bool>(fd, interface, ETHTOOL_GGRO, [](const ethtool_value& v) { return v.data != 0; });
+  e.lro = ethtool_get<ethtool_value, bool>(fd, interface, ETHTOOL_GFLAGS, [](const ethtool_value& v) { return (v.data & ETH_FLAG_LRO) != 0; });
+  return e;
+}
+
 InterfaceCaps interface_caps(const std::string& interface) {
   if (interface.size() >= IFNAMSIZ || if_nametoindex(interface.c_str()) == 0) {
     throw SystemError(ENODEV, "no interface named " + interface + " (ip link lists them)");
@@ -78,6 +129,7 @@ InterfaceCaps interface_caps(const std::string& interface) {
   hwtstamp_config config;
   c.hwtstamp_errno = device.get(config);
   if (c.hwtstamp_errno == 0) c.hwtstamp = config;
+  c.ethtool = read_ethtool_settings(s.fd(), interface);
   return c;
 }
 

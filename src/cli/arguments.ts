@@ -1,5 +1,6 @@
 /** Parsers of command-line values shared by the commands: each rejects bad input with a message that says what to give. */
 import { InvalidArgumentError } from 'commander';
+import { parseCpuList } from '../caps';
 import { MAX_RATE_LIMIT, MIN_RATE_LIMIT, parseDuration } from '../options';
 
 export function integer(min: number, max: number) {
@@ -26,6 +27,14 @@ export function integers(min: number, max: number) {
       }
     });
   };
+}
+
+/** A cpulist as the kernel writes them: "1", "0-3", "1,3,8-11". */
+export function cpuList(value: string): number[] {
+  if (!/^\s*\d+(-\d+)?(\s*,\s*\d+(-\d+)?)*\s*$/.test(value)) {
+    throw new InvalidArgumentError('give CPU numbers as a cpulist, e.g. 3, 2-5 or 1,3,8-11.');
+  }
+  return parseCpuList(value);
 }
 
 export function positive(value: string): number {

@@ -12,6 +12,7 @@
  * typed rule; evaluating says whether its condition holds: `compare` trips
  * when a --fail-if rule holds, a requirement passes when it holds.
  */
+import { CAPS_VERDICTS, type CapsVerdict } from '../caps-verdicts';
 import { SENDER_COUNTERS } from '../counters';
 import { RttProbeError } from '../errors';
 import { STANDARD_PERCENTILES, type Histogram } from '../histogram';
@@ -33,9 +34,7 @@ export const RULE_UNITS = ['ns', 'us', 'µs', 'ms', 's'] as const;
 export const RULE_COUNTERS = ['loss', ...SENDER_COUNTERS] as const;
 export type RuleCounter = (typeof RULE_COUNTERS)[number];
 
-/** Verdicts of a host's capabilities, best first: `caps <= warn` holds for ok and warn. */
-export const CAPS_VERDICTS = ['ok', 'warn', 'fail'] as const;
-export type CapsVerdict = (typeof CAPS_VERDICTS)[number];
+export { CAPS_VERDICTS, type CapsVerdict };
 
 interface RuleBase {
   /** The rule as written. */

@@ -9,6 +9,7 @@
 // A sender and a reflector on loopback hand progress only to a sink that wants it.
 #include <dirent.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <ctime>
@@ -31,6 +32,7 @@
 
 #include "allow_list.hpp"
 #include "auth.hpp"
+#include "caps.hpp"
 #include "errors.hpp"
 #include "file_table.hpp"
 #include "flow_table.hpp"
@@ -190,6 +192,24 @@ void impossible_stamps_are_no_stamps() {
 }
 
 using Names = std::vector<std::string>;
+
+// lo's ethtool settings, read alone: it has no driver info, link settings,
+// coalescing or rings (EOPNOTSUPP, as ethtool -i/-c/-g say), but GRO and the
+// LRO flag are generic features every interface answers; a name that cannot
+// be an interface's is ENODEV before any ioctl.
+void ethtool_settings_of_lo_keep_each_refusal() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  CHECK(fd >= 0);
+  rtt::EthtoolSettings lo = rtt::read_ethtool_settings(fd, "lo");
+  CHECK(!lo.driver.value && lo.driver.error == EOPNOTSUPP);
+  CHECK(!lo.coalesce.value && lo.coalesce.error == EOPNOTSUPP);
+  CHECK(!lo.rings.value && lo.rings.error == EOPNOTSUPP);
+  CHECK(lo.gro.value.has_value() && lo.gro.error == 0);
+  CHECK(lo.lro.value.has_value() && !*lo.lro.value);
+  rtt::EthtoolSettings none = rtt::read_ethtool_settings(fd, std::string(IFNAMSIZ, 'x'));
+  CHECK(none.gro.error == ENODEV && none.link.error == ENODEV);
+  close(fd);
+}
 
 // What lo reports, and what an mlx5-like NIC with a PTP clock reports.
 void ts_info_decodes_into_names() {
@@ -738,6 +758,7 @@ int main() {
   cmsg_running_past_the_buffer_is_not_read();
   impossible_stamps_are_no_stamps();
   ts_info_decodes_into_names();
+  ethtool_settings_of_lo_keep_each_refusal();
   names_of_values_newer_than_the_tables();
   nic_already_stamping_everything_is_left_alone();
   nic_off_is_set_to_tx_on_and_filter_all();
