@@ -265,7 +265,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
   });
 
   it.skipIf(!hasTun)('SIGINT while tun-udp is measured: the partial run is printed, and its forwarders go with the topology', async () => {
-    const lab = spawnCli(['lab', '--topologies', 'tun-udp', '--baseline', 'loopback', '--count', '10000000', '--max-run', '2s', '--json'], {
+    const lab = spawnCli(['lab', '--topologies', 'tun-udp', '--baseline', 'loopback', '--count', '10000000', '--max-run', '5s', '--json'], {
       timeoutMs: 120_000,
     });
     const owner = lab.child.pid!;
@@ -292,7 +292,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
   });
 
   it.skipIf(!hasTun)('SIGKILL while tun-udp is measured: the forwarders end on their own with the lab; the next run removes the rest', async () => {
-    const lab = spawnCli(['lab', '--topologies', 'tun-udp', '--baseline', 'loopback', '--count', '10000000', '--max-run', '2s'], {
+    const lab = spawnCli(['lab', '--topologies', 'tun-udp', '--baseline', 'loopback', '--count', '10000000', '--max-run', '5s'], {
       timeoutMs: 120_000,
     });
     const owner = lab.child.pid!;
