@@ -34,8 +34,13 @@ function end(): never {
   throw new Error('unreachable');
 }
 
-function fail(error: Error): never {
+function say(error: Error): void {
   process.stderr.write(`tun-forwarder: ${error.message}\n`);
+}
+
+/** A failure once packets flow: the process ends at once (see end()). */
+function fail(error: Error): never {
+  say(error);
   end();
 }
 
@@ -72,5 +77,7 @@ function main(argv: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (error) {
-  fail(error as Error);
+  // Before the first read: nothing holds the process, so it exits with this status.
+  say(error as Error);
+  process.exitCode = 1;
 }
