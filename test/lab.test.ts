@@ -68,18 +68,33 @@ function roundP50s(report: LabReportJSON, topology: string): number[] {
   return t.runs.map((r) => Histogram.fromJSON(r.sender.metrics['rtt.user']!).percentile(50));
 }
 
+/** A process's command line, words joined by spaces ('' once it has gone). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** UDP datagrams received in the network namespace of a process (0 once it has gone). */
+function udpReceived(pid: number): number {
+  try {
+    const [names, values] = readFileSync(`/proc/${pid}/net/snmp`, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('Udp: '))
+      .map((line) => line.split(/\s+/));
+    return Number(values![names!.indexOf('InDatagrams')]);
+  } catch {
+    return 0;
+  }
+}
+
 /** The lab's TUN forwarders of one lab run, by pid. */
 function tunForwarders(owner: number): number[] {
   return labProcesses()
-    .filter((p) => p.owner === owner)
-    .map((p) => p.pid)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tun-forwarder.js');
-      } catch {
-        return false;
-      }
-    });
+    .filter((p) => p.owner === owner && commandLine(p.pid).includes('tun-forwarder.js'))
+    .map((p) => p.pid);
 }
 
 function row(summary: MetricSummary[], topology: string, metric = 'rtt.user'): MetricSummary {
@@ -271,11 +286,11 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     const owner = lab.child.pid!;
     let forwarders: number[] = [];
     try {
-      // Two forwarders, a reflector and a sender: tun-udp is being measured.
-      const running = () => (forwarders = tunForwarders(owner)).length === 2 && labProcesses().filter((p) => p.owner === owner).length === 4;
+      // Two forwarders, and a sender that has had replies through them past its 10 warm-up probes: tun-udp is being measured.
+      const running = () =>
+        (forwarders = tunForwarders(owner)).length === 2 &&
+        labProcesses().some((p) => p.owner === owner && commandLine(p.pid).includes(' probe ') && udpReceived(p.pid) > 20);
       expect(await waitFor(running)).toBe(true);
-      // Time for the sender's Node to start and take over SIGINT; its run lasts 5 s.
-      await new Promise((r) => setTimeout(r, 1500));
     } finally {
       lab.child.kill('SIGINT');
     }
