@@ -55,6 +55,7 @@
               "native/core/run_facts.cpp",
               "native/core/sender.cpp",
               "native/core/timestamping.cpp",
+              "native/core/tun.cpp",
               "native/core/udp_transport.cpp",
               "native/core/user_clock.cpp",
               "native/core/wire.cpp",
@@ -64,6 +65,7 @@
               "native/addon/histogram_record.cpp",
               "native/addon/reflector_wrap.cpp",
               "native/addon/sender_wrap.cpp",
+              "native/addon/tun.cpp",
               "native/addon/wire_codec.cpp"
             ]
           }

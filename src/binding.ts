@@ -292,6 +292,13 @@ export interface NativeBinding {
   interfaceNames(): string[];
   /** Why `clock: 'auto'` cannot read the TSC on this host, or null when it does. */
   tscClockUnavailable(): string | null;
+  /**
+   * Creates the TUN device `name` (IP packets, no packet-info header) in this
+   * network namespace and returns its descriptor; the device goes when it is
+   * closed. Throws an Error with the errno name as `code` (ENOENT: no
+   * /dev/net/tun, EPERM: needs CAP_NET_ADMIN).
+   */
+  openTun(name: string): number;
   metricNames: readonly MetricName[];
   /** The per-probe capture's columns and statuses, in file order. */
   captureColumns: readonly CaptureColumn[];
@@ -318,6 +325,7 @@ const REQUIRED = [
   'interfaceCaps',
   'interfaceNames',
   'tscClockUnavailable',
+  'openTun',
   'metricNames',
   'captureColumns',
   'captureStatuses',

@@ -81,6 +81,17 @@ describe('loadBinding', () => {
   });
 });
 
+describe("openTun: the one ioctl of the lab's TUN forwarder", () => {
+  it('refuses what is not a device name before opening anything, as Node refuses bad arguments', () => {
+    const { openTun } = loadBinding();
+    expect(() => openTun(42 as unknown as string)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    for (const name of ['', 'a-name-of-16-chr', 'no/slash']) {
+      expect(() => openTun(name)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' }));
+    }
+    expect(() => openTun('')).toThrow(/a TUN device name has 1 to 15 characters and no '\/', got ""/);
+  });
+});
+
 describe('package entry points', () => {
   // A child process sees the package exactly as a user's code does.
   const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();

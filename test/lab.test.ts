@@ -3,17 +3,20 @@
  * measures each with the same settings, reports the rest as skipped with the
  * reason, computes differences against the chosen baseline, and leaves no
  * namespace, link, nftables table or process behind, also when interrupted
- * or killed. Counts are kept small; nothing here checks a timing.
+ * or killed. Counts are kept small; the only timings checked are coarse
+ * ratios no machine's noise reaches (a user-space tunnel against a veth).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Histogram } from '../src/histogram';
 import { CSV_COLUMNS } from '../src/lab/csv';
 import type { LabReportJSON } from '../src/lab/report';
+import { Sandbox } from '../src/lab/sandbox';
 import { median, type MetricSummary } from '../src/lab/summary';
+import { topology, type BuiltTopology } from '../src/lab/topologies';
 import type { LabOutputJSON } from '../src/cli/commands/lab';
 import { runCli, spawnCli, startCliReflector } from './support/cli';
 import { hasNft, labLeftovers, labProcesses, settledLeftovers, waitFor } from './support/lab';
@@ -22,7 +25,10 @@ import { createVethPair, netnsUnavailable, removeLeftovers } from './support/net
 const skip = netnsUnavailable();
 if (skip) console.warn(`lab tests skipped: ${skip}`);
 
-const ALL = ['loopback', 'veth', 'bridge', 'bridge-nat', 'macvlan', 'ipvlan-l2', 'ipvlan-l3', 'vxlan', 'ipip'];
+const ALL = ['loopback', 'veth', 'bridge', 'bridge-nat', 'macvlan', 'ipvlan-l2', 'ipvlan-l3', 'routed', 'vxlan', 'ipip', 'tun-udp'];
+
+/** Whether this host has the TUN driver's device node (tun-udp's forwarders open it). */
+const hasTun = existsSync('/dev/net/tun');
 
 /** Whether this kernel can create a link of that type: the test's own check, independent of the lab's. */
 function kernelHas(...linkArgs: string[]): boolean {
@@ -51,6 +57,8 @@ function buildable(): Record<string, boolean> {
     'ipvlan-l3': kernelHas('link', 'p0', 'type', 'ipvlan', 'mode', 'l3'),
     vxlan: kernelHas('type', 'vxlan', 'id', '42', 'dstport', '4789', 'dev', 'p0'),
     ipip: kernelHas('type', 'ipip', 'local', '198.18.255.1', 'remote', '198.18.255.2'),
+    routed: true,
+    'tun-udp': hasTun,
   };
 }
 
@@ -58,6 +66,35 @@ function buildable(): Record<string, boolean> {
 function roundP50s(report: LabReportJSON, topology: string): number[] {
   const t = report.topologies.find((x) => x.name === topology)!;
   return t.runs.map((r) => Histogram.fromJSON(r.sender.metrics['rtt.user']!).percentile(50));
+}
+
+/** A process's command line, words joined by spaces ('' once it has gone). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** UDP datagrams received in the network namespace of a process (0 once it has gone). */
+function udpReceived(pid: number): number {
+  try {
+    const [names, values] = readFileSync(`/proc/${pid}/net/snmp`, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('Udp: '))
+      .map((line) => line.split(/\s+/));
+    return Number(values![names!.indexOf('InDatagrams')]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The lab's TUN forwarders of one lab run, by pid. */
+function tunForwarders(owner: number): number[] {
+  return labProcesses()
+    .filter((p) => p.owner === owner && commandLine(p.pid).includes('tun-forwarder.js'))
+    .map((p) => p.pid);
 }
 
 function row(summary: MetricSummary[], topology: string, metric = 'rtt.user'): MetricSummary {
@@ -198,6 +235,93 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     expect(rerun.code).toBe(0);
     const out = JSON.parse(rerun.stdout) as LabOutputJSON;
     for (const l of left) expect(out.removedLeftovers).toContain(l);
+  });
+
+  it('routed is built as calico builds it: no bridge, a /32 route per end on the host, and the host answering ARP for the peer', () => {
+    const sandbox = new Sandbox('routed');
+    try {
+      const built = topology('routed', null).build(sandbox) as BuiltTopology;
+      const host = `rttp-lab-${process.pid}-routed-host`;
+      const inNs = (ns: string, ...args: string[]) => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
+      expect(inNs(host, '-o', 'link', 'show', 'type', 'bridge')).toBe('');
+      expect(inNs(host, '-o', 'addr', 'show', 'scope', 'global')).toBe('');
+      expect(inNs(host, 'route', 'show')).toMatch(/^198\.18\.14\.1 dev veth-r\b.*\n198\.18\.14\.2 dev veth-s\b/m);
+      // One datagram from the sender makes it ARP for the reflector's address: the host's veth answers.
+      const sender = built.sender.netns!;
+      const target = built.sender.target;
+      const send = `const s = require('node:dgram').createSocket('udp4'); s.send('x', ${target.port}, '${target.address}', () => setTimeout(() => s.close(), 200));`;
+      execFileSync('ip', ['netns', 'exec', sender, process.execPath, '-e', send]);
+      const hostMac = /link\/ether (\S+)/.exec(inNs(host, 'link', 'show', 'veth-s'))![1];
+      expect(inNs(sender, 'neigh', 'show', target.address)).toMatch(new RegExp(`lladdr ${hostMac}\\b`));
+    } finally {
+      expect(sandbox.destroy()).toEqual([]);
+    }
+  });
+
+  it.skipIf(!hasTun)('routed runs close to veth; tun-udp, every packet through two user-space forwarders, far slower', async () => {
+    const run = await runCli(['lab', '--topologies', 'routed,tun-udp', '--count', '2000', '--json'], { timeoutMs: 180_000 });
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as LabOutputJSON;
+    expect(out.topologies.map((t) => [t.name, t.status, t.from, t.to])).toEqual([
+      ['veth', 'measured', 'host', 'host'],
+      ['routed', 'measured', 'container', 'container'],
+      ['tun-udp', 'measured', 'container', 'container'],
+    ]);
+    for (const t of out.topologies) {
+      const r = t.runs[0]!;
+      expect(r.sender.sent).toBe(2000);
+      expect(r.sender.received).toBeGreaterThan(1900);
+      expect(r.reflector!.reflected).toBeGreaterThanOrEqual(r.sender.received);
+    }
+    const p50 = (name: string) => median(roundP50s(out, name));
+    expect(p50('routed')).toBeLessThan(2 * p50('veth'));
+    expect(p50('tun-udp')).toBeGreaterThan(3 * p50('veth'));
+    expect(p50('tun-udp')).toBeGreaterThan(2 * p50('routed'));
+  });
+
+  it.skipIf(!hasTun)('SIGINT while tun-udp is measured: the partial run is printed, and its forwarders go with the topology', async () => {
+    const lab = spawnCli(['lab', '--topologies', 'tun-udp', '--baseline', 'loopback', '--count', '10000000', '--max-run', '5s', '--json'], {
+      timeoutMs: 120_000,
+    });
+    const owner = lab.child.pid!;
+    let forwarders: number[] = [];
+    try {
+      // Two forwarders, and a sender that has had replies through them past its 10 warm-up probes: tun-udp is being measured.
+      const running = () =>
+        (forwarders = tunForwarders(owner)).length === 2 &&
+        labProcesses().some((p) => p.owner === owner && commandLine(p.pid).includes(' probe ') && udpReceived(p.pid) > 20);
+      expect(await waitFor(running)).toBe(true);
+    } finally {
+      lab.child.kill('SIGINT');
+    }
+    const run = await lab.done;
+    expect(run.code).toBe(130);
+    const out = JSON.parse(run.stdout) as LabOutputJSON;
+    expect(out.interrupted).toBe(true);
+    expect(out.cleanupErrors).toEqual([]);
+    const tun = out.topologies.find((t) => t.name === 'tun-udp')!;
+    expect(tun.runs[0]!.sender.stopped).toBe(true);
+    expect(tun.runs[0]!.sender.received).toBeGreaterThan(0);
+    expect(labProcesses().filter((p) => forwarders.includes(p.pid))).toEqual([]);
+    expect(labLeftovers()).toEqual([]);
+  });
+
+  it.skipIf(!hasTun)('SIGKILL while tun-udp is measured: the forwarders end on their own with the lab; the next run removes the rest', async () => {
+    const lab = spawnCli(['lab', '--topologies', 'tun-udp', '--baseline', 'loopback', '--count', '10000000', '--max-run', '5s'], {
+      timeoutMs: 120_000,
+    });
+    const owner = lab.child.pid!;
+    let log = '';
+    lab.child.stderr!.on('data', (d) => (log += d));
+    try {
+      expect(await waitFor(() => log.includes('lab: tun-udp: 64 B') && tunForwarders(owner).length === 2)).toBe(true);
+    } finally {
+      lab.child.kill('SIGKILL');
+    }
+    await lab.done;
+    expect(await waitFor(() => tunForwarders(owner).length === 0, 5000)).toBe(true);
+    const rerun = await runCli(['lab', '--topologies', 'loopback', '--baseline', 'loopback', '--count', '50', '--json'], { timeoutMs: 120_000 });
+    expect(rerun.code).toBe(0);
   });
 
   it('--remote: probes a reflector on another host from this host and from a NAT-ed container here', async () => {

@@ -1,6 +1,6 @@
 // The addon's exports, every one set here: the session classes, the wire
-// codec, the histogram recorder, the capability probes, and the lists and
-// constants TypeScript checks its own against (test/native-lists.test.ts).
+// codec, the histogram recorder, the capability probes, the lab's TUN opener,
+// and the lists and constants TypeScript checks its own against (test/native-lists.test.ts).
 #include <napi.h>
 
 #include "../core/capture.hpp"
@@ -12,6 +12,7 @@
 #include "caps.hpp"
 #include "convert.hpp"
 #include "histogram_record.hpp"
+#include "tun.hpp"
 #include "wire_codec.hpp"
 #include "wraps.hpp"
 
@@ -48,6 +49,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   set_function<interface_caps>(exports, "interfaceCaps");
   set_function<interface_names>(exports, "interfaceNames");
   set_function<tsc_clock_unavailable>(exports, "tscClockUnavailable");
+  set_function<open_tun>(exports, "openTun");
 
   exports.Set("metricNames", names_to_js(env, kMetricNames));
   std::vector<std::string> columns = capture_columns();

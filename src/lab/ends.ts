@@ -5,12 +5,11 @@
  * Both are bounded in count and time, carry the lab's owner mark in their
  * environment, and are killed if the lab exits first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { ProbeMode, TimestampSource } from '../options';
 import type { ProbeResultJSON, ReflectorResult } from '../result';
-import { OWNER_ENV } from './sandbox';
+import { firstLine, spawnOwned } from './sandbox';
 import { LabError } from './system';
 import type { BuiltTopology, Endpoint } from './topologies';
 
@@ -76,14 +75,7 @@ export function killEnds(): void {
 }
 
 function start(netns: string | null, args: string[], owner: number, limitMs: number): End {
-  const argv = [process.execPath, CLI, ...args];
-  const [command, rest] = netns === null ? [argv[0]!, argv.slice(1)] : ['ip', ['netns', 'exec', netns, ...argv]];
-  // Its own process group: a terminal's Ctrl-C reaches the lab, which stops the ends in order.
-  const child = spawn(command, rest, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, [OWNER_ENV]: String(owner) },
-  });
+  const child = spawnOwned(netns, [process.execPath, CLI, ...args], owner);
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -103,22 +95,6 @@ function start(netns: string | null, args: string[], owner: number, limitMs: num
     });
   });
   return { child, exited };
-}
-
-function firstLine(end: End): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: end.child.stdout! });
-    const timer = setTimeout(() => reject(new LabError(`reflector printed nothing within ${START_LIMIT_MS / 1000}s`)), START_LIMIT_MS);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      lines.close();
-      resolve(line);
-    });
-    void end.exited.then(({ code, stderr }) => {
-      clearTimeout(timer);
-      reject(new LabError(`reflector exited with ${code} before listening: ${stderr.trim()}`));
-    });
-  });
 }
 
 function parseLast<T>(stdout: string, what: string): T {
@@ -167,7 +143,7 @@ export async function measure(
     );
   }
   try {
-    if (reflector) await firstLine(reflector);
+    if (reflector) await firstLine(reflector.child, 'reflector', START_LIMIT_MS);
     const sender = start(
       built.sender.netns,
       [

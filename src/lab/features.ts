@@ -1,20 +1,23 @@
 /**
  * What this kernel and host can build, found by trying: each link type is
  * created once in a scratch namespace (modules load on demand, and a kernel
- * with them built in has no /proc/modules to read), and an nftables NAT
- * table is loaded there. A missing feature is a reason, never an error.
+ * with them built in has no /proc/modules to read), a TUN device is created
+ * and proxy ARP switched on there, and an nftables NAT table is loaded. A
+ * missing feature is a reason, never an error.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Sandbox } from './sandbox';
-import { LabError, hasCommand, hasLabPrivileges, ipIn, nft } from './system';
+import { LabError, hasCommand, hasLabPrivileges, ipIn, nft, sysctl } from './system';
 
-export const FEATURES = ['veth', 'bridge', 'macvlan', 'ipvlan-l2', 'ipvlan-l3', 'vxlan', 'ipip', 'nftables'] as const;
+export const FEATURES = ['veth', 'bridge', 'macvlan', 'ipvlan-l2', 'ipvlan-l3', 'vxlan', 'ipip', 'proxy-arp', 'tun', 'nftables'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 /** For each feature: null when available, otherwise why not. */
 export type FeatureSupport = Record<Feature, string | null>;
 
-const LINK_TRIALS: Record<Exclude<Feature, 'nftables'>, { kind: string; args: string[] }> = {
+type LinkFeature = Exclude<Feature, 'proxy-arp' | 'tun' | 'nftables'>;
+
+const LINK_TRIALS: Record<LinkFeature, { kind: string; args: string[] }> = {
   veth: { kind: 'veth', args: ['t-veth0', 'type', 'veth', 'peer', 'name', 't-veth1'] },
   bridge: { kind: 'bridge', args: ['t-br', 'type', 'bridge'] },
   macvlan: { kind: 'macvlan', args: ['t-mv', 'link', 't-veth0', 'type', 'macvlan', 'mode', 'bridge'] },
@@ -42,6 +45,29 @@ function reasonFor(kind: string, error: LabError): string {
     : `cannot create a ${kind} link here (${error.message})`;
 }
 
+/** Proxy ARP on the veth left by the link trials, as calico sets it on each pod's host-side veth. */
+function proxyArpSupport(netns: string, veth: string | null): string | null {
+  if (veth !== null) return `needs a veth link to answer ARP on, and ${veth}`;
+  try {
+    sysctl(netns, 'net.ipv4.conf.t-veth0.proxy_arp', '1');
+    return null;
+  } catch (error) {
+    return `cannot switch on proxy ARP (net.ipv4.conf.<link>.proxy_arp: ${(error as LabError).detail})`;
+  }
+}
+
+/** A TUN device created in the namespace, as the lab's forwarder creates one. */
+function tunSupport(netns: string): string | null {
+  if (!existsSync('/dev/net/tun')) return 'kernel lacks tun: there is no /dev/net/tun (load the module: modprobe tun)';
+  try {
+    ipIn(netns, 'tuntap', 'add', 'dev', 't-tun', 'mode', 'tun');
+    ipIn(netns, 'link', 'delete', 't-tun');
+    return null;
+  } catch (error) {
+    return `cannot create a TUN device here (${(error as LabError).message})`;
+  }
+}
+
 function nftablesSupport(netns: string): string | null {
   if (!hasCommand('nft')) return 'needs nftables: the nft command is not installed (apt-get install nftables)';
   try {
@@ -58,7 +84,7 @@ export function detectFeatures(owner = process.pid): FeatureSupport {
   try {
     const netns = sandbox.namespace('scratch');
     const support = {} as FeatureSupport;
-    for (const [feature, trial] of Object.entries(LINK_TRIALS) as Array<[Exclude<Feature, 'nftables'>, { kind: string; args: string[] }]>) {
+    for (const [feature, trial] of Object.entries(LINK_TRIALS) as Array<[LinkFeature, { kind: string; args: string[] }]>) {
       if (feature !== 'veth' && support.veth !== null && trial.args.includes('t-veth0')) {
         support[feature] = `needs a veth parent link, and ${support.veth}`;
         continue;
@@ -72,6 +98,8 @@ export function detectFeatures(owner = process.pid): FeatureSupport {
         support[feature] = reasonFor(trial.kind, error as LabError);
       }
     }
+    support['proxy-arp'] = proxyArpSupport(netns, support.veth);
+    support.tun = tunSupport(netns);
     support.nftables = nftablesSupport(netns);
     return support;
   } finally {

@@ -111,7 +111,7 @@ export class LabRun {
         const sandbox = new Sandbox(spec.name);
         this.#current = sandbox;
         try {
-          const built = spec.build(sandbox);
+          const built = await spec.build(sandbox);
           for (const size of settings.sizes) {
             if (signal.aborted) break;
             log(`${spec.name}: ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);

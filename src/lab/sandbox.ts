@@ -7,8 +7,10 @@
  * what a run that no longer exists (killed, crashed) left behind, and leaves
  * a run that is still going alone.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { ip, ipIn, nft, run, hasCommand } from './system';
+import readline from 'node:readline';
+import { LabError, ip, ipIn, nft, run, hasCommand } from './system';
 
 export const LAB_PREFIX = 'rttp-lab-';
 export const LINK_PREFIX = 'rttpl';
@@ -16,6 +18,45 @@ export const OWNER_ENV = 'RTTP_LAB_OWNER';
 
 const OWNED_NAME = new RegExp(`^${LAB_PREFIX}(\\d+)(?:-|$)`);
 const OWNED_LINK = new RegExp(`^${LINK_PREFIX}(\\d+)-`);
+
+/**
+ * Starts `argv` inside a namespace (`ip netns exec`; null: this one) with
+ * the owner's mark in its environment, in a process group of its own, so a
+ * terminal's Ctrl-C reaches the lab, which stops what it started in order.
+ */
+export function spawnOwned(netns: string | null, argv: string[], owner: number, stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  const [command, rest] = netns === null ? [argv[0]!, argv.slice(1)] : ['ip', ['netns', 'exec', netns, ...argv]];
+  return spawn(command, rest, { stdio: [stdin, 'pipe', 'pipe'], detached: true, env: { ...process.env, [OWNER_ENV]: String(owner) } });
+}
+
+/** The first line a started process prints (its "listening" or "ready" line); rejects if it exits or stays silent for limitMs. */
+export function firstLine(child: ChildProcess, what: string, limitMs: number): Promise<string> {
+  let stderr = '';
+  const onStderr = (d: Buffer | string) => (stderr += String(d));
+  child.stderr!.on('data', onStderr);
+  return new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    const done = () => {
+      clearTimeout(timer);
+      lines.close();
+      child.off('close', onClose);
+      child.stderr!.off('data', onStderr);
+    };
+    const onClose = (code: number | null, signal: NodeJS.Signals | null) => {
+      done();
+      reject(new LabError(`${what} exited with ${code ?? signal} before it was ready: ${stderr.trim() || 'no message'}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new LabError(`${what} printed nothing within ${limitMs / 1000}s`));
+    }, limitMs);
+    lines.once('line', (line) => {
+      done();
+      resolve(line);
+    });
+    child.on('close', onClose);
+  });
+}
 
 /** Whether a process exists (EPERM: it does, someone else's). */
 export function isAlive(pid: number): boolean {
@@ -107,6 +148,7 @@ export class Sandbox {
   readonly #namespaces: string[] = [];
   readonly #links: string[] = [];
   readonly #tables: string[] = [];
+  readonly #processes: ChildProcess[] = [];
 
   constructor(topology: string, owner = process.pid) {
     this.topology = topology;
@@ -142,9 +184,26 @@ export class Sandbox {
     nft(null, `table ${spec} {\n${body}\n}\n`);
   }
 
+  /**
+   * Starts a helper the topology needs (a tunnel's forwarder) inside a
+   * namespace and waits for its first line. Its stdin is a pipe from this
+   * process: it ends when the lab does, however the lab ends; destroy()
+   * kills it before anything else goes.
+   */
+  async helper(netns: string, argv: string[], what: string, limitMs = 20_000): Promise<ChildProcess> {
+    const child = spawnOwned(netns, argv, this.owner, 'pipe');
+    this.#processes.push(child);
+    await firstLine(child, what, limitMs);
+    // Drained from here on, so a helper's later output never fills a pipe and blocks it.
+    child.stdout!.resume();
+    child.stderr!.resume();
+    return child;
+  }
+
   /** Kills what runs inside, removes namespaces, links and tables; returns the steps that failed. */
   destroy(): string[] {
     const errors: string[] = [];
+    for (const child of this.#processes.splice(0)) attempt(errors, () => child.kill('SIGKILL'));
     const namespaces = this.#namespaces.splice(0);
     attempt(errors, () => {
       const present = new Set(listNamespaces());

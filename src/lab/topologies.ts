@@ -4,6 +4,7 @@
  * says where the sender aims. Addresses come from 198.18.0.0/15 (RFC 2544),
  * one /24 per topology, so they never collide with a real network.
  */
+import path from 'node:path';
 import type { Feature } from './features';
 import type { Sandbox } from './sandbox';
 import { ipIn, nft, sysctl } from './system';
@@ -12,6 +13,10 @@ import { ipIn, nft, sysctl } from './system';
 export const LAB_PORT = 862;
 /** The host port bridge-nat maps to the container's reflector, as `docker run -p 8862:862` would. */
 export const MAPPED_PORT = 8862;
+/** The UDP port tun-udp's forwarders exchange packets on: flannel's UDP backend's default. */
+export const TUN_UDP_PORT = 8285;
+/** tun-udp's forwarder, run with node in each host namespace. */
+const TUN_FORWARDER = path.join(__dirname, 'tun-forwarder.js');
 
 export interface Endpoint {
   address: string;
@@ -40,7 +45,8 @@ export interface Topology {
   from: string;
   to: string;
   needs: Feature[];
-  build(sandbox: Sandbox): BuiltTopology;
+  /** Builds it; asynchronous where it starts helpers (tun-udp's forwarders) and waits until they are ready. */
+  build(sandbox: Sandbox): BuiltTopology | Promise<BuiltTopology>;
 }
 
 /** Every topology the lab knows: those with both ends on this host, then 'host', the baseline against a remote reflector. */
@@ -52,8 +58,10 @@ export const TOPOLOGY_NAMES = [
   'macvlan',
   'ipvlan-l2',
   'ipvlan-l3',
+  'routed',
   'vxlan',
   'ipip',
+  'tun-udp',
   'host',
 ] as const;
 export type TopologyName = (typeof TOPOLOGY_NAMES)[number];
@@ -115,6 +123,30 @@ function ends(reflectorNetns: string, reflectorAddress: string, senderNetns: str
   };
 }
 
+/**
+ * A host namespace with each end's eth0 joined to it by a veth (host side
+ * veth-r, veth-s): `setup` prepares the host first, `attach` then wires up
+ * each end (its address octet: reflector 1, sender 2).
+ */
+function endsOnHost(
+  sandbox: Sandbox,
+  setup: (host: string) => void,
+  attach: (host: string, netns: string, port: string, octet: number) => void,
+): { reflector: string; sender: string } {
+  const host = sandbox.namespace('host');
+  const reflector = sandbox.namespace('reflector');
+  const sender = sandbox.namespace('sender');
+  setup(host);
+  for (const [netns, port, octet] of [
+    [reflector, 'veth-r', 1],
+    [sender, 'veth-s', 2],
+  ] as const) {
+    veth(netns, 'eth0', host, port);
+    attach(host, netns, port, octet);
+  }
+  return { reflector, sender };
+}
+
 /** Reflector and sender each in a namespace holding one slave link (`slave`: its type arguments) on a shared veth parent. */
 function sharedParent(sandbox: Sandbox, subnet: string, slave: string[]): BuiltTopology {
   const host = sandbox.namespace('host');
@@ -156,6 +188,20 @@ function twoHosts(sandbox: Sandbox, underlay: string) {
   return { host1, host2, reflector, sender };
 }
 
+/**
+ * An endpoint namespace its host routes to: a veth with the host at
+ * SUBNET.1 and the endpoint at SUBNET.2 (MTU `mtu`, what the tunnel leaves),
+ * and the peer host's endpoint subnet sent into the tunnel device.
+ */
+function routedEndpoint(host: string, netns: string, own: string, peer: string, tunnel: string, mtu: number): void {
+  veth(netns, 'eth0', host, 'veth-e', mtu);
+  address(host, 'veth-e', `${own}.1/24`);
+  address(netns, 'eth0', `${own}.2/24`);
+  ipIn(netns, 'route', 'add', 'default', 'via', `${own}.1`);
+  ipIn(host, 'route', 'add', `${peer}.0/24`, 'dev', tunnel);
+  router(host);
+}
+
 const TOPOLOGIES: Record<LocalTopologyName, Topology> = {
   loopback: {
     name: 'loopback',
@@ -190,18 +236,14 @@ const TOPOLOGIES: Record<LocalTopologyName, Topology> = {
     to: 'container',
     needs: ['veth', 'bridge'],
     build(sandbox) {
-      const host = sandbox.namespace('host');
-      const reflector = sandbox.namespace('reflector');
-      const sender = sandbox.namespace('sender');
-      bridge(host, 'br0');
-      for (const [netns, port, octet] of [
-        [reflector, 'veth-r', 1],
-        [sender, 'veth-s', 2],
-      ] as const) {
-        veth(netns, 'eth0', host, port);
-        enslave(host, port, 'br0');
-        address(netns, 'eth0', `198.18.2.${octet}/24`);
-      }
+      const { reflector, sender } = endsOnHost(
+        sandbox,
+        (host) => bridge(host, 'br0'),
+        (host, netns, port, octet) => {
+          enslave(host, port, 'br0');
+          address(netns, 'eth0', `198.18.2.${octet}/24`);
+        },
+      );
       return ends(reflector, '198.18.2.1', sender);
     },
   },
@@ -241,6 +283,26 @@ const TOPOLOGIES: Record<LocalTopologyName, Topology> = {
   macvlan: onSharedParent('macvlan', 'macvlan', 'bridge', '198.18.5'),
   'ipvlan-l2': onSharedParent('ipvlan-l2', 'ipvlan', 'l2', '198.18.12'),
   'ipvlan-l3': onSharedParent('ipvlan-l3', 'ipvlan', 'l3', '198.18.13'),
+  routed: {
+    name: 'routed',
+    description:
+      "calico's native routing: each end's veth goes straight to a host namespace with no bridge; the host routes each end's /32 to its veth and answers ARP for the other end (proxy ARP)",
+    from: 'container',
+    to: 'container',
+    needs: ['veth', 'proxy-arp'],
+    build(sandbox) {
+      const { reflector, sender } = endsOnHost(sandbox, router, (host, netns, port, octet) => {
+        address(netns, 'eth0', `198.18.14.${octet}/32`);
+        // Every destination on-link, so the end ARPs for its peer and the host answers with its own veth's MAC.
+        ipIn(netns, 'route', 'add', 'default', 'dev', 'eth0');
+        // As calico sets them: answer at once rather than after a random delay of up to 0.8 s.
+        sysctl(host, `net.ipv4.conf.${port}.proxy_arp`, '1');
+        sysctl(host, `net.ipv4.neigh.${port}.proxy_delay`, '0');
+        ipIn(host, 'route', 'add', `198.18.14.${octet}/32`, 'dev', port);
+      });
+      return ends(reflector, '198.18.14.1', sender);
+    },
+  },
   vxlan: {
     name: 'vxlan',
     description:
@@ -281,14 +343,32 @@ const TOPOLOGIES: Record<LocalTopologyName, Topology> = {
       ] as const) {
         ipIn(host, 'link', 'add', 'tun0', 'type', 'ipip', 'local', local, 'remote', remote, 'dev', 'underlay');
         up(host, 'tun0');
-        veth(netns, 'eth0', host, 'veth-e', 1480);
-        address(host, 'veth-e', `${own}.1/24`);
-        address(netns, 'eth0', `${own}.2/24`);
-        ipIn(netns, 'route', 'add', 'default', 'via', `${own}.1`);
-        ipIn(host, 'route', 'add', `${peer}.0/24`, 'dev', 'tun0');
-        router(host);
+        routedEndpoint(host, netns, own, peer, 'tun0', 1480);
       }
       return ends(reflector, '198.18.9.2', sender);
+    },
+  },
+  'tun-udp': {
+    name: 'tun-udp',
+    description:
+      "flannel's UDP backend: two host namespaces on a veth underlay, each with a TUN device whose packets a user-space forwarder carries inside UDP to the other host, each routing to one endpoint namespace",
+    from: 'container',
+    to: 'container',
+    needs: ['veth', 'tun'],
+    async build(sandbox) {
+      const { host1, host2, reflector, sender } = twoHosts(sandbox, '198.18.15');
+      // The 28-byte outer IP and UDP headers leave 1472 bytes, the MTU flannel gives its TUN device and pods.
+      for (const [host, local, remote, netns, own, peer] of [
+        [host1, '198.18.15.1', '198.18.15.2', reflector, '198.18.16', '198.18.17'],
+        [host2, '198.18.15.2', '198.18.15.1', sender, '198.18.17', '198.18.16'],
+      ] as const) {
+        const forwarder = [process.execPath, TUN_FORWARDER, 'tun0', `${local}:${TUN_UDP_PORT}`, `${remote}:${TUN_UDP_PORT}`];
+        await sandbox.helper(host, forwarder, `the TUN forwarder in ${host}`);
+        ipIn(host, 'link', 'set', 'tun0', 'mtu', '1472');
+        up(host, 'tun0');
+        routedEndpoint(host, netns, own, peer, 'tun0', 1472);
+      }
+      return ends(reflector, '198.18.16.2', sender);
     },
   },
 };
