@@ -41,15 +41,17 @@ export interface CapsSummary {
 /** What the rules see: the report without its verdicts. */
 export type CapsFacts = CapsReadings;
 
-type Judgement = { verdict: CapsVerdict; value: string } | { error: string };
+/** A rule's finding on one subject: a verdict with the value it judged, or why the value could not be read. */
+export type Judgement = { verdict: CapsVerdict; value: string } | { error: string };
 
-interface Subjects {
+/** What a rule judges, by its scope. */
+export interface CapsSubjects {
   host: HostCaps;
   cpu: CpuCaps;
   interface: InterfaceCaps;
 }
 
-export interface CapsRuleSpec<S extends keyof Subjects = keyof Subjects> {
+export interface CapsRuleSpec<S extends keyof CapsSubjects = keyof CapsSubjects> {
   id: string;
   scope: S;
   /** Where the reading comes from. */
@@ -58,8 +60,8 @@ export interface CapsRuleSpec<S extends keyof Subjects = keyof Subjects> {
   thresholds: string;
   /** Why it costs latency. */
   reason: string;
-  judge(subject: Subjects[S], facts: CapsFacts): Judgement;
-  fix(subject: Subjects[S], facts: CapsFacts): string;
+  judge(subject: CapsSubjects[S], facts: CapsFacts): Judgement;
+  fix(subject: CapsSubjects[S], facts: CapsFacts): string;
 }
 
 /** A reading that is null with an errno beside it is unknown; otherwise judge it. */
@@ -133,9 +135,10 @@ function cmdlineCpus(key: 'isolcpus' | 'nohz_full' | 'rcu_nocbs', field: 'isolat
   };
 }
 
-type AnyCapsRule = CapsRuleSpec<'host'> | CapsRuleSpec<'cpu'> | CapsRuleSpec<'interface'>;
+/** A rule of any scope, as CAPS_RULES lists them. */
+export type AnyCapsRule = CapsRuleSpec<'host'> | CapsRuleSpec<'cpu'> | CapsRuleSpec<'interface'>;
 
-function rule<S extends keyof Subjects>(spec: CapsRuleSpec<S>): CapsRuleSpec<S> {
+function rule<S extends keyof CapsSubjects>(spec: CapsRuleSpec<S>): CapsRuleSpec<S> {
   return spec;
 }
 
@@ -285,7 +288,7 @@ export const CAPS_RULES: readonly AnyCapsRule[] = [
   }),
 ];
 
-function subjectsOf(scope: keyof Subjects, facts: CapsFacts): { name: string; subject: Subjects[keyof Subjects] }[] {
+function subjectsOf(scope: keyof CapsSubjects, facts: CapsFacts): { name: string; subject: CapsSubjects[keyof CapsSubjects] }[] {
   if (scope === 'host') return [{ name: 'host', subject: facts.host }];
   if (scope === 'cpu') return facts.cpus.map((c) => ({ name: `cpu${c.cpu}`, subject: c }));
   return facts.interfaces.map((i) => ({ name: i.interface, subject: i }));
@@ -296,7 +299,7 @@ export function judgeCaps(facts: CapsFacts): CapsFinding[] {
   return CAPS_RULES.flatMap((r) =>
     subjectsOf(r.scope, facts).map(({ name, subject }) => {
       // subjectsOf gives each rule the subjects of its own scope.
-      const { judge, fix } = r as unknown as CapsRuleSpec<keyof Subjects> & { judge(s: unknown, f: CapsFacts): Judgement; fix(s: unknown, f: CapsFacts): string };
+      const { judge, fix } = r as unknown as CapsRuleSpec<keyof CapsSubjects> & { judge(s: unknown, f: CapsFacts): Judgement; fix(s: unknown, f: CapsFacts): string };
       const j = judge(subject, facts);
       const base = { rule: r.id, subject: name, reason: r.reason };
       if ('error' in j) return { ...base, verdict: 'unknown' as const, value: 'not readable', fix: null, error: j.error };

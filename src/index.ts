@@ -70,9 +70,9 @@ export type { ResultKind, ResultHeader } from './schema';
 export { VERSION } from './host';
 export type { HostInfo } from './host';
 export { caps } from './caps';
-export type { CapsReport, CapsOptions, CapsRoot, CpuCaps, HostCaps, IdleState, InterfaceCaps, IrqCaps, QueueSteering } from './caps';
+export type { CapsReport, CapsOptions, CapsReadings, CapsRoot, CpuCaps, HostCaps, IdleState, InterfaceCaps, IrqCaps, QueueSteering } from './caps';
 export { CAPS_RULES, CAPS_VERDICTS, worstVerdict } from './caps-verdicts';
-export type { CapsFinding, CapsRuleSpec, CapsSummary, CapsVerdict, FindingVerdict } from './caps-verdicts';
+export type { AnyCapsRule, CapsFacts, CapsFinding, CapsRuleSpec, CapsSummary, CapsVerdict, FindingVerdict, Judgement, CapsSubjects } from './caps-verdicts';
 
 /** The engine's own STAMP codec, for tools that build or read packets. */
 export const wire: WireCodec = binding().wire;
