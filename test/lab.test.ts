@@ -300,6 +300,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     expect(out.interrupted).toBe(true);
     expect(out.cleanupErrors).toEqual([]);
     const tun = out.topologies.find((t) => t.name === 'tun-udp')!;
+    expect(tun.runs.length, `tun-udp ${tun.status}: ${tun.reason}`).toBe(1);
     expect(tun.runs[0]!.sender.stopped).toBe(true);
     expect(tun.runs[0]!.sender.received).toBeGreaterThan(0);
     expect(labProcesses().filter((p) => forwarders.includes(p.pid))).toEqual([]);
