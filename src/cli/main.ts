@@ -26,6 +26,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
 // Run as the rtt-probe command (not when a test imports main).
 if (require.main === module) {
+  // A reader that stops early (`rtt-probe --help | head`) closes stdout: the output is no longer wanted, which is no error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
