@@ -11,8 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { RttProbeError } from '../errors';
+import { isMapping, parseYaml } from './yaml-input';
 
 /** One host the monitor probes. Identity is name + address + port. */
 export interface MonitorTarget {
@@ -34,30 +34,21 @@ export class TargetsError extends RttProbeError {
 const TARGET_KEYS = ['name', 'address', 'port'] as const;
 const SHAPE = 'expected {"targets":[{"name":"self","address":"127.0.0.1","port":862}]}';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Parses a targets file: JSON or YAML (YAML reads JSON too), `source` names it
  * in errors. `port` may be left out: it is then `defaultPort`. Addresses are
  * IP literals; a DNS name belongs in --targets-dns.
  */
 export function parseTargets(text: string, source: string, defaultPort: number): MonitorTarget[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (error) {
-    throw new TargetsError(`${source}: not JSON or YAML (${(error as Error).message.split('\n')[0]}); ${SHAPE}`);
-  }
-  if (!isRecord(doc) || !Array.isArray(doc.targets)) throw new TargetsError(`${source}: no "targets" list; ${SHAPE}`);
+  const doc = parseYaml(text, (problem) => new TargetsError(`${source}: not JSON or YAML (${problem}); ${SHAPE}`));
+  if (!isMapping(doc) || !Array.isArray(doc.targets)) throw new TargetsError(`${source}: no "targets" list; ${SHAPE}`);
   const extra = Object.keys(doc).filter((k) => k !== 'targets');
   if (extra.length > 0) throw new TargetsError(`${source}: unknown key ${extra.map((k) => `"${k}"`).join(', ')} at the top; only "targets" is read`);
 
   const byName = new Map<string, number>();
   return doc.targets.map((entry: unknown, i: number) => {
-    const at = (what: string) => new TargetsError(`${source}: targets[${i}]${isRecord(entry) && typeof entry.name === 'string' ? ` ("${entry.name}")` : ''}: ${what}`);
-    if (!isRecord(entry)) throw at(`not an object; ${SHAPE}`);
+    const at = (what: string) => new TargetsError(`${source}: targets[${i}]${isMapping(entry) && typeof entry.name === 'string' ? ` ("${entry.name}")` : ''}: ${what}`);
+    if (!isMapping(entry)) throw at(`not an object; ${SHAPE}`);
     const unknown = Object.keys(entry).filter((k) => !(TARGET_KEYS as readonly string[]).includes(k));
     if (unknown.length > 0) throw at(`unknown key ${unknown.map((k) => `"${k}"`).join(', ')}; a target has ${TARGET_KEYS.join(', ')}`);
     const { name, address, port = defaultPort } = entry;
