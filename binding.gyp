@@ -53,6 +53,7 @@
               "native/core/reflector.cpp",
               "native/core/reflector_sessions.cpp",
               "native/core/run_facts.cpp",
+              "native/core/mesh.cpp",
               "native/core/sender.cpp",
               "native/core/timestamping.cpp",
               "native/core/tun.cpp",
@@ -64,6 +65,7 @@
               "native/addon/convert.cpp",
               "native/addon/histogram_record.cpp",
               "native/addon/reflector_wrap.cpp",
+              "native/addon/mesh_wrap.cpp",
               "native/addon/sender_wrap.cpp",
               "native/addon/tun.cpp",
               "native/addon/wire_codec.cpp"

@@ -52,6 +52,45 @@ export interface NativeSenderOptions extends NativeCommonOptions {
 
 export type NativeReflectorOptions = NativeCommonOptions & NormalizedReflectorPolicy;
 
+/** A mesh's own options; each target takes a Sender's options and a jitter. */
+export interface NativeMeshOptions {
+  busyPoll: boolean;
+  clock: NativeClockSource;
+  cpu: number;
+  rtPriority: number;
+  mlock: boolean;
+  bucketBoundsNs: readonly number[];
+}
+
+export interface NativeMeshTargetOptions extends NativeSenderOptions {
+  jitter: number;
+}
+
+/** One target in a mesh snapshot, cumulative since it was added. */
+export interface RawMeshTarget {
+  id: number;
+  counters: SenderCounters;
+  lastReplyNs: number | null;
+  /** Metrics with samples only; buckets: samples per bucket (not cumulative), the last above every bound. */
+  metrics: Partial<Record<MetricName, { count: number; sumNs: number; buckets: Float64Array }>>;
+}
+
+export interface RawMeshSnapshot {
+  nowNs: number;
+  targets: RawMeshTarget[];
+}
+
+export interface NativeMesh {
+  /** Opens the target's socket (throwing with an errno `code`) and hands it to the mesh's thread; returns its id. */
+  add(options: NativeMeshTargetOptions): number;
+  /** False when no such target runs. */
+  remove(id: number): boolean;
+  /** Asks the thread for a snapshot, delivered to the constructor's callback. */
+  snapshot(): void;
+  stop(): void;
+  readonly result: Promise<{ startedAtNs: bigint; endedAtNs: bigint; cpuNs: number }>;
+}
+
 export interface NativeEndpoint {
   address: string;
   port: number;
@@ -284,6 +323,7 @@ export interface NativeBinding {
     options: NativeReflectorOptions,
     onProgress: (p: RawReflectorProgress) => void,
   ) => NativeSession<RawReflectorResult>;
+  Mesh: new (options: NativeMeshOptions, onSnapshot: (s: RawMeshSnapshot) => void) => NativeMesh;
   wire: WireCodec;
   recordHistogram(values: Float64Array): RawHistogram;
   /** Throws an Error with code ENODEV when there is no such interface. */
@@ -320,6 +360,7 @@ export interface NativeBinding {
 const REQUIRED = [
   'Sender',
   'Reflector',
+  'Mesh',
   'wire',
   'recordHistogram',
   'interfaceCaps',

@@ -29,6 +29,7 @@ void set_function(Napi::Object target, const char* name) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Sender", define_sender(env));
   exports.Set("Reflector", define_reflector(env));
+  exports.Set("Mesh", define_mesh(env));
 
   Napi::Object wire = Napi::Object::New(env);
   wire.Set("packetSize", wire::kPacketSize);

@@ -6,6 +6,7 @@ import { addCapsCommand } from './commands/caps';
 import { addCompareCommand } from './commands/compare';
 import { addDefaultAction } from './commands/default';
 import { addLabCommand } from './commands/lab';
+import { addMonitorCommand } from './commands/monitor';
 import { addProbeCommand } from './commands/probe';
 import { addReflectCommand } from './commands/reflect';
 import { addReportCommand } from './commands/report';
@@ -27,6 +28,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
   addDefaultAction(program, io, outcome);
   addProbeCommand(program, io, outcome);
   addReflectCommand(program, io, outcome);
+  addMonitorCommand(program, io, outcome);
   addLabCommand(program, io, outcome);
   addBudgetCommand(program, io, outcome);
   addReportCommand(program, io, outcome);
