@@ -66,18 +66,22 @@ export interface NativeMeshTargetOptions extends NativeSenderOptions {
   jitter: number;
 }
 
-/** One target in a mesh snapshot, cumulative since it was added. */
-export interface RawMeshTarget {
-  id: number;
-  counters: SenderCounters;
-  lastReplyNs: number | null;
-  /** Metrics with samples only; buckets: samples per bucket (not cumulative), the last above every bound. */
-  metrics: Partial<Record<MetricName, { count: number; sumNs: number; buckets: Float64Array }>>;
-}
-
+/**
+ * A mesh snapshot as flat arrays, target i at index i (counters: SENDER_COUNTERS
+ * per target; counts and sums: metricNames per target; buckets: slots per
+ * metric per target, samples per bucket, not cumulative, the last above every
+ * bound). Cumulative since each target was added.
+ */
 export interface RawMeshSnapshot {
   nowNs: number;
-  targets: RawMeshTarget[];
+  ids: Float64Array;
+  /** -1: no reply yet. */
+  lastReplyNs: Float64Array;
+  counters: Float64Array;
+  counts: Float64Array;
+  sumsNs: Float64Array;
+  slots: number;
+  buckets: Float64Array;
 }
 
 export interface NativeMesh {

@@ -10,7 +10,8 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import { binding, type NativeMesh, type NativeMeshTargetOptions, type RawMeshSnapshot, type SenderCounters } from './binding';
 import { OptionRangeError, OptionTypeError, RttProbeError, fromNative } from './errors';
-import type { MetricName } from './metrics';
+import { SENDER_COUNTERS } from './counters';
+import { METRIC_NAMES, type MetricName } from './metrics';
 import { normalizeProbeOptions, type NormalizedProbeOptions, type ProbeOptions } from './options';
 import { Session, type SessionEvents } from './session';
 
@@ -110,10 +111,6 @@ function checkTarget(t: MeshTarget): void {
   }
 }
 
-function cumulative(counts: Float64Array): Float64Array {
-  for (let i = 1; i < counts.length; ++i) counts[i]! += counts[i - 1]!;
-  return counts;
-}
 
 export type MeshEvents = SessionEvents;
 
@@ -126,7 +123,7 @@ export class MeshSession extends Session<MeshEvents, MeshResult> {
   readonly #target: NormalizedProbeOptions & { jitter: number };
   readonly #ids = new Map<string, number>();
   readonly #targets = new Map<number, MeshTarget>();
-  #pending: { promise: Promise<RawMeshSnapshot>; resolve: (s: RawMeshSnapshot) => void; reject: (e: Error) => void } | undefined;
+  #pending: { promise: Promise<MeshSnapshot>; resolve: (s: MeshSnapshot) => void; reject: (e: Error) => void } | undefined;
   #closed = false;
 
   /** Validates the options and starts the mesh's thread, with no targets; throws what failed (pinning EINVAL, ...). */
@@ -153,7 +150,7 @@ export class MeshSession extends Session<MeshEvents, MeshResult> {
         (s: RawMeshSnapshot) => {
           const pending = this.#pending;
           this.#pending = undefined;
-          pending?.resolve(s);
+          pending?.resolve(this.#fromRaw(s));
         },
       );
     } catch (error) {
@@ -236,32 +233,40 @@ export class MeshSession extends Session<MeshEvents, MeshResult> {
   async snapshot(): Promise<MeshSnapshot> {
     this.#checkOpen();
     if (!this.#pending) {
-      let resolve!: (s: RawMeshSnapshot) => void;
+      let resolve!: (s: MeshSnapshot) => void;
       let reject!: (e: Error) => void;
-      const promise = new Promise<RawMeshSnapshot>((res, rej) => {
+      const promise = new Promise<MeshSnapshot>((res, rej) => {
         resolve = res;
         reject = rej;
       });
       this.#pending = { promise, resolve, reject };
       this.#native.snapshot();
     }
-    const raw = await this.#pending.promise;
+    return this.#pending.promise;
+  }
+
+  #fromRaw(raw: RawMeshSnapshot): MeshSnapshot {
     const targets: MeshTargetSnapshot[] = [];
-    for (const t of raw.targets) {
-      const target = this.#targets.get(t.id);
-      if (!target) continue;  // removed since the snapshot was asked for
+    const nCounters = SENDER_COUNTERS.length;
+    const nMetrics = METRIC_NAMES.length;
+    const slots = raw.slots;
+    raw.ids.forEach((id, i) => {
+      const target = this.#targets.get(id);
+      if (!target) return;  // removed since the snapshot was asked for
+      const counters = {} as SenderCounters;
+      SENDER_COUNTERS.forEach((name, c) => (counters[name] = raw.counters[i * nCounters + c]!));
       const metrics: Partial<Record<MetricName, MeshMetricTotals>> = {};
-      for (const [name, m] of Object.entries(t.metrics) as [MetricName, NonNullable<(typeof t.metrics)[MetricName]>][]) {
-        metrics[name] = { count: m.count, sumNs: m.sumNs, buckets: cumulative(Float64Array.from(m.buckets)) };
-      }
-      targets.push({
-        target,
-        counters: t.counters,
-        metrics,
-        lastReplyNs: t.lastReplyNs,
-        up: t.lastReplyNs !== null && raw.nowNs - t.lastReplyNs <= this.upWindowNs,
+      METRIC_NAMES.forEach((name, m) => {
+        const at = i * nMetrics + m;
+        const count = raw.counts[at]!;
+        if (count === 0) return;
+        const buckets = raw.buckets.subarray(at * slots, (at + 1) * slots);
+        for (let b = 1; b < slots; ++b) buckets[b]! += buckets[b - 1]!;  // cumulative, as Prometheus counts them
+        metrics[name] = { count, sumNs: raw.sumsNs[at]!, buckets };
       });
-    }
+      const lastReplyNs = raw.lastReplyNs[i]! < 0 ? null : raw.lastReplyNs[i]!;
+      targets.push({ target, counters, metrics, lastReplyNs, up: lastReplyNs !== null && raw.nowNs - lastReplyNs <= this.upWindowNs });
+    });
     return { atNs: raw.nowNs, bucketBoundsNs: this.bucketBoundsNs, targets };
   }
 

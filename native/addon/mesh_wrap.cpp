@@ -3,6 +3,8 @@
 // on failure) and returns its id, remove(id) lets it go, snapshot() asks for a
 // snapshot of every running target, delivered to onSnapshot; stop() and the
 // `result` Promise end it as the other sessions do.
+#include <iterator>
+
 #include "../core/mesh.hpp"
 #include "session_runner.hpp"
 #include "wraps.hpp"
@@ -30,33 +32,39 @@ MeshConfig mesh_config_from_js(const Napi::Object& o) {
   return c;
 }
 
+// Flat arrays, a handful of N-API values for any number of targets: a
+// scrape of 1 000 targets made as objects took 0.2-0.4 s here.
 Napi::Value progress_to_js(Napi::Env env, const MeshProgress& p) {
-  const size_t slots = p.targets.empty() ? 0 : p.buckets.size() / p.targets.size() / kMetricCount;
+  const size_t n = p.targets.size();
+  constexpr size_t kCounters = std::size(SenderCounters::kNames);
+  const size_t slots = n ? p.buckets.size() / n / kMetricCount : 0;
+  auto ids = Napi::Float64Array::New(env, n);
+  auto last_reply = Napi::Float64Array::New(env, n);
+  auto counters = Napi::Float64Array::New(env, n * kCounters);
+  auto counts = Napi::Float64Array::New(env, n * kMetricCount);
+  auto sums = Napi::Float64Array::New(env, n * kMetricCount);
+  auto buckets = Napi::Float64Array::New(env, p.buckets.size());
+  for (size_t i = 0; i < n; ++i) {
+    const MeshTargetProgress& t = p.targets[i];
+    ids[i] = double(t.id);
+    last_reply[i] = double(t.last_reply_ns);
+    size_t c = i * kCounters;
+    t.counters.for_each([&](const char*, uint64_t v) { counters[c++] = double(v); });
+    for (size_t m = 0; m < kMetricCount; ++m) {
+      counts[i * kMetricCount + m] = double(t.count[m]);
+      sums[i * kMetricCount + m] = t.sum[m];
+    }
+  }
+  std::copy(p.buckets.begin(), p.buckets.end(), buckets.Data());
   Napi::Object o = Napi::Object::New(env);
   o.Set("nowNs", double(p.now_ns));
-  Napi::Array targets = Napi::Array::New(env, p.targets.size());
-  for (size_t i = 0; i < p.targets.size(); ++i) {
-    const MeshTargetProgress& t = p.targets[i];
-    Napi::Object to = Napi::Object::New(env);
-    to.Set("id", double(t.id));
-    to.Set("counters", counters_to_js(env, t.counters));
-    to.Set("lastReplyNs", t.last_reply_ns < 0 ? env.Null() : Napi::Number::New(env, double(t.last_reply_ns)));
-    Napi::Object metrics = Napi::Object::New(env);
-    for (size_t m = 0; m < kMetricCount; ++m) {
-      if (t.count[m] == 0) continue;
-      Napi::Object mo = Napi::Object::New(env);
-      mo.Set("count", double(t.count[m]));
-      mo.Set("sumNs", t.sum[m]);
-      Napi::Float64Array buckets = Napi::Float64Array::New(env, slots);
-      const uint64_t* from = p.buckets.data() + (i * kMetricCount + m) * slots;
-      for (size_t b = 0; b < slots; ++b) buckets[b] = double(from[b]);
-      mo.Set("buckets", buckets);
-      metrics.Set(kMetricNames[m], mo);
-    }
-    to.Set("metrics", metrics);
-    targets.Set(uint32_t(i), to);
-  }
-  o.Set("targets", targets);
+  o.Set("ids", ids);
+  o.Set("lastReplyNs", last_reply);
+  o.Set("counters", counters);
+  o.Set("counts", counts);
+  o.Set("sumsNs", sums);
+  o.Set("slots", double(slots));
+  o.Set("buckets", buckets);
   return o;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <numeric>
 
 #include "errors.hpp"
 #include "transport.hpp"
@@ -65,6 +66,9 @@ uint64_t Mesh::add(StreamConfig config) {
   }
   config.mode = SenderMode::Rate;
   config.bucket_bounds_ns = config_.bucket_bounds_ns;
+  config.keep_histograms = false;
+  // Replies are never larger than the probes they answer; the rest leaves room for reflectors that pad.
+  config.receive_capacity = std::max<size_t>(config.size, 2048);
   auto m = std::make_unique<Member>();
   m->id = next_id_++;
   config.seed = m->id;
@@ -130,7 +134,7 @@ void Mesh::take_commands(int64_t now, ProgressSink<MeshProgress>* sink) {
 }
 
 void Mesh::publish(int64_t now, ProgressSink<MeshProgress>* sink) noexcept {
-  const size_t slots = config_.bucket_bounds_ns.empty() ? 0 : config_.bucket_bounds_ns.size() + 1;
+  const size_t slots = config_.bucket_bounds_ns.size() + 1;
   progress_.now_ns = now;
   // Sized to the targets now: grows only when targets were added since the last snapshot.
   progress_.targets.resize(active_.size());
@@ -142,9 +146,10 @@ void Mesh::publish(int64_t now, ProgressSink<MeshProgress>* sink) noexcept {
     t.counters = s.counters();
     t.last_reply_ns = s.last_reply_ns();
     for (size_t m = 0; m < kMetricCount; ++m) {
-      t.count[m] = s.histogram(Metric(m)).count();
-      t.sum[m] = s.histogram(Metric(m)).sum();
-      if (slots) std::copy_n(s.bucket_counts(Metric(m)), slots, progress_.buckets.begin() + (i * kMetricCount + m) * slots);
+      const uint64_t* counts = s.bucket_counts(Metric(m));
+      t.count[m] = std::accumulate(counts, counts + slots, uint64_t(0));
+      t.sum[m] = s.bucket_sum(Metric(m));
+      std::copy_n(counts, slots, progress_.buckets.begin() + (i * kMetricCount + m) * slots);
     }
   }
   sink->publish(progress_);

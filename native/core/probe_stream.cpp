@@ -85,9 +85,9 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
   header.error_estimate = wire::encode_error_estimate(local_error_estimate(config_.format));
   header.ssid = config_.ssid;
   wire::write_sender(packet_.data(), header, layout_);
-  buckets_.assign(config_.bucket_bounds_ns.empty() ? 0 : kMetricCount * (config_.bucket_bounds_ns.size() + 1), 0);
+  buckets_.assign(kMetricCount * (config_.bucket_bounds_ns.size() + 1), 0);
   rng_ = config_.seed;
-  receive_buffer_.resize(65536);
+  receive_buffer_.resize(config_.receive_capacity);
   datagram_.data = receive_buffer_.data();
   datagram_.capacity = receive_buffer_.size();
   if (config_.mode == SenderMode::Rate) interval_ns_ = int64_t(std::llround(1e9 / config_.rate_pps));
@@ -122,7 +122,7 @@ void ProbeStream::send_probe() noexcept {
   if (seq == config_.warmup) first_send_ns_ = p.t.t1_user;
   if (p.measured) last_send_ns_ = p.t.t1_user;
   p.send_error = p.t.t1_user - scheduled;
-  if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.send_error);
+  if (config_.mode == SenderMode::Rate && p.measured) record(Metric::SendError, p.send_error);
   p.t1_wire = wire::encode_timestamp(p.t.t1_user, config_.format);
   wire::update_sender(packet_.data(), seq, p.t1_wire, layout_);
   if (auth_) auth_->sign(packet_.data());
@@ -285,15 +285,18 @@ void ProbeStream::finalize(Probe& p) noexcept {
   if (!p.measured) return;
   ++counters_.received;
   MetricValues v = metric_values(p.t);
-  const std::vector<int64_t>& bounds = config_.bucket_bounds_ns;
   for (size_t m = 0; m < kMetricCount; ++m) {
-    if (!(v.present & (1u << m))) continue;
-    histograms_[m].record(v.value[m]);
-    if (!buckets_.empty()) {
-      size_t b = size_t(std::lower_bound(bounds.begin(), bounds.end(), v.value[m]) - bounds.begin());
-      ++buckets_[m * (bounds.size() + 1) + b];
-    }
+    if (v.present & (1u << m)) record(Metric(m), v.value[m]);
   }
+}
+
+void ProbeStream::record(Metric m, int64_t value) noexcept {
+  if (config_.keep_histograms) histograms_[index(m)].record(value);
+  if (value < 0) return;  // as the histogram, which counts negatives as underflow
+  const std::vector<int64_t>& bounds = config_.bucket_bounds_ns;
+  size_t b = size_t(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
+  ++buckets_[index(m) * (bounds.size() + 1) + b];
+  bucket_sums_[index(m)] += double(value);
 }
 
 void ProbeStream::settle(int64_t now) noexcept {

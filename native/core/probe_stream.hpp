@@ -50,8 +50,12 @@ struct StreamConfig {
   // of waiting out every probe's timeout against a target that refuses them.
   bool stop_on_unreachable = false;
   // Upper bounds (ns, ascending) of coarse buckets each metric's samples are
-  // also counted in, as Prometheus histograms want them; empty: none.
+  // also counted in, as Prometheus histograms want them; empty: one bucket.
   std::vector<int64_t> bucket_bounds_ns;
+  // A full HDR histogram per metric. A mesh keeps only the buckets: the
+  // histograms' pages, touched wherever samples fall, cost ~0.5 MiB a target.
+  bool keep_histograms = true;
+  size_t receive_capacity = 65536;  // bytes read of each reply datagram
 };
 
 struct StampCounters {
@@ -88,6 +92,8 @@ class ProbeStream {
   const Histogram& histogram(Metric m) const noexcept { return histograms_[index(m)]; }
   // Metric m's samples per coarse bucket (not cumulative): bucket_bounds_ns.size() + 1 counts, the last above every bound.
   const uint64_t* bucket_counts(Metric m) const noexcept { return buckets_.data() + index(m) * (config_.bucket_bounds_ns.size() + 1); }
+  // The sum of metric m's samples (ns), as counted in the buckets.
+  double bucket_sum(Metric m) const noexcept { return bucket_sums_[index(m)]; }
   // T4 (user clock) of the last reply accepted as a sample's; -1: none yet.
   int64_t last_reply_ns() const noexcept { return last_reply_ns_; }
   const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
@@ -121,6 +127,8 @@ class ProbeStream {
   // nothing more is sent, and nothing in flight will be answered.
   bool refused() const noexcept { return config_.stop_on_unreachable && counters_.icmp_errors > 0; }
   void send_probe() noexcept;
+  // One sample of metric m: into its histogram (when kept) and its bucket.
+  void record(Metric m, int64_t value) noexcept;
   // The jitter's next draw from [0, 1).
   double uniform() noexcept;
   bool drain_tx_stamps(bool all) noexcept;
@@ -147,6 +155,7 @@ class ProbeStream {
   std::vector<uint32_t> key_to_seq_;
   uint32_t mask_ = 0;
   std::vector<uint64_t> buckets_;
+  std::array<double, kMetricCount> bucket_sums_{};
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> receive_buffer_;
   Datagram datagram_;
