@@ -15,8 +15,7 @@ import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { parseAllDocuments } from 'yaml';
-import { MESH_BUCKET_BOUNDS_NS } from '../src/mesh';
-import { RTT_METRIC_LABELS, RTT_SERIES, SERIES } from '../src/monitor/series';
+import { RTT_SERIES, SERIES } from '../src/monitor/series';
 import { DASHBOARD_PATH, DASHBOARD_VARIABLES, dashboardQueries } from './support/dashboard';
 import { execForm, parseDockerfile, runStage, type Stage } from './support/dockerfile';
 
@@ -212,20 +211,5 @@ describe('the Grafana dashboard', () => {
     for (const q of ['0.5', '0.99']) expect(all.some((e) => e.startsWith(`histogram_quantile(${q}, `))).toBe(true);
     expect(all.some((e) => /rtt_probe_probes_lost_total.*\/.*rtt_probe_probes_sent_total/.test(e))).toBe(true);
     expect(exprs('table').some((e) => e.startsWith('rtt_probe_target_up{'))).toBe(true);
-  });
-});
-
-describe('docs/monitor.md', () => {
-  it('states the series per target and per monitor that series.ts and the bucket bounds make', () => {
-    const perTarget = SERIES.filter((s) => s.labels.includes('target'))
-      // A histogram: its buckets, +Inf, _sum and _count, for each metric label value.
-      .map((s) => (s.type === 'histogram' ? (MESH_BUCKET_BOUNDS_NS.length + 3) * Object.keys(RTT_METRIC_LABELS).length : 1))
-      .reduce((a, b) => a + b, 0);
-    const perMonitor = SERIES.filter((s) => !s.labels.includes('target')).length;
-    const doc = readFileSync(path.join(ROOT, 'docs', 'monitor.md'), 'utf8');
-    expect(doc).toContain(`**${perTarget} series per target**`);
-    expect(doc).toContain(`with the ${MESH_BUCKET_BOUNDS_NS.length} bucket bounds`);
-    expect(doc).toContain(`reflector's ${perMonitor} series`);
-    expect(doc).toContain(`N² × ${perTarget} + N × (${perMonitor} + ~50)`);
   });
 });

@@ -6,12 +6,13 @@
  * exit 0 on SIGTERM, and binds /metrics to localhost unless told otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startReflector, type Reflector } from '../src/index';
-import { PROBE_COUNTER_SERIES, RTT_SERIES, TARGET_UP_SERIES, LAST_REPLY_SERIES } from '../src/monitor/series';
+import { MESH_BUCKET_BOUNDS_NS } from '../src/mesh';
+import { LAST_REPLY_SERIES, PROBE_COUNTER_SERIES, RTT_SERIES, SERIES, TARGET_UP_SERIES, seriesPerTarget } from '../src/monitor/series';
 import { spawnCli } from './support/cli';
 import { netnsUnavailable, PREFIX, removeLeftovers } from './support/netns';
 
@@ -160,4 +161,17 @@ describe('rtt-probe monitor', () => {
       execFileSync('ip', ['netns', 'delete', ns]);
     }
   }, 30_000);
+});
+
+describe('docs/monitor.md', () => {
+  const doc = readFileSync(path.join(__dirname, '..', 'docs', 'monitor.md'), 'utf8');
+
+  it('lists every series of src/monitor/series.ts, and no other', () => {
+    const rows = doc.split('\n').filter((l) => l.startsWith('| `rtt_probe_'));
+    expect(rows).toEqual(SERIES.map((s) => `| \`${s.name}\` | ${s.type} | ${s.labels.join(', ')} | ${s.help} |`));
+  });
+
+  it('states the series per target that the default buckets give', () => {
+    expect(doc).toContain(`**${seriesPerTarget(MESH_BUCKET_BOUNDS_NS.length)} series\nper target**`);
+  });
 });

@@ -64,6 +64,25 @@ function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** What each reflector counter counts (native/core/counters.hpp); typed, so a new counter needs its line here. */
+const REFLECTOR_HELP: Record<ReflectorCounterName, string> = {
+  received: 'Datagrams read',
+  reflected: 'Replies sent',
+  malformed: 'Datagrams too short, or not test packets, for the mode',
+  loops: "Another reflector's replies, never answered",
+  authFailures: 'Authenticated packets whose HMAC did not verify',
+  denied: 'Datagrams from sources not on the allow-list',
+  rateLimited: 'Datagrams over the per-source reply rate',
+  globalRateLimited: 'Datagrams over the global reply rate',
+  replayed: 'Stateful mode: requests whose sender sequence number was already answered',
+  outOfWindow: 'Stateful mode: requests too far behind to tell, or an unconfirmed jump',
+  sessionsRefused: 'Stateful mode: sessions refused while the most were live',
+  sessionsEvicted: 'Stateful mode: unproven sessions dropped to make room',
+  sendErrors: 'Replies the kernel refused to send',
+  rxStampsMissing: 'Requests without a kernel receive stamp (T2 from the user-space clock)',
+  activeSessions: 'Stateful mode: live sessions',
+};
+
 /** The reflector's counters; activeSessions is a level, so a gauge without _total. */
 export const REFLECTOR_SERIES: ReadonlyArray<Series & { counter: ReflectorCounterName }> = REFLECTOR_COUNTERS.map((counter) => {
   const level = counter === 'activeSessions';
@@ -71,7 +90,7 @@ export const REFLECTOR_SERIES: ReadonlyArray<Series & { counter: ReflectorCounte
     counter,
     name: `rtt_probe_reflector_${snakeCase(counter)}${level ? '' : '_total'}`,
     type: level ? ('gauge' as const) : ('counter' as const),
-    help: `The monitor's reflector: ${counter}`,
+    help: `The monitor's reflector: ${REFLECTOR_HELP[counter]}`,
     labels: ['source'],
   };
 });

@@ -4,6 +4,16 @@
 import {
   probe,
   startReflector,
+  startMesh,
+  MeshError,
+  MESH_BUCKET_BOUNDS_NS,
+  type MeshOptions,
+  type MeshSession,
+  type MeshSnapshot,
+  type MeshTarget,
+  type MeshTargetSnapshot,
+  type MeshMetricTotals,
+  type MeshResult,
   ProbeResult,
   RttProbeError,
   OptionRangeError,
@@ -158,4 +168,23 @@ export async function main(): Promise<void> {
   describeCaps(caps(capsOptions));
   describeWire(wire);
   void parsed;
+}
+
+// A fleet monitor's view: one mesh, targets in and out, the figures of each.
+export async function watchFleet(targets: MeshTarget[], options: MeshOptions = { rate: 10, jitter: 0.1 }): Promise<MeshResult> {
+  const mesh: MeshSession = startMesh(options);
+  for (const t of targets) await mesh.add(t);
+  const snapshot: MeshSnapshot = await mesh.snapshot();
+  for (const t of snapshot.targets) {
+    const named: MeshTargetSnapshot = t;
+    const user: MeshMetricTotals | undefined = t.metrics['rtt.user'];
+    console.log(named.target.name, t.up, t.lastReplyNs, t.counters.lost, user?.buckets[MESH_BUCKET_BOUNDS_NS.length]);
+  }
+  try {
+    await mesh.add(targets[0]!);
+  } catch (error) {
+    if (error instanceof MeshError) console.error(error.code === 'ERR_MESH_DUPLICATE_TARGET');
+  }
+  mesh.remove(targets[0]!);
+  return mesh.close();
 }
