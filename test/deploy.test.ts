@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -134,12 +134,15 @@ describe('the Dockerfile', () => {
   });
 
   describe('its steps, run outside a container', () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-docker-'));
-    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+    let tmp = '';
+    afterEach(() => {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    });
 
     it(
       'build the addon and dist from a clean checkout, and the runtime stage\'s copy runs the entrypoint',
       () => {
+        tmp = mkdtempSync(path.join(os.tmpdir(), 'rtt-probe-docker-'));
         // The build context: the files a checkout has (tracked, and new ones git does not ignore), as the .dockerignore leaves them.
         const context = path.join(tmp, 'context');
         const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });

@@ -3,7 +3,7 @@
  * rest, on the host it is given; from a Prometheus web-config file, basic
  * auth with bcrypt hashes and TLS (a self-signed certificate made here with
  * openssl); a web-config that cannot serve is refused at load with the key
- * that is wrong.
+ * that is wrong. And the same through `rtt-probe monitor --web-config`.
  */
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
@@ -15,6 +15,7 @@ import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../src/monitor/http-server';
 import { WebConfigError, loadWebConfig } from '../src/monitor/web-config';
+import { runCli, spawnCli } from './support/cli';
 
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const BODY = '# TYPE rtt_probe_target_up gauge\nrtt_probe_target_up{source="a",target="b",address="127.0.0.1"} 1\n';
@@ -196,5 +197,48 @@ describe('a Prometheus web-config file', () => {
     server = await startMetricsServer(options({ webConfig: await loadWebConfig(webConfig('http_server_config:\n  headers:\n    X-Frame-Options: deny\n')) }));
     expect((await request(url('/metrics'))).headers['x-frame-options']).toBe('deny');
     expect((await request(url('/nope'))).headers['x-frame-options']).toBe('deny');
+  });
+});
+
+describe('rtt-probe monitor --web-config', () => {
+  it('serves its mesh over HTTPS to the user with the password, and ends with exit 0 on SIGTERM', async () => {
+    const hash = bcrypt.hashSync('s3cret', 4);
+    const config = webConfig(`tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prometheus: ${hash}\n`);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const targets = path.join(dir, 'targets.yaml');
+    writeFileSync(targets, `targets:\n  - name: self\n    address: 127.0.0.1\n    port: ${port}\n`);
+    const run = spawnCli(['monitor', '--name', 'e2e', '--targets', targets, '--reflect', `127.0.0.1:${port}`, '--metrics', '127.0.0.1:0', '--web-config', config]);
+    try {
+      let stderr = '';
+      run.child.stderr!.on('data', (d) => (stderr += d));
+      const started = Date.now();
+      while (!/metrics on 127\.0\.0\.1:\d+/.test(stderr) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
+      const metricsPort = Number(/metrics on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      expect(metricsPort, stderr).toBeGreaterThan(0);
+      const ca = readFileSync(path.join(dir, 'server.crt'));
+      const metrics = `https://127.0.0.1:${metricsPort}/metrics`;
+      expect((await request(metrics, { ca })).status).toBe(401);
+      let body = '';
+      for (let i = 0; i < 40 && !body.includes('rtt_probe_target_up{source="e2e",target="self",address="127.0.0.1"} 1'); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        body = (await request(metrics, { ca, headers: basic('prometheus', 's3cret') })).body;
+      }
+      expect(body).toContain('rtt_probe_target_up{source="e2e",target="self",address="127.0.0.1"} 1');
+      expect((await request(`https://127.0.0.1:${metricsPort}/healthz`, { ca })).status).toBe(200);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect((await run.done).code).toBe(0);
+  });
+
+  it('refuses a web-config it cannot serve before it starts, naming the file and the key', async () => {
+    const config = webConfig('tls_server_config:\n  cert_file: server.crt\n');
+    const targets = path.join(dir, 'targets.json');
+    writeFileSync(targets, '{"targets":[]}');
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const run = await runCli(['monitor', '--targets', targets, '--reflect', `127.0.0.1:${port}`, '--metrics', '127.0.0.1:0', '--web-config', config], { timeoutMs: 20_000 });
+    expect(run.code).not.toBe(0);
+    expect(run.signal).toBeNull();
+    expect(run.stderr).toContain(`${config}: tls_server_config needs both cert_file and key_file`);
   });
 });

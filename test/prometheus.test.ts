@@ -7,15 +7,15 @@
  * others'. Every query of the Grafana dashboard returns data.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from './support/cli';
+import { DASHBOARD_PATH, dashboardQueries, substitute } from './support/dashboard';
 import { netnsUnavailable, PREFIX, removeLeftovers } from './support/netns';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const DASHBOARD = path.join(__dirname, '..', 'deploy', 'grafana', 'rtt-probe-dashboard.json');
 
 function missingTools(): string | null {
   for (const tool of ['prometheus', 'nft', 'curl']) {
@@ -140,20 +140,11 @@ describe.skipIf(unavailable !== null)(`Prometheus scraping a monitor${unavailabl
     expect(loss.get('r3')).toBeLessThan(0.01);
   });
 
-  it.skipIf(!existsSync(DASHBOARD))('answers every query of the Grafana dashboard with data', () => {
-    interface Panel {
-      targets?: { expr?: string }[];
-      panels?: Panel[];
-    }
-    const exprs: string[] = [];
-    const walk = (p: Panel) => {
-      for (const t of p.targets ?? []) if (t.expr) exprs.push(t.expr);
-      for (const child of p.panels ?? []) walk(child);
-    };
-    walk(JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Panel);
-    expect(exprs.length).toBeGreaterThan(5);
-    for (const expr of exprs) {
-      const promql = expr.replaceAll('$source', '.*').replaceAll('$target', '.*').replaceAll('$__rate_interval', '10s');
+  it.skipIf(!existsSync(DASHBOARD_PATH))('answers every query of the Grafana dashboard with data', () => {
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThan(5);
+    for (const { expr } of queries) {
+      const promql = substitute(expr, { source: '.*', target: '.*', rateInterval: '10s' });
       expect(query(promql).length, promql).toBeGreaterThan(0);
     }
   });

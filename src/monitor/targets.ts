@@ -172,14 +172,14 @@ export class TargetSource extends EventEmitter<TargetSourceEvents> {
   }
 
   private async read(): Promise<MonitorTarget[]> {
-    const [fromFile, fromDns] = await Promise.all([this.readFile(), this.resolve()]);
+    const [fromFile, fromDns] = await Promise.all([this.readTargetsFile(), this.resolve()]);
     const names = new Set(fromFile.map((t) => t.name));
     const clash = fromDns.find((t) => names.has(t.name));
     if (clash) throw new TargetsError(`${this.options.file}: target name "${clash.name}" is also an address of ${this.options.dns}; name file targets other than the DNS targets' addresses`);
     return [...fromFile, ...fromDns];
   }
 
-  private async readFile(): Promise<MonitorTarget[]> {
+  private async readTargetsFile(): Promise<MonitorTarget[]> {
     const { file, defaultPort } = this.options;
     if (file === undefined) return [];
     let text: string;
