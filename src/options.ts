@@ -13,6 +13,7 @@ export const PROBE_MODES = ['pingpong', 'rate'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
 export const TIMESTAMP_SOURCES = ['auto', 'software', 'hardware', 'none'] as const;
 export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
+export const TRANSPORTS = ['udp'] as const;
 /**
  * The clock user stamps and timers are read from. Both give CLOCK_REALTIME,
  * the clock kernel stamps use: 'tsc' converts the CPU's time-stamp counter,
