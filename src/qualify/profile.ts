@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RttProbeError } from '../errors';
-import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANSPORTS, type ProbeMode, type TimestampSource } from '../options';
+import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANSPORTS, parseDuration, type ProbeMode, type TimestampSource } from '../options';
 import { RuleError, parseRule, type AbsoluteRule } from '../report/rules';
 
 export type Transport = (typeof TRANSPORTS)[number];
@@ -28,6 +28,8 @@ export interface QualifyProfile {
   /** Probes measured in each cell (warm-up excluded). */
   count: number;
   transports: Transport[];
+  /** How long each probe waits for its reply ("1s", "20ms"): a lost probe costs a ping-pong cell this much. */
+  timeout: string;
 }
 
 /** What `rtt-probe qualify` checks when given neither --profile nor --require. */
@@ -39,6 +41,7 @@ export const DEFAULT_PROFILE: QualifyProfile = {
   rates: [10_000],
   count: 10_000,
   transports: ['udp'],
+  timeout: '1s',
 };
 
 export const PROFILE_KEYS = Object.keys(DEFAULT_PROFILE) as (keyof QualifyProfile)[];
@@ -104,6 +107,19 @@ function numbers(value: unknown, source: string, key: string, what: string, min:
   return items as number[];
 }
 
+function timeout(value: unknown, source: string): string {
+  const what = 'a duration from 1us to 60s, such as "1s" or "20ms"';
+  if (typeof value !== 'string') fail(source, 'timeout', `must be ${what}, got ${JSON.stringify(value)}`);
+  let ns: number;
+  try {
+    ns = parseDuration(value, 'timeout');
+  } catch {
+    fail(source, 'timeout', `must be ${what}, got ${JSON.stringify(value)}`);
+  }
+  if (ns < 1000 || ns > 60e9) fail(source, 'timeout', `must be ${what}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /**
  * Checks a parsed profile and fills what it leaves out from the default;
  * `extraRules` (--require) are added to its rules. Throws a ProfileError
@@ -127,6 +143,7 @@ export function checkProfile(json: unknown, source: string, extraRules: readonly
     rates: has('rates') ? numbers(given['rates'], source, 'rates', 'probes per second', 1, MAX_RATE, false) : DEFAULT_PROFILE.rates,
     count: has('count') ? numbers([given['count']], source, 'count', 'a number of probes', 1, MAX_COUNT, true)[0]! : DEFAULT_PROFILE.count,
     transports: has('transports') ? choices(given['transports'], source, 'transports', TRANSPORTS) : DEFAULT_PROFILE.transports,
+    timeout: has('timeout') ? timeout(given['timeout'], source) : DEFAULT_PROFILE.timeout,
   };
   if (profile.rules.length === 0) throw new ProfileError(`${source}: no rules to check: give "rules" in the profile, or --require RULE`);
   for (const rule of profile.rules) profileRule(rule, source);

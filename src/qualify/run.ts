@@ -42,7 +42,7 @@ export interface Plan {
 }
 
 export async function planQualify(target: string, { profile, cpu, signal }: QualifyOptions): Promise<Plan> {
-  const pilot = await probe(target, { mode: 'pingpong', count: PILOT_PROBES, warmup: CELL_WARMUP, timestamps: 'none', cpu, stopOnUnreachable: true, signal }).result;
+  const pilot = await probe(target, { mode: 'pingpong', count: PILOT_PROBES, warmup: CELL_WARMUP, timestamps: 'none', timeout: profile.timeout, cpu, stopOnUnreachable: true, signal }).result;
   const rtt = pilot.metrics['rtt.user'];
   if (!rtt || rtt.count === 0) {
     throw new QualifyError(
@@ -73,6 +73,7 @@ async function runCell(target: string, cell: Cell, options: QualifyOptions, call
       count: options.profile.count,
       warmup: CELL_WARMUP,
       size: cell.size,
+      timeout: options.profile.timeout,
       timestamps: cell.timestamps,
       cpu: options.cpu,
       signal: options.signal,
