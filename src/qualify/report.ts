@@ -100,9 +100,11 @@ function measuredText(c: Check): string {
 
 function ruleLine(r: RuleVerdict): string[] {
   const verdict = r.verdict === 'ok' ? 'ok' : r.verdict === 'fail' ? 'FAIL' : 'UNCHECKED';
-  const detail = r.verdict === 'unchecked' ? r.reason! : `${r.checked - r.failed} of ${r.checked} ${r.checked === 1 ? 'check' : 'checks'} ok`;
+  const detail = r.verdict === 'unchecked' ? r.reason! : `${r.checked - r.failed} of ${plural(r.checked, 'check')} ok`;
   return [`  ${verdict}`, r.rule, detail];
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `qualify: FAIL: 1 of 4 rules failed, 1 unchecked; 8 cells run, 8 skipped`. */
 export function summaryLine(q: QualifyJSON): string {
@@ -110,8 +112,8 @@ export function summaryLine(q: QualifyJSON): string {
   const unchecked = q.rules.filter((r) => r.verdict === 'unchecked').length;
   const count = (s: CellStatus) => q.cells.filter((c) => c.status === s).length;
   const ran = count('measured') + count('interrupted') + count('failed');
-  const rules = failed + unchecked === 0 ? `all ${q.rules.length} rules ok` : `${failed} of ${q.rules.length} rules failed${unchecked > 0 ? `, ${unchecked} unchecked` : ''}`;
-  const cells = `${ran} cells run${count('failed') > 0 ? ` (${count('failed')} failed)` : ''}, ${count('skipped')} skipped${count('not run') > 0 ? `, ${count('not run')} not run` : ''}`;
+  const rules = failed + unchecked === 0 ? `${plural(q.rules.length, 'rule')} ok` : `${failed} of ${plural(q.rules.length, 'rule')} failed${unchecked > 0 ? `, ${unchecked} unchecked` : ''}`;
+  const cells = `${plural(ran, 'cell')} run${count('failed') > 0 ? ` (${count('failed')} failed)` : ''}, ${count('skipped')} skipped${count('not run') > 0 ? `, ${count('not run')} not run` : ''}`;
   const verdict = q.verdict === 'pass' ? 'PASS' : q.verdict === 'fail' ? 'FAIL' : 'INTERRUPTED (verdicts cover what was measured before the stop)';
   return `qualify: ${verdict}: ${rules}; ${cells}`;
 }
