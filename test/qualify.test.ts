@@ -17,22 +17,13 @@ import { EXIT } from '../src/cli/exit-codes';
 import type { QualifyJSON } from '../src/qualify/report';
 import { checkResult } from '../src/schema';
 import { runCli, spawnCli, startCliReflector } from './support/cli';
-import { createVethPair, namespaceExists, netnsUnavailable, removeLeftovers, type VethPair } from './support/netns';
+import { createVethPair, namespaceExists, netnsUnavailable, nftUnavailable, removeLeftovers, type VethPair } from './support/netns';
 
 const PREFIX = 'rttp-qualify-';
 
-function nftUnavailable(): string | null {
-  try {
-    execFileSync('nft', ['--version'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'needs nftables (`nft`); .ci/run installs it';
-  }
-}
-
 const skip = netnsUnavailable();
 if (skip) console.warn(`qualify tests skipped: ${skip}`);
-const skipLoss = skip ?? nftUnavailable();
+const skipLoss = nftUnavailable();
 if (skipLoss && !skip) console.warn(`qualify loss test skipped: ${skipLoss}`);
 
 /** A small matrix: two sizes, software and hardware timestamps (veth has no NIC stamps: those cells are skipped), ping-pong and one rate. */
