@@ -73,12 +73,15 @@ describe.skipIf(skip !== null)('rtt-probe qualify across a veth pair', () => {
   }, 90_000);
 
   it('thresholds below what the path does fail: the table names the rule and the value measured; exit 3', async () => {
-    const run = await qualify(['--profile', profile('fast.json', { ...SMALL, timestamps: ['software'], rules: ['rtt.user p50 <= 1ns', 'loss == 0'] })]);
+    const run = await qualify(['--profile', profile('fast.json', { ...SMALL, timestamps: ['software'], rules: ['rtt.user p50 <= 1ns', 'loss == 0', 'caps <= ok'] })]);
     expect(run.code, run.stderr).toBe(EXIT.check);
     expect(run.stdout).toMatch(/^udp-software-64-pingpong +rtt.user p50 <= 1ns +FAIL +[\d.]+ µs$/m);
     expect(run.stdout).toMatch(/^ {2}FAIL +rtt.user p50 <= 1ns +0 of 4 checks ok$/m);
     expect(run.stdout).toMatch(/^ {2}ok +loss == 0 +4 of 4 checks ok$/m);
-    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('qualify: FAIL: 1 of 2 rules failed; 4 cells run, 0 skipped');
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('qualify: FAIL: 2 of 3 rules failed; 4 cells run, 0 skipped');
+    // caps <= ok fails on any host without --cpu: not every CPU the process may run on can be isolated. The settings to fix are listed.
+    expect(run.stdout).toMatch(/^host +caps <= ok +FAIL +(warn|fail)$/m);
+    expect(run.stdout).toMatch(/^caps to fix\n( {2}(warn|fail) +\S+ [\w-]+: .*\n)+/m);
   }, 90_000);
 
   it('a rule about a metric no cell can have (rtt.hw on veth) is unchecked, with the reason, and fails; exit 3', async () => {

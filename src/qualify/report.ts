@@ -122,7 +122,14 @@ export function summaryLine(q: QualifyJSON): string {
 export function formatVerdicts(q: QualifyJSON): string {
   const checks = q.checks.map((c) => [c.cell ?? 'host', c.rule, c.verdict === 'ok' ? 'ok' : 'FAIL', measuredText(c), c.reason ?? '']);
   const table = checks.length > 0 ? pad([['cell', 'rule', 'verdict', 'measured', ''], ...checks].map((r) => [r[0]!, r[1]!, r[2]!, r[4] ? `${r[3]!}  ${r[4]}` : r[3]!]), 3) : 'no checks were made';
-  return [table, '', 'rules', pad(q.rules.map(ruleLine), 3), '', summaryLine(q)].join('\n');
+  return [table, '', 'rules', pad(q.rules.map(ruleLine), 3), ...capsToFix(q), '', summaryLine(q)].join('\n');
+}
+
+/** Where a caps rule failed: the settings caps judged warn or fail, each with its fix (`rtt-probe caps` has them all). */
+function capsToFix(q: QualifyJSON): string[] {
+  if (!q.caps || !q.checks.some((c) => c.cell === null && c.verdict === 'fail')) return [];
+  const findings = q.caps.verdicts.filter((f) => f.verdict === 'warn' || f.verdict === 'fail');
+  return ['', 'caps to fix', ...findings.map((f) => `  ${f.verdict.padEnd(4)}  ${f.subject} ${f.rule}: ${f.value}${f.fix ? `; fix: ${f.fix}` : ''}`)];
 }
 
 /**
