@@ -33,7 +33,7 @@ export function addQualifyCommand(program: Command, io: Io, outcome: Outcome): v
     .command('qualify')
     .description(
       'qualify a path: run a matrix of probe sessions (transports x timestamp sources x sizes x ping-pong and rate mode) against a reflector, ' +
-        "check each against a profile's rules and print a verdict table (docs/qualify.md). Exit 0 when every rule holds, 3 when one fails",
+        "check each against a profile's rules and print a verdict table (docs/qualify.md). Exit 0 when every rule holds, 3 when one fails or goes unchecked",
     )
     .argument('<target>', 'host, host:port or [ipv6]:port of a STAMP reflector (default port 862)')
     .option('--profile <file>', 'the profile, JSON or YAML: rules, sizes, timestamps, modes, rates, count, transports (default: the built-in profile)')
