@@ -130,8 +130,12 @@ describe.skipIf(skip !== null)('rtt-probe qualify across a veth pair', () => {
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('udp-software-64-pingpong');
     expect(html).toContain('udp-software-64-rate2000');
-    // The same directory again: refused, then taken with --force.
-    expect((await qualify(['--out', out, '--require', 'loss == 0'])).code).toBe(EXIT.usage);
+    // The same directory again: refused, then written into with --force.
+    expect((await qualify(['--out', out, '--profile', profile('again.json', { ...SMALL, sizes: [128], modes: ['pingpong'], rules: ['loss == 0'] })])).code).toBe(EXIT.usage);
+    const again = await qualify(['--out', out, '--force', '--profile', path.join(dir, 'again.json')]);
+    expect(again.code, again.stderr).toBe(EXIT.ok);
+    expect(readdirSync(path.join(out, 'results')).sort()).toEqual(['udp-software-128-pingpong.json', 'udp-software-64-pingpong.json', 'udp-software-64-rate2000.json']);
+    expect(JSON.parse(readFileSync(path.join(out, 'profile.json'), 'utf8')).sizes).toEqual([128]);
   }, 90_000);
 
   it('SIGINT mid-matrix stops it, prints and keeps the partial verdicts marked interrupted; exit 130', async () => {
