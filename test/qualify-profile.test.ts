@@ -2,8 +2,9 @@
  * `rtt-probe qualify` without traffic: profiles (JSON and YAML, every key
  * checked, rules through the one rule grammar), the matrix a profile makes,
  * which cells a host skips and which metrics a cell can have, the estimate,
- * the verdicts on cells that did not measure, and the usage errors that
- * stop the command before it sends anything. The runs themselves are in
+ * the verdicts on cells that did not measure, the usage errors that stop
+ * the command before it sends anything, and a target on loopback that does
+ * not answer. The runs themselves are in
  * qualify.test.ts (root, network namespaces).
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,5 +184,15 @@ describe('rtt-probe qualify: usage errors stop it before it sends anything (exit
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toContain(`the --out directory "${out}" is not empty: give a new or empty directory, or --force to write into it`);
     expect(readdirSync(out)).toEqual(['kept.txt']);
+  });
+});
+
+describe('rtt-probe qualify against a target that does not answer', () => {
+  it('a target that does not answer the pilot probes is exit 1 before the matrix, saying what to start there', async () => {
+    // Port 9 (discard) on loopback: nothing answers STAMP there, and the ICMP port unreachable ends the pilot at once.
+    const run = await runCli(['qualify', '127.0.0.1:9', '--require', 'loss == 0']);
+    expect(run.code).toBe(EXIT.failure);
+    expect(run.stderr).toMatch(/^rtt-probe: no reply from 127\.0\.0\.1:9 to the pilot probes before the matrix \(.*port unreachable.*\); is a STAMP reflector running there\? rtt-probe reflect starts one\n$/);
+    expect(run.stdout).toBe('');
   });
 });

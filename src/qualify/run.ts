@@ -46,7 +46,7 @@ export async function planQualify(target: string, { profile, cpu, signal }: Qual
   const rtt = pilot.metrics['rtt.user'];
   if (!rtt || rtt.count === 0) {
     throw new QualifyError(
-      `no reply from ${target} to ${PILOT_PROBES} ping-pong probes (${pilot.missing['rtt.user'] ?? 'none measured'}); is a STAMP reflector running there? rtt-probe reflect starts one`,
+      `no reply from ${target} to the pilot probes before the matrix (${pilot.missing['rtt.user'] ?? 'none measured'}); is a STAMP reflector running there? rtt-probe reflect starts one`,
     );
   }
   const nic = pilot.caps?.interfaces[0];
