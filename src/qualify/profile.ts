@@ -11,7 +11,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RttProbeError } from '../errors';
 import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANSPORTS, parseDuration, type ProbeMode, type TimestampSource } from '../options';
-import { RuleError, parseRule, type AbsoluteRule } from '../report/rules';
+import type { MetricName } from '../metrics';
+import { RuleError, parseRule, type CapsRule, type CounterRule, type PercentileRule } from '../report/rules';
 
 export type Transport = (typeof TRANSPORTS)[number];
 
@@ -59,8 +60,11 @@ export class ProfileError extends RttProbeError {
   }
 }
 
+/** A rule of a profile: an absolute rule whose latency form always names its metric. */
+export type QualifyRule = (PercentileRule & { metric: MetricName }) | CounterRule | CapsRule;
+
 /** A profile rule parsed, or a ProfileError naming the source: relative rules (compare's) and rules without a metric have no place here. */
-export function profileRule(text: string, source: string): AbsoluteRule {
+export function profileRule(text: string, source: string): QualifyRule {
   let rule;
   try {
     rule = parseRule(text);
@@ -71,10 +75,10 @@ export function profileRule(text: string, source: string): AbsoluteRule {
   if (rule.kind === 'relative') {
     throw new ProfileError(`${source}: rule "${text}" is a change against a baseline (compare --fail-if); a profile takes absolute rules such as "rtt.kernel p99.9 <= 30us"`);
   }
-  if (rule.kind === 'percentile' && rule.metric === null) {
-    throw new ProfileError(`${source}: rule "${text}" names no metric; write it as "rtt.user ${text.trim()}" (or another metric)`);
-  }
-  return rule;
+  if (rule.kind !== 'percentile') return rule;
+  const { metric } = rule;
+  if (metric === null) throw new ProfileError(`${source}: rule "${text}" names no metric; write it as "rtt.user ${text.trim()}" (or another metric)`);
+  return { ...rule, metric };
 }
 
 function fail(source: string, key: string, what: string): never {
@@ -151,7 +155,7 @@ export function checkProfile(json: unknown, source: string, extraRules: readonly
 }
 
 /** The rules of a checked profile, parsed. */
-export function profileRules(profile: QualifyProfile): AbsoluteRule[] {
+export function profileRules(profile: QualifyProfile): QualifyRule[] {
   return profile.rules.map((r) => profileRule(r, 'the profile'));
 }
 

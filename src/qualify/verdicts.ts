@@ -6,9 +6,10 @@
  * qualification: a rule nothing measured must not pass for one that held.
  */
 import type { CapsReport } from '../caps';
-import { RuleError, evaluateAbsolute, evaluateCaps, type AbsoluteRule, type CapsRule, type CounterRule, type PercentileRule } from '../report/rules';
+import { RuleError, evaluateAbsolute, evaluateCaps, type CapsRule } from '../report/rules';
 import type { ProbeResult } from '../result';
 import { cellCanMeasure, type Cell, type PathFacts } from './matrix';
+import type { QualifyRule } from './profile';
 
 /**
  * measured: the cell ran to its count; interrupted: a signal stopped it (its
@@ -60,7 +61,7 @@ export interface Verdicts {
   checks: Check[];
 }
 
-function checkCell(rule: PercentileRule | CounterRule, run: CellRun): Check {
+function checkCell(rule: Exclude<QualifyRule, CapsRule>, run: CellRun): Check {
   const base = { rule: rule.text, cell: run.cell.id, unit: rule.kind === 'percentile' ? ('ns' as const) : rule.unit };
   if (run.status === 'failed') return { ...base, verdict: 'fail', measured: null, reason: `the run failed: ${run.reason}` };
   try {
@@ -80,7 +81,7 @@ function checkCaps(rule: CapsRule, caps: CapsReport | undefined): Check {
 }
 
 /** Why a latency rule applies to no cell that ran. */
-function uncheckedReason(rule: AbsoluteRule, runs: readonly CellRun[]): string {
+function uncheckedReason(rule: QualifyRule, runs: readonly CellRun[]): string {
   const ran = runs.filter((r) => r.status !== 'skipped' && r.status !== 'not run');
   if (ran.length === 0) return 'no cell ran';
   const metric = rule.kind === 'percentile' ? rule.metric : null;
@@ -89,7 +90,7 @@ function uncheckedReason(rule: AbsoluteRule, runs: readonly CellRun[]): string {
   return `no cell that ran can have ${metric}${why}`;
 }
 
-export function judge(rules: readonly AbsoluteRule[], runs: readonly CellRun[], caps: CapsReport | undefined, path: PathFacts, interrupted: boolean): Verdicts {
+export function judge(rules: readonly QualifyRule[], runs: readonly CellRun[], caps: CapsReport | undefined, path: PathFacts, interrupted: boolean): Verdicts {
   const checks: Check[] = [];
   const verdicts = rules.map((rule): RuleVerdict => {
     let mine: Check[];
@@ -97,7 +98,7 @@ export function judge(rules: readonly AbsoluteRule[], runs: readonly CellRun[], 
       mine = [checkCaps(rule, caps)];
     } else {
       const applies = runs.filter(
-        (r) => (r.result !== null || r.status === 'failed') && (rule.kind !== 'percentile' || cellCanMeasure(r.cell, rule.metric!, path)),
+        (r) => (r.result !== null || r.status === 'failed') && (rule.kind !== 'percentile' || cellCanMeasure(r.cell, rule.metric, path)),
       );
       mine = applies.map((r) => checkCell(rule, r));
     }
