@@ -49,26 +49,10 @@ class Netlink {
   Netlink(const Netlink&) = delete;
   Netlink& operator=(const Netlink&) = delete;
 
-  // Sends the request in buffer_ and returns its one reply, or -errno.
-  int get(const nlmsghdr*& reply) {
-    auto* req = request();
-    req->nlmsg_flags = NLM_F_REQUEST;
-    req->nlmsg_seq = ++seq_;
-    if (send(fd_, req, req->nlmsg_len, 0) < 0) return -errno;
-    for (;;) {
-      ssize_t n = recv(fd_, reply_, sizeof reply_, 0);
-      if (n < 0) return -errno;
-      for (auto* h = reinterpret_cast<const nlmsghdr*>(reply_); NLMSG_OK(h, size_t(n)); h = NLMSG_NEXT(h, n)) {
-        if (h->nlmsg_seq != seq_) continue;
-        if (h->nlmsg_type == NLMSG_ERROR) {
-          auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-          return e->error ? e->error : -ENOENT;
-        }
-        reply = h;
-        return 0;
-      }
-    }
-  }
+  // Sends the request and returns its one reply, or -errno.
+  int get(const nlmsghdr*& reply) { return exchange(0, &reply); }
+  // Sends the request as a change (flags: NLM_F_CREATE, ...) and returns 0 once acknowledged, or -errno.
+  int change(uint16_t flags) { return exchange(uint16_t(NLM_F_ACK | flags), nullptr); }
 
   template <class Header>
   Header* start(uint16_t type) {
@@ -90,6 +74,28 @@ class Netlink {
 
  private:
   nlmsghdr* request() noexcept { return reinterpret_cast<nlmsghdr*>(request_); }
+
+  int exchange(uint16_t flags, const nlmsghdr** reply) {
+    auto* req = request();
+    req->nlmsg_flags = uint16_t(NLM_F_REQUEST | flags);
+    req->nlmsg_seq = ++seq_;
+    if (send(fd_, req, req->nlmsg_len, 0) < 0) return -errno;
+    for (;;) {
+      ssize_t n = recv(fd_, reply_, sizeof reply_, 0);
+      if (n < 0) return -errno;
+      for (auto* h = reinterpret_cast<const nlmsghdr*>(reply_); NLMSG_OK(h, size_t(n)); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_seq != seq_) continue;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          int err = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+          return err == 0 && reply ? -ENOENT : err;  // an acknowledgement where a reply was wanted
+        }
+        if (reply) {
+          *reply = h;
+          return 0;
+        }
+      }
+    }
+  }
 
   int fd_ = -1;
   uint32_t seq_ = 0;
@@ -151,9 +157,20 @@ std::optional<MacAddress> lookup_neighbour(Netlink& nl, const Link& link, const 
   return mac;
 }
 
-// An empty datagram to next_hop's discard port: the kernel resolves the
-// neighbour to send it. No privilege needed, unlike RTM_NEWNEIGH.
-void provoke_resolution(const Link& link, const Endpoint& next_hop) {
+// Asks the kernel to resolve next_hop on link (RTM_NEWNEIGH with NTF_USE, as
+// `ip neigh add ... use` does): it sends the ARP request or neighbour
+// solicitation itself, and nothing reaches the neighbour's UDP stack. That
+// needs CAP_NET_ADMIN; without it, an empty datagram to next_hop's discard
+// port makes the kernel resolve it to send the datagram (the neighbour may
+// answer that one with ICMP port unreachable).
+void provoke_resolution(Netlink& nl, const Link& link, const Endpoint& next_hop) {
+  auto* nd = nl.start<ndmsg>(RTM_NEWNEIGH);
+  nd->ndm_family = uint8_t(next_hop.family());
+  nd->ndm_ifindex = link.index;
+  nd->ndm_state = NUD_NONE;
+  nd->ndm_flags = NTF_USE;
+  nl.attribute(NDA_DST, address_bytes(next_hop), address_size(next_hop.family()));
+  if (nl.change(NLM_F_CREATE | NLM_F_REPLACE) == 0) return;
   int fd = socket(next_hop.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return;
   Endpoint to = next_hop;
@@ -247,7 +264,7 @@ MacAddress resolve_neighbour(const Link& link, const Endpoint& next_hop, int64_t
   if (!link.resolves_neighbours()) return MacAddress{};
   Netlink nl;
   if (auto mac = lookup_neighbour(nl, link, next_hop)) return *mac;
-  provoke_resolution(link, next_hop);
+  provoke_resolution(nl, link, next_hop);
   int64_t until = monotonic_ns() + timeout_ns;
   do {
     timespec pause{0, kNeighbourPollNs};
