@@ -30,13 +30,13 @@ interface NativeCommonOptions {
   durationNs: number;
   progressIntervalNs: number;
   transport: Transport;
-  /** '' for the route's or bind address's interface. */
-  interface: string;
-  /** 0: untagged. */
-  vlan: number;
+  /** null: the route's or bind address's interface. */
+  interface: string | null;
+  /** null: untagged. */
+  vlan: number | null;
   dscp: number;
-  /** 0: the system default. */
-  ttl: number;
+  /** null: the system default. */
+  ttl: number | null;
 }
 
 export interface NativeSenderOptions extends NativeCommonOptions {
@@ -52,8 +52,8 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   /** Authenticated mode's shared key, or null for unauthenticated packets. */
   key: Buffer | null;
   stopOnUnreachable: boolean;
-  /** '' for the neighbour table's. */
-  dstMac: string;
+  /** null: the neighbour table's. */
+  dstMac: string | null;
   /** Per-probe capture file, '' for none; opened by the constructor, which throws with its errno `code`. */
   captureFile: string;
   captureFormat: CaptureFormat;

@@ -13,7 +13,6 @@ import {
   binding,
   type MetricProgress,
   type NativeEndpoint,
-  type NativeSenderOptions,
   type NativeSession,
   type RawReflectorProgress,
   type RawSenderProgress,
@@ -29,7 +28,6 @@ import {
   normalizeProbeOptions,
   normalizeReflectorOptions,
   parseTarget,
-  type NormalizedCommon,
   type NormalizedReflectorOptions,
   type ProbeOptions,
   type ReflectorOptions,
@@ -198,11 +196,6 @@ export abstract class Session<Events extends Record<keyof Events, unknown[]> & S
   }
 }
 
-/** The path options as the addon takes them: '' and 0 for "the default". */
-function nativePath(o: NormalizedCommon): Pick<NativeSenderOptions, 'interface' | 'vlan' | 'ttl'> {
-  return { interface: o.interface ?? '', vlan: o.vlan ?? 0, ttl: o.ttl ?? 0 };
-}
-
 /** A running probe session against one reflector. */
 export class ProbeSession extends Session<ProbeSessionEvents, ProbeResult> implements AsyncIterable<ProbeProgress> {
   #native: NativeSession<RawSenderResult> | undefined;
@@ -226,7 +219,7 @@ export class ProbeSession extends Session<ProbeSessionEvents, ProbeResult> imple
       try {
         const { Sender } = binding();
         native = new Sender(
-          { ...normalized, ...nativePath(normalized), dstMac: normalized.dstMac ?? '', host: endpoint.address, port: endpoint.port, bindHost: bind, bindPort: 0 },
+          { ...normalized, host: endpoint.address, port: endpoint.port, bindHost: bind, bindPort: 0 },
           (p: RawSenderProgress) => this.emit('progress', { elapsedNs: p.elapsedNs, ...p.counters, metrics: p.metrics }),
         );
       } catch (error) {
@@ -296,7 +289,7 @@ export class Reflector extends Session<ReflectorEvents, ReflectorResult> impleme
     try {
       const { Reflector: NativeReflector } = binding();
       this.#native = new NativeReflector(
-        { ...options, ...nativePath(options), bindHost: options.bind, bindPort: options.port },
+        { ...options, bindHost: options.bind, bindPort: options.port },
         (p: RawReflectorProgress) => this.emit('progress', { elapsedNs: p.elapsedNs, ...p.counters }),
       );
     } catch (error) {

@@ -26,8 +26,8 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   c.key = get_bytes(o, "key");
   c.stop_on_unreachable = get_bool(o, "stopOnUnreachable");
   c.path = common.path;
-  if (std::string mac = get_string(o, "dstMac"); !mac.empty()) {
-    c.path.link.dst_mac = parse_mac(mac);
+  if (!o.Get("dstMac").IsNull()) {
+    c.path.link.dst_mac = parse_mac(get_string(o, "dstMac"));
     if (!c.path.link.dst_mac) throw invalid_value(o.Env(), "option 'dstMac' must be a MAC address like aa:bb:cc:dd:ee:ff");
   }
   SenderConfig config;
