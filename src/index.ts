@@ -57,6 +57,7 @@ export type {
   TimestampSource,
   TimestampFormat,
   ClockSource,
+  Transport,
   Duration,
   Target,
   TargetInput,

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit-codes';
 import { buildMatrix, cellCanMeasure, estimateNs, skipReason, type PathFacts } from '../src/qualify/matrix';
 import { DEFAULT_PROFILE, PROFILE_KEYS, ProfileError, checkProfile, loadProfile, profileRules } from '../src/qualify/profile';
+import { holdsNetRaw } from '../src/qualify/run';
 import { judge, type CellRun } from '../src/qualify/verdicts';
 import { runCli } from './support/cli';
 
@@ -101,13 +102,28 @@ describe('the matrix', () => {
     expect(buildMatrix({ ...DEFAULT_PROFILE, modes: ['pingpong'] }).every((c) => c.mode === 'pingpong' && c.rate === null)).toBe(true);
   });
 
-  const software: PathFacts = { interface: 'veth0', hardwareTimestamping: false };
-  const nic: PathFacts = { interface: 'eth0', hardwareTimestamping: true };
+  const software: PathFacts = { interface: 'veth0', hardwareTimestamping: false, netRaw: true };
+  const nic: PathFacts = { interface: 'eth0', hardwareTimestamping: true, netRaw: true };
 
   it('skips hardware cells, saying why, where the interface has no hardware timestamping', () => {
     expect(skipReason(cells[6]!, software)).toBe('veth0 has no hardware timestamping (ethtool -T veth0)');
     expect(skipReason(cells[6]!, nic)).toBeNull();
     expect(skipReason(cells[0]!, software)).toBeNull();
+  });
+
+  it('skips raw cells, saying why, where the process lacks CAP_NET_RAW', () => {
+    const [raw] = buildMatrix({ ...DEFAULT_PROFILE, transports: ['raw'], timestamps: ['software'] });
+    expect(skipReason(raw!, { ...software, netRaw: false })).toBe(
+      'the raw transport needs CAP_NET_RAW: run as root, or `sudo setcap cap_net_raw+ep $(readlink -f $(which node))`',
+    );
+    expect(skipReason(raw!, software)).toBeNull();
+  });
+
+  it('reads CAP_NET_RAW (bit 13) from the effective capabilities of /proc/self/status', () => {
+    expect(holdsNetRaw('Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n')).toBe(true);
+    expect(holdsNetRaw('CapEff:\t0000000000002000\n')).toBe(true);
+    expect(holdsNetRaw('CapPrm:\t000001ffffffffff\nCapEff:\t0000000000001000\n')).toBe(false);
+    expect(holdsNetRaw('Name:\tnode\n')).toBe(false);
   });
 
   it('gives rtt.hw only to cells that ask the NIC, kernel metrics unless timestamps are none, send.error only to rate cells', () => {
@@ -132,7 +148,7 @@ describe('the matrix', () => {
 describe('verdicts on cells that did not measure', () => {
   const [cell] = buildMatrix({ ...DEFAULT_PROFILE, timestamps: ['hardware'], sizes: [64], modes: ['pingpong'] });
   const rules = profileRules(checkProfile({ rules: ['rtt.hw p99 <= 8us', 'loss == 0', 'caps <= warn'] }, 'p'));
-  const path_: PathFacts = { interface: 'veth0', hardwareTimestamping: false };
+  const path_: PathFacts = { interface: 'veth0', hardwareTimestamping: false, netRaw: true };
 
   it('a rule no cell could check is unchecked, and fails the qualification: nothing measured must not pass', () => {
     const skipped: CellRun = { cell: cell!, status: 'skipped', reason: skipReason(cell!, path_), result: null };

@@ -9,7 +9,7 @@
  * in qualify-profile.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,24 @@ describe.skipIf(skip !== null)('rtt-probe qualify across a veth pair', () => {
     expect(again.code, again.stderr).toBe(EXIT.ok);
     expect(readdirSync(path.join(out, 'results')).sort()).toEqual(['udp-software-128-pingpong.json', 'udp-software-64-pingpong.json', 'udp-software-64-rate2000.json']);
     expect(JSON.parse(readFileSync(path.join(out, 'profile.json'), 'utf8')).sizes).toEqual([128]);
+  }, 90_000);
+
+  it('the raw transport runs where CAP_NET_RAW is held, and is skipped with the reason where it is not', async () => {
+    const file = profile('raw.json', { ...SMALL, sizes: [64], timestamps: ['software'], modes: ['pingpong'], transports: ['udp', 'raw'], rules: ['loss == 0', 'rtt.user p99 <= 200ms'] });
+    const root = await qualify(['--json', '--profile', file]);
+    expect(root.code, root.stderr).toBe(EXIT.ok);
+    const json = JSON.parse(root.stdout) as QualifyJSON;
+    expect(json.cells.map((c) => [c.id, c.status, c.result?.options.transport])).toEqual([
+      ['udp-software-64-pingpong', 'measured', 'udp'],
+      ['raw-software-64-pingpong', 'measured', 'raw'],
+    ]);
+    expect(json.cells[1]!.result!.received).toBe(300);
+    // The same as nobody, every capability dropped (who must be able to read the profile).
+    chmodSync(dir, 0o755);
+    const nobody = await runCli(['qualify', target, '--profile', file], { netns: net.b, wrapper: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'] });
+    expect(nobody.code, nobody.stderr).toBe(EXIT.ok);
+    expect(nobody.stderr).toMatch(/^ {2}- {2}raw-software-64-pingpong +skipped: the raw transport needs CAP_NET_RAW: run as root, or `sudo setcap cap_net_raw\+ep/m);
+    expect(nobody.stdout.trimEnd().split('\n').at(-1)).toBe('qualify: PASS: 2 rules ok; 1 cell run, 1 skipped');
   }, 90_000);
 
   it('SIGINT mid-matrix stops it, prints and keeps the partial verdicts marked interrupted; exit 130', async () => {

@@ -14,6 +14,7 @@
 #include "counters.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
+#include "open_transport.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
 #include "wire.hpp"
@@ -44,6 +45,7 @@ struct StreamConfig {
   // End at the first ICMP error (port, host or network unreachable) instead
   // of waiting out every probe's timeout against a target that refuses them.
   bool stop_on_unreachable = false;
+  PathOptions path;               // transport, DSCP, TTL
 };
 
 struct StampCounters {

@@ -5,8 +5,8 @@
  * matrix takes.
  */
 import type { MetricName } from '../metrics';
-import type { ProbeMode, TimestampSource } from '../options';
-import type { QualifyProfile, Transport } from './profile';
+import type { ProbeMode, TimestampSource, Transport } from '../options';
+import type { QualifyProfile } from './profile';
 
 /** One run of the matrix. */
 export interface Cell {
@@ -40,6 +40,8 @@ export interface PathFacts {
   interface: string | null;
   /** Its driver reports hardware timestamping (ethtool -T). */
   hardwareTimestamping: boolean;
+  /** This process holds CAP_NET_RAW, which the raw transport's AF_PACKET socket needs. */
+  netRaw: boolean;
 }
 
 /**
@@ -48,6 +50,8 @@ export interface PathFacts {
  */
 const TRANSPORT_UNAVAILABLE: Record<Transport, (path: PathFacts) => string | null> = {
   udp: () => null,
+  raw: (path) =>
+    path.netRaw ? null : 'the raw transport needs CAP_NET_RAW: run as root, or `sudo setcap cap_net_raw+ep $(readlink -f $(which node))`',
 };
 
 /** Why the cell cannot run on this host (it is skipped, not failed), or null. */

@@ -10,11 +10,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RttProbeError } from '../errors';
-import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANSPORTS, parseDuration, type ProbeMode, type TimestampSource } from '../options';
+import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANSPORTS, parseDuration, type ProbeMode, type TimestampSource, type Transport } from '../options';
 import type { MetricName } from '../metrics';
 import { RuleError, parseRule, type CapsRule, type CounterRule, type PercentileRule } from '../report/rules';
-
-export type Transport = (typeof TRANSPORTS)[number];
 
 /** A profile as written in its file, and as `--out` keeps the effective one (profile.json). */
 export interface QualifyProfile {

@@ -4,6 +4,7 @@
  * and measures the round trip the estimate uses; then the cells run one
  * after another against the target, each a probe session of its own.
  */
+import { readFileSync } from 'node:fs';
 import type { CapsReport } from '../caps';
 import { RttProbeError } from '../errors';
 import type { ProbeResult } from '../result';
@@ -21,6 +22,15 @@ export class QualifyError extends RttProbeError {
     super(message, 'ERR_RTT_PROBE_NO_REPLY');
     this.name = 'QualifyError';
   }
+}
+
+/** CAP_NET_RAW's bit in the capability sets (linux/capability.h). */
+const CAP_NET_RAW = 13n;
+
+/** Whether this process holds CAP_NET_RAW in its effective set (CapEff of /proc/self/status). */
+export function holdsNetRaw(status = readFileSync('/proc/self/status', 'utf8')): boolean {
+  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return eff !== undefined && ((BigInt(`0x${eff}`) >> CAP_NET_RAW) & 1n) === 1n;
 }
 
 export interface QualifyOptions {
@@ -50,7 +60,7 @@ export async function planQualify(target: string, { profile, cpu, signal }: Qual
     );
   }
   const nic = pilot.caps?.interfaces[0];
-  const path: PathFacts = { interface: nic?.interface ?? null, hardwareTimestamping: nic?.hardwareCapable ?? false };
+  const path: PathFacts = { interface: nic?.interface ?? null, hardwareTimestamping: nic?.hardwareCapable ?? false, netRaw: holdsNetRaw() };
   const cells = buildMatrix(profile).map((cell) => ({ cell, skip: skipReason(cell, path) }));
   const roundTripNs = Math.round(rtt.mean);
   const runnable = cells.filter((c) => c.skip === null).map((c) => c.cell);
@@ -68,6 +78,7 @@ async function runCell(target: string, cell: Cell, options: QualifyOptions, call
   let result: ProbeResult;
   try {
     const session = probe(target, {
+      transport: cell.transport,
       mode: cell.mode,
       ...(cell.rate !== null ? { rate: cell.rate } : {}),
       count: options.profile.count,
