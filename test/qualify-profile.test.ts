@@ -139,9 +139,10 @@ describe('the matrix', () => {
     expect(cellCanMeasure(cell('software', 'rate'), 'send.error', software)).toBe(true);
   });
 
-  it('estimates rate cells as count / rate and ping-pong cells as count round trips, warm-up included', () => {
-    expect(estimateNs([cells[0]!], 990, 20_000)).toBe(1000 * 20_000);
-    expect(estimateNs([cells[1]!, cells[2]!], 990, 20_000)).toBe(1e9 + 1e8);
+  it('estimates rate cells as count / rate and ping-pong cells as count round trips, warm-up included, and each cell its session cost', () => {
+    expect(estimateNs([cells[0]!], 990, 20_000, 0)).toBe(1000 * 20_000);
+    expect(estimateNs([cells[1]!, cells[2]!], 990, 20_000, 0)).toBe(1e9 + 1e8);
+    expect(estimateNs([cells[0]!, cells[1]!], 990, 20_000, 3e8)).toBe(1000 * 20_000 + 1e9 + 2 * 3e8);
   });
 });
 

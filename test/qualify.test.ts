@@ -63,11 +63,12 @@ describe.skipIf(skip !== null)('rtt-probe qualify across a veth pair', () => {
     expect(run.code, run.stderr).toBe(EXIT.ok);
     expect(run.stderr).toMatch(new RegExp(`^qualify ${target} via veth-rttp \\(no hardware timestamping\\)\nmatrix: 8 cells, 4 to run, 300 probes each\n`));
     expect(run.stderr).toMatch(/^ {2}- {2}udp-hardware-64-pingpong +skipped: veth-rttp has no hardware timestamping \(ethtool -T veth-rttp\)$/m);
-    expect(run.stderr).toMatch(/^estimated \d+\.\d s: rate cells count \/ rate; ping-pong cells count x [\d.]+ µs, the mean round trip of 200 ping-pong probes measured just now$/m);
+    expect(run.stderr).toMatch(/^estimated \d+\.\d s: rate cells count \/ rate; ping-pong cells count x [\d.]+ µs; each cell [\d.]+ ms to start and end: the mean round trip and the session cost of 200 ping-pong probes measured just now$/m);
     for (const [i, id] of ['udp-software-64-pingpong', 'udp-software-64-rate2000', 'udp-software-256-pingpong', 'udp-software-256-rate2000'].entries()) {
       expect(run.stderr).toMatch(new RegExp(`^\\[${i + 1}/4\\] ${id}: 300 sent, 300 received, rtt.user p50 [\\d.]+ µs p99 [\\d.]+ µs$`, 'm'));
       expect(run.stdout).toMatch(new RegExp(`^${id} +rtt.user p99 <= 200ms +ok +[\\d.]+ µs$`, 'm'));
     }
+    expect(run.stderr).toMatch(/^the cells took \d+\.\d s \(estimated \d+\.\d s\)$/m);
     expect(run.stdout).toMatch(/^host +caps <= fail +ok +(ok|warn|fail)$/m);
     expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('qualify: PASS: 4 rules ok; 4 cells run, 4 skipped');
   }, 90_000);

@@ -92,8 +92,9 @@ export const CELL_WARMUP = 10;
 
 /**
  * How long the cells take, in ns: a rate cell count / rate, a ping-pong
- * cell count round trips of `roundTripNs` each (measured by the caller).
+ * cell count round trips of `roundTripNs` each, and every cell `sessionNs`
+ * besides (both measured by the caller).
  */
-export function estimateNs(cells: readonly Cell[], count: number, roundTripNs: number): number {
-  return cells.reduce((sum, c) => sum + (count + CELL_WARMUP) * (c.rate === null ? roundTripNs : 1e9 / c.rate), 0);
+export function estimateNs(cells: readonly Cell[], count: number, roundTripNs: number, sessionNs: number): number {
+  return cells.reduce((sum, c) => sum + sessionNs + (count + CELL_WARMUP) * (c.rate === null ? roundTripNs : 1e9 / c.rate), 0);
 }

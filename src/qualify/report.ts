@@ -33,9 +33,12 @@ export interface QualifyJSON extends ResultHeader<'qualify'>, Verdicts {
   /** The interface of the route to the target, and whether it has hardware timestamping. */
   interface: string | null;
   hardwareTimestamping: boolean;
-  /** The pilot's mean round trip and the estimate made from it, ns. */
+  /** The pilot's mean round trip, its cost besides the round trips, and the estimate made from them, ns. */
   roundTripNs: number;
+  sessionNs: number;
   estimateNs: number;
+  /** How long the cells took. */
+  elapsedNs: number;
   caps: CapsReport | null;
   cells: QualifyCellJSON[];
   interrupted: boolean;
@@ -49,7 +52,9 @@ export function qualifyJSON(q: Qualification, profile: QualifyProfile): QualifyJ
     interface: q.plan.path.interface,
     hardwareTimestamping: q.plan.path.hardwareTimestamping,
     roundTripNs: q.plan.roundTripNs,
+    sessionNs: q.plan.sessionNs,
     estimateNs: q.plan.estimateNs,
+    elapsedNs: q.elapsedNs,
     caps: q.plan.caps ?? null,
     cells: q.runs.map((r) => ({ ...r.cell, status: r.status, reason: r.reason, result: r.result?.toJSON() ?? null })),
     interrupted: q.interrupted,
@@ -76,9 +81,14 @@ export function formatPlan(plan: Plan, profile: QualifyProfile): string {
     `qualify ${plan.target} via ${plan.path.interface ?? 'an unknown interface'} (${hw})`,
     `matrix: ${plan.cells.length} cells, ${runnable} to run, ${profile.count} probes each`,
     pad(rows.map(([a, b, c]) => [`  ${a}`, b!, c!]), 3),
-    `estimated ${seconds(plan.estimateNs)}: rate cells count / rate; ping-pong cells count x ${micros(plan.roundTripNs)} µs, ` +
-      `the mean round trip of ${PILOT_PROBES} ping-pong probes measured just now`,
+    `estimated ${seconds(plan.estimateNs)}: rate cells count / rate; ping-pong cells count x ${micros(plan.roundTripNs)} µs; ` +
+      `each cell ${micros(plan.sessionNs / 1000)} ms to start and end: the mean round trip and the session cost of ${PILOT_PROBES} ping-pong probes measured just now`,
   ].join('\n');
+}
+
+/** `the cells took 8.3 s (estimated 7.9 s)`. */
+export function elapsedLine(q: QualifyJSON): string {
+  return `the cells took ${seconds(q.elapsedNs)} (estimated ${seconds(q.estimateNs)})`;
 }
 
 /** `[2/8] udp-software-64-rate10000: 300 sent, 300 received, rtt.user p50 12.1 µs p99 30.5 µs`. */

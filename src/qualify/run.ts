@@ -13,7 +13,7 @@ import { CELL_WARMUP, buildMatrix, estimateNs, skipReason, type Cell, type PathF
 import { profileRules, type QualifyProfile } from './profile';
 import { judge, type CellRun, type Verdicts } from './verdicts';
 
-/** Probes of the pilot run; its mean is the round trip the estimate assumes for ping-pong cells (their time is count x the mean). */
+/** Probes of the pilot run: its mean round trip and its cost besides the round trips are what the estimate assumes. */
 export const PILOT_PROBES = 200;
 
 /** The target did not answer the pilot: nothing in the matrix could be measured. */
@@ -47,12 +47,16 @@ export interface Plan {
   caps: CapsReport | undefined;
   /** Mean round trip of the pilot, ns. */
   roundTripNs: number;
+  /** What the pilot session took besides its round trips, ns: each cell's estimate adds it. */
+  sessionNs: number;
   cells: { cell: Cell; skip: string | null }[];
   estimateNs: number;
 }
 
 export async function planQualify(target: string, { profile, cpu, signal }: QualifyOptions): Promise<Plan> {
+  const started = process.hrtime.bigint();
   const pilot = await probe(target, { mode: 'pingpong', count: PILOT_PROBES, warmup: CELL_WARMUP, timestamps: 'none', timeout: profile.timeout, cpu, stopOnUnreachable: true, signal }).result;
+  const pilotNs = Number(process.hrtime.bigint() - started);
   const rtt = pilot.metrics['rtt.user'];
   if (!rtt || rtt.count === 0) {
     throw new QualifyError(
@@ -63,8 +67,10 @@ export async function planQualify(target: string, { profile, cpu, signal }: Qual
   const path: PathFacts = { interface: nic?.interface ?? null, hardwareTimestamping: nic?.hardwareCapable ?? false, netRaw: holdsNetRaw() };
   const cells = buildMatrix(profile).map((cell) => ({ cell, skip: skipReason(cell, path) }));
   const roundTripNs = Math.round(rtt.mean);
+  // What a session costs besides its probes (thread, sockets, the caps snapshot of its result), as the pilot paid it.
+  const sessionNs = Math.max(0, pilotNs - (PILOT_PROBES + CELL_WARMUP) * roundTripNs);
   const runnable = cells.filter((c) => c.skip === null).map((c) => c.cell);
-  return { target, path, caps: pilot.caps, roundTripNs, cells, estimateNs: estimateNs(runnable, profile.count, roundTripNs) };
+  return { target, path, caps: pilot.caps, roundTripNs, sessionNs, cells, estimateNs: estimateNs(runnable, profile.count, roundTripNs, sessionNs) };
 }
 
 export interface RunCallbacks {
@@ -101,12 +107,15 @@ async function runCell(target: string, cell: Cell, options: QualifyOptions, call
 export interface Qualification {
   plan: Plan;
   runs: CellRun[];
+  /** How long the cells took, ns: to set against the plan's estimate. */
+  elapsedNs: number;
   interrupted: boolean;
   verdicts: Verdicts;
 }
 
 /** Runs the plan's cells in order and judges them; stopped by `signal`, it judges what was measured and says it was interrupted. */
 export async function runQualify(plan: Plan, options: QualifyOptions, callbacks: RunCallbacks = {}): Promise<Qualification> {
+  const started = process.hrtime.bigint();
   const runs: CellRun[] = [];
   const of = plan.cells.filter((c) => c.skip === null).length;
   let index = 0;
@@ -125,5 +134,6 @@ export async function runQualify(plan: Plan, options: QualifyOptions, callbacks:
     callbacks.onCellEnd?.(run);
   }
   const interrupted = options.signal?.aborted ?? false;
-  return { plan, runs, interrupted, verdicts: judge(profileRules(options.profile), runs, plan.caps, plan.path, interrupted) };
+  const elapsedNs = Number(process.hrtime.bigint() - started);
+  return { plan, runs, elapsedNs, interrupted, verdicts: judge(profileRules(options.profile), runs, plan.caps, plan.path, interrupted) };
 }

@@ -1,7 +1,7 @@
 /** `rtt-probe qualify TARGET`: run a matrix of probe sessions against a reflector and check each against a profile's rules. */
 import type { Command } from 'commander';
 import { loadProfile, checkProfile, DEFAULT_PROFILE, type QualifyProfile } from '../../qualify/profile';
-import { formatCellLine, formatPlan, formatVerdicts, prepareOut, qualifyJSON, writeOut } from '../../qualify/report';
+import { elapsedLine, formatCellLine, formatPlan, formatVerdicts, prepareOut, qualifyJSON, writeOut } from '../../qualify/report';
 import { planQualify, runQualify, type QualifyOptions } from '../../qualify/run';
 import type { ProbeProgress } from '../../session';
 import { integer } from '../arguments';
@@ -62,6 +62,7 @@ export function addQualifyCommand(program: Command, io: Io, outcome: Outcome): v
           onCellEnd: (run) => io.stderr.write(`${formatCellLine(run, position.index, position.of)}\n`),
         });
         const json = qualifyJSON(q, profile);
+        io.stderr.write(`${elapsedLine(json)}\n`);
         // The verdicts are printed first: a file that fails to write cannot lose them.
         io.stdout.write(flags.json ? `${JSON.stringify(json)}\n` : `${formatVerdicts(json)}\n`);
         if (flags.out !== undefined) {
