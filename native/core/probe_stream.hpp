@@ -14,6 +14,7 @@
 #include "counters.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
+#include "open_transport.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
 #include "wire.hpp"
@@ -56,6 +57,7 @@ struct StreamConfig {
   // histograms' pages, touched wherever samples fall, cost ~0.5 MiB a target.
   bool keep_histograms = true;
   size_t receive_capacity = 65536;  // bytes read of each reply datagram
+  PathOptions path;               // transport, DSCP, TTL
 };
 
 struct StampCounters {
