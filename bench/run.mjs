@@ -81,6 +81,7 @@ function prepare() {
 }
 
 let nextPort = 19000;
+const RAW_ROWS = ['rtt-probe CLI raw', 'rtt-probe CLI raw, UDP reflector'];
 
 async function comparePath(pathSpec) {
   const chosen = TOOLS.filter((t) => !settings.tools || settings.tools.some((w) => t.name.includes(w)));
@@ -108,7 +109,7 @@ async function comparePath(pathSpec) {
   const ratios = {};
   // Each STAMP floor is set beside the rtt-probe rows that take the same stamps.
   const stampFloor = (mine) => (mine === 'rtt-probe CLI --ts none' ? 'floor + STAMP (C)' : 'floor + kernel stamps + STAMP (C)');
-  for (const mine of ['rtt-probe CLI', 'rtt-probe CLI --ts none', 'rtt-probe library']) {
+  for (const mine of ['rtt-probe CLI', 'rtt-probe CLI --ts none', 'rtt-probe library', ...RAW_ROWS]) {
     for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', stampFloor(mine), 'sockperf busy', 'sockperf default', 'irtt 10us']) {
       const a = runs[mine];
       const b = runs[other];
@@ -118,7 +119,9 @@ async function comparePath(pathSpec) {
       ratios[`${mine} / ${other}`] = { p50: per('p50'), p99: per('p99'), roundTripsPerSecond: per('roundTripsPerSecond') };
     }
   }
-  report.paths[pathSpec.name] = { tools: summary, ratios };
+  // The raw rows against UDP on the kernel-stamped RTT, which leaves out each end's syscalls: the wire and stacks alike should agree.
+  const kernel = Object.fromEntries(['rtt-probe CLI', ...RAW_ROWS].filter((t) => runs[t]?.length).map((t) => [t, spread(runs[t].map((x) => x.kernelP50))]));
+  report.paths[pathSpec.name] = { tools: summary, ratios, kernelP50: kernel };
 
   say(`### ${pathSpec.name}: user RTT, median of ${settings.rounds} rounds (min-max)`);
   say();
@@ -135,6 +138,13 @@ async function comparePath(pathSpec) {
   const rc = (s) => `${ratio(s.median)} (${ratio(s.min)}-${ratio(s.max)})`;
   for (const [name, r] of Object.entries(ratios)) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
   say();
+  if (Object.keys(kernel).length > 1) {
+    say('| rtt.kernel p50 µs (min-max) | Δ against rtt-probe CLI (UDP) µs |');
+    say('|---|---|');
+    const udp = kernel['rtt-probe CLI']?.median;
+    for (const [name, k] of Object.entries(kernel)) say(`| ${name}: ${cell(k)} | ${name === 'rtt-probe CLI' ? '' : us(k.median - udp)} |`);
+    say();
+  }
 }
 
 async function withReflector(fn) {

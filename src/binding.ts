@@ -7,7 +7,7 @@ import type { CaptureColumn, CaptureFormat, CaptureStatus } from './capture';
 import type { ReflectorCounterName, ReflectorCounters, SenderCounterName, SenderCounters } from './counters';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
-import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, TimestampFormat, TimestampSource } from './options';
+import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, TimestampFormat, TimestampSource, Transport } from './options';
 import { detectLibc, sourceBuildAdvice, type Libc } from './platform';
 
 export type { ReflectorCounters, SenderCounters };
@@ -29,6 +29,14 @@ interface NativeCommonOptions {
   mlock: boolean;
   durationNs: number;
   progressIntervalNs: number;
+  transport: Transport;
+  /** null: the route's or bind address's interface. */
+  interface: string | null;
+  /** null: untagged. */
+  vlan: number | null;
+  dscp: number;
+  /** null: the system default. */
+  ttl: number | null;
 }
 
 export interface NativeSenderOptions extends NativeCommonOptions {
@@ -44,6 +52,8 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   /** Authenticated mode's shared key, or null for unauthenticated packets. */
   key: Buffer | null;
   stopOnUnreachable: boolean;
+  /** null: the neighbour table's. */
+  dstMac: string | null;
   /** Per-probe capture file, '' for none; opened by the constructor, which throws with its errno `code`. */
   captureFile: string;
   captureFormat: CaptureFormat;
@@ -357,6 +367,7 @@ export interface NativeBinding {
     clock: readonly ClockSource[];
     layout: readonly WireLayout[];
     captureFormat: readonly CaptureFormat[];
+    transport: readonly Transport[];
   };
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }

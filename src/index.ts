@@ -59,6 +59,7 @@ export type {
   TimestampSource,
   TimestampFormat,
   ClockSource,
+  Transport,
   Duration,
   Target,
   TargetInput,

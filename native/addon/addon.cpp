@@ -69,6 +69,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   choices.Set("clock", choice_names_to_js(env, kClockSources));
   choices.Set("layout", choice_names_to_js(env, wire::kLayouts));
   choices.Set("captureFormat", choice_names_to_js(env, kCaptureFormats));
+  choices.Set("transport", choice_names_to_js(env, kTransports));
   exports.Set("choices", choices);
 
   Napi::Object layout = Napi::Object::New(env);

@@ -23,6 +23,11 @@ StreamConfig stream_config_from_js(const Napi::Object& o, const CommonOptions& c
   c.ssid = uint16_t(get_uint(o, "ssid", UINT16_MAX));
   c.key = get_bytes(o, "key");
   c.stop_on_unreachable = get_bool(o, "stopOnUnreachable");
+  c.path = common.path;
+  if (Napi::Value mac = o.Get("dstMac"); !mac.IsNull() && !mac.IsUndefined()) {
+    c.path.link.dst_mac = parse_mac(get_string(o, "dstMac"));
+    if (!c.path.link.dst_mac) throw invalid_value(o.Env(), "option 'dstMac' must be a MAC address like aa:bb:cc:dd:ee:ff");
+  }
   return c;
 }
 

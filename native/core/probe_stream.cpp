@@ -7,7 +7,6 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "udp_transport.hpp"
 
 namespace rtt {
 namespace {
@@ -73,7 +72,7 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
   o.busy_poll_us = config_.socket_busy_poll_us;
   o.receive_ttl = false;
   o.user_clock = &clock_;
-  transport_ = std::make_unique<UdpTransport>(o);
+  transport_ = open_transport(o, config_.path);
   tx_software_expected_ = transport_->timestamping().software;
 
   uint32_t n = ring_size(config_);

@@ -14,6 +14,7 @@
 #include "counters.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
+#include "open_transport.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
 #include "wire.hpp"
@@ -57,6 +58,7 @@ struct StreamConfig {
   // and their mappings (221 KiB each) would count against vm.max_map_count.
   bool keep_histograms = true;
   size_t receive_capacity = 65536;  // bytes read of each reply datagram
+  PathOptions path;               // transport, DSCP, TTL
 };
 
 struct StampCounters {

@@ -6,7 +6,6 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "udp_transport.hpp"
 
 namespace rtt {
 namespace {
@@ -136,7 +135,7 @@ Reflector::Reflector(const ReflectorConfig& config)
   o.timestamps = config_.timestamps;
   o.busy_poll_us = config_.socket_busy_poll_us;
   o.tx_timestamps = false;
-  transport_ = std::make_unique<UdpTransport>(o);
+  transport_ = open_transport(o, config_.path);
   buffer_.resize(65536);
   datagram_.data = buffer_.data();
   datagram_.capacity = buffer_.size();

@@ -2,34 +2,15 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "errors.hpp"
-
-#ifndef SO_PREFER_BUSY_POLL
-#define SO_PREFER_BUSY_POLL 69
-#endif
+#include "sockets.hpp"
 
 namespace rtt {
 namespace {
-
-constexpr int kSocketBufferBytes = 4 << 20;
-
-// libc's recvmsg, recvfrom and sendto are pthread cancellation points: in a
-// process with more than one thread (every Node process) each call brackets
-// the system call with two atomic read-modify-writes, 6 % of a spinning loop's
-// time. Session threads are never cancelled, so they make the system calls
-// directly.
-ssize_t receive_message(int fd, msghdr* msg, int flags) noexcept { return syscall(SYS_recvmsg, fd, msg, flags); }
-ssize_t receive_payload(int fd, void* data, size_t capacity) noexcept {
-  return syscall(SYS_recvfrom, fd, data, capacity, MSG_DONTWAIT, nullptr, nullptr);
-}
-ssize_t send_to(int fd, const void* data, size_t length, const sockaddr* to, socklen_t to_length) noexcept {
-  return syscall(SYS_sendto, fd, data, length, 0, to, to_length);
-}
 
 std::string describe(const Endpoint& e) {
   return e.family() == AF_INET6 ? "[" + e.host() + "]:" + std::to_string(e.port())
@@ -47,13 +28,8 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
     int off = 0;
     setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   }
-  // Room for bursts while this thread is descheduled; FORCE passes rmem_max when privileged.
-  int buffer = kSocketBufferBytes;
-  for (int opt : {SO_RCVBUF, SO_SNDBUF}) {
-    if (setsockopt(fd_, SOL_SOCKET, opt == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0) {
-      setsockopt(fd_, SOL_SOCKET, opt, &buffer, sizeof buffer);
-    }
-  }
+  enlarge_buffers(fd_);
+  set_ip_header_fields(fd_, o.bind.family(), o.dscp, o.ttl);
   // A TTL control message costs every recvmsg; only ask when it is used.
   if (o.receive_ttl) {
     if (o.bind.family() == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
@@ -79,16 +55,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   local_.length = sizeof local_.storage;
   getsockname(fd_, local_.sa(), &local_.length);
 
-  busy_poll_.requested_us = o.busy_poll_us;
-  if (o.busy_poll_us > 0) {
-    int us = o.busy_poll_us;
-    if (setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us) != 0 ||
-        setsockopt(fd_, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof on) != 0) {
-      busy_poll_.refused_errno = errno;
-    } else {
-      busy_poll_.granted = true;
-    }
-  }
+  busy_poll_ = request_busy_poll(fd_, o.busy_poll_us);
   timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
   control_expected_ = o.receive_ttl || timestamping_.software || timestamping_.hardware;
   user_clock_ = o.user_clock;
@@ -113,24 +80,9 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
     d.stamps = RxStamps{};
     return n;
   }
-  iovec iov{d.data, d.capacity};
-  msghdr msg{};
   // A connected socket only hears its peer: no address to copy out.
-  if (!connected_) {
-    msg.msg_name = &d.peer.storage;
-    msg.msg_namelen = sizeof d.peer.storage;
-  }
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_;
-  msg.msg_controllen = sizeof control_;
-  ssize_t n = receive_message(fd_, &msg, MSG_DONTWAIT);
-  if (n < 0) return n;
-  // Before the control messages are parsed: the time the application has the datagram.
-  if (user_clock_) d.user_ns = user_clock_->now();
-  d.length = size_t(n);
-  d.peer.length = msg.msg_namelen;
-  parse_rx_control(msg, d.stamps);
+  ssize_t n = receive_stamped(fd_, d.data, d.capacity, !connected_, control_, sizeof control_, user_clock_, d);
+  if (n >= 0) d.length = size_t(n);
   return n;
 }
 
@@ -139,15 +91,7 @@ ssize_t UdpTransport::send(const uint8_t* data, size_t length, const Endpoint* p
 }
 
 bool UdpTransport::read_tx_stamp(TxStamp& out) noexcept {
-  // ICMP errors share the error queue; skip them until a stamp or EAGAIN.
-  for (;;) {
-    msghdr msg{};
-    msg.msg_control = error_control_;
-    msg.msg_controllen = sizeof error_control_;
-    if (receive_message(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return false;
-    if (parse_tx_stamp(msg, out)) return true;
-  }
+  return rtt::read_tx_stamp(fd_, error_control_, sizeof error_control_, out);
 }
-
 
 }  // namespace rtt

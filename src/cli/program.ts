@@ -8,6 +8,7 @@ import { addDefaultAction } from './commands/default';
 import { addLabCommand } from './commands/lab';
 import { addMonitorCommand } from './commands/monitor';
 import { addProbeCommand } from './commands/probe';
+import { addQualifyCommand } from './commands/qualify';
 import { addReflectCommand } from './commands/reflect';
 import { addReportCommand } from './commands/report';
 import { exitStatusHelp } from './exit-codes';
@@ -34,6 +35,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
   addReportCommand(program, io, outcome);
   addCompareCommand(program, io, outcome);
   addCapsCommand(program, io);
+  addQualifyCommand(program, io, outcome);
   for (const command of [program, ...program.commands]) command.addHelpText('after', exitStatusHelp());
   // A word that names no command reaches the default action, which says so
   // rather than "too many arguments". Set last: commands made after it would inherit it.

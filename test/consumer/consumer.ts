@@ -64,6 +64,7 @@ import {
   type TimestampSource,
   type TimestampFormat,
   type ClockSource,
+  type Transport,
   type Duration,
   type Target,
   type TargetInput,
@@ -79,15 +80,24 @@ import { HistogramLogWriter, percentileDistribution, writeHistogramLog } from 'r
 const fromFlags: { rate?: number | undefined; cpu?: number | undefined } = {};
 const pinning: PinningOptions = { cpu: fromFlags.cpu };
 const common: CommonOptions = { ...pinning, progressInterval: undefined satisfies Duration | undefined };
-const options: ProbeOptions = { ...common, count: 10, rate: fromFlags.rate, mode: 'pingpong' satisfies ProbeMode, stopOnUnreachable: true };
+const options: ProbeOptions = {
+  ...common,
+  count: 10,
+  rate: fromFlags.rate,
+  mode: 'pingpong' satisfies ProbeMode,
+  stopOnUnreachable: true,
+  transport: 'raw' satisfies Transport,
+  interface: undefined,
+  dstMac: undefined,
+};
 const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined };
 const target: TargetInput = { host: '127.0.0.1', port: undefined };
 const parsed: Target = { host: '127.0.0.1', port: 862 };
 const capsOptions: CapsOptions = { interfaces: ['lo'] };
 
 // The options a result ran with are their unions, not string.
-function describeOptions(o: ProbeOptionsUsed): [TimestampSource, TimestampFormat, ClockSource] {
-  return [o.timestamps, o.timestampFormat, o.clock];
+function describeOptions(o: ProbeOptionsUsed): [TimestampSource, TimestampFormat, ClockSource, Transport | undefined] {
+  return [o.timestamps, o.timestampFormat, o.clock, o.transport];
 }
 
 function onProgress(p: ProbeProgress): number | undefined {
