@@ -239,6 +239,12 @@ describe.skipIf(skip !== null)('the raw transport on loopback, and its usage err
     expect(run.stderr).toMatch(/raw reflector bound to the wildcard address 0\.0\.0\.0 needs an interface: give interface \(--interface IF\)/);
   });
 
+  it('a probe size the interface\'s MTU cannot carry unfragmented is a usage error naming the most that fits', async () => {
+    const run = await runCli(['probe', '[::1]:9', '--transport', 'raw', '--size', '65507', '--count', '1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/size 65507 does not fit interface lo's MTU of 65536 bytes .* lower --size \(library: size\) to at most 65488/);
+  });
+
   it('an interface that does not exist: ENODEV, named', async () => {
     const run = await runCli(['probe', '[::1]:9', '--transport', 'raw', '--interface', 'nosuch0', '--count', '1']);
     expect(run.code).toBe(1);

@@ -268,6 +268,12 @@ RawTransport::RawTransport(const UdpOptions& ip, const RawLinkOptions& link) {
     tx_address_.tos = uint8_t(ip.dscp << 2);
     tx_address_.family = local_.family();
     tx_address_.ttl = ip.ttl ? uint8_t(ip.ttl) : default_ttl(local_.family(), link_.name);
+    if (link.payload + ip_header_size(local_.family()) + kUdpHeader > link_.mtu) {
+      throw ConfigError("size " + std::to_string(link.payload) + " does not fit interface " + link_.name + "'s MTU of " +
+                        std::to_string(link_.mtu) + " bytes with its IP and UDP headers, and the raw transport does not "
+                        "fragment: lower --size (library: size) to at most " +
+                        std::to_string(link_.mtu - ip_header_size(local_.family()) - kUdpHeader));
+    }
     if (sender) {
       const Endpoint& target = *ip.connect;
       std::memcpy(tx_address_.src_ip, ip_bytes(local_), ip_address_size(target.family()));

@@ -23,6 +23,7 @@ struct RawLinkOptions {
   std::string interface;
   uint16_t vlan = 0;  // 802.1Q VLAN ID 1..4094; 0: untagged
   std::optional<MacAddress> dst_mac;  // the sender's destination MAC instead of the neighbour table's
+  size_t payload = 0;  // the sender's probe size, checked against the MTU (frames are not fragmented)
 };
 
 // How a frame is addressed: what a sender writes on every probe, what a
