@@ -237,6 +237,18 @@ describe.skipIf(skip !== null)('the raw transport on loopback, and its usage err
     }
   });
 
+  it('a raw sender to 127.0.0.1 that a UDP reflector cannot hear says why, and what to use instead', async () => {
+    const reflector = await startCliReflector('127.0.0.1:0');
+    try {
+      const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--count', '2', '--warmup', '0', '--timeout', '50ms', '--transport', 'raw']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/none of the 2 probes was answered within the 50 ms timeout: over 127\.0\.0\.0\/8 the raw transport reaches only a raw reflector \(reflect --transport raw\); use ::1/);
+    } finally {
+      reflector.child.kill('SIGTERM');
+      await reflector.done;
+    }
+  });
+
   it('a raw reflector on a wildcard address without --interface is a usage error (exit 2)', async () => {
     const run = await runCli(['reflect', '--transport', 'raw', '--bind', ':0']);
     expect(run.code).toBe(2);
