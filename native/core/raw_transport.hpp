@@ -85,6 +85,7 @@ class RawTransport final : public Transport {
   Endpoint local_;
   Link link_;
   bool answers_ = false;  // a reflector: each request readdresses tx_address_
+  bool control_expected_ = true;  // RX stamps arrive as control messages (the TTL is read from the frame)
   FrameAddress tx_address_;  // the sender's, fixed; the reflector's, from the last request
   size_t max_payload_ = 0;
   UserClock* user_clock_ = nullptr;
