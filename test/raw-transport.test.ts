@@ -12,7 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCliReflector } from './support/cli';
 import { createVethPair, netnsUnavailable, removeLeftovers, type VethPair } from './support/netns';
 
@@ -30,6 +30,12 @@ if (skip) console.warn(`raw transport tests skipped: ${skip}`);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rttp-raw-'));
 
+/** Captures not yet stopped: a failing test's are stopped after it, so no tshark outlives its namespace. */
+const running = new Set<{ stop(): Promise<string> }>();
+afterEach(async () => {
+  for (const c of [...running]) await c.stop();
+});
+
 /** A tshark capture on a namespace's veth end; stop() ends it and returns the pcap file. */
 async function capture(netns: string, filter: string): Promise<{ stop(): Promise<string> }> {
   const file = path.join(dir, `${netns}-${Date.now()}.pcap`);
@@ -44,14 +50,17 @@ async function capture(netns: string, filter: string): Promise<{ stop(): Promise
     });
     child.once('close', () => reject(new Error(`tshark ended before capturing: ${err}`)));
   });
-  return {
+  const handle = {
     async stop() {
+      running.delete(handle);
       child.kill('SIGINT');
       await exited;
       clearTimeout(kill);
       return file;
     },
   };
+  running.add(handle);
+  return handle;
 }
 
 /** The frames of a capture as tshark decodes them, checksums verified: one object per frame. */
