@@ -93,11 +93,20 @@ export class Monitor {
   async #start(): Promise<void> {
     const o = this.#options;
     const webConfig = o.webConfigFile ? await loadWebConfig(o.webConfigFile) : undefined;
-    const targets = await this.#source.start();
-    if (o.reflector) await this.#startReflector(targets);
-    for (const t of targets) await this.#add(t);
+    // Listen before the first read, so a change or a failed reload while the
+    // first targets are being added is neither lost nor an unhandled 'error';
+    // changes wait behind the gate until the first targets are in.
+    let opened!: () => void;
+    this.#changes = new Promise((resolve) => (opened = resolve));
     this.#source.on('change', (added, removed) => this.#change(added, removed));
     this.#source.on('error', (error) => o.log(`targets: ${error.message} (the previous targets keep running)`));
+    try {
+      const targets = await this.#source.start();
+      if (o.reflector) await this.#startReflector(targets);
+      for (const t of targets) await this.#add(t);
+    } finally {
+      opened();
+    }
     const exporter = new MeshExporter({
       mesh: this.#mesh,
       source: o.name,
