@@ -37,7 +37,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A framed STAMP request (docs/tcp.md#framing). */
+/** A framed STAMP request (docs/tcp.md#framing-and-why). */
 function frame(size = 44): Buffer {
   const packet = wire.encodeSender({ seq: 1, timestamp: 1n, errorEstimate: 0, ssid: 0 }, size);
   const out = Buffer.alloc(2 + packet.length);
