@@ -484,7 +484,7 @@ export function parseTarget(target: string | TargetInput, defaultPort: number | 
   const withPort = parseTargetText(target, defaultPort ?? 0);
   if (withPort.port === 0) {
     throw new OptionRangeError(
-      `target "${withPort.host}" names no port, and TCP has none by default (862/TCP is TWAMP-Control's): give one, e.g. ${withPort.host.includes(':') ? `[${withPort.host}]` : withPort.host}:8620 or the port option (--port)`,
+      `target "${withPort.host}" names no port, and TCP has none by default (862/TCP is TWAMP-Control's): give one in the target, e.g. ${withPort.host.includes(':') ? `[${withPort.host}]` : withPort.host}:8620 (or the library's port option)`,
     );
   }
   return withPort;
