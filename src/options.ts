@@ -107,7 +107,7 @@ export interface ProbeOptions extends CommonOptions {
   warmup?: number | undefined;
   /** Probes per second; rate mode only (default 1000). */
   rate?: number | undefined;
-  /** UDP payload bytes, >= 44 (default 44). */
+  /** STAMP packet bytes, >= 44 (default 44): the UDP payload, or a TCP frame less its 2-byte length. */
   size?: number | undefined;
   /** How long to wait for each reply (default 1s). */
   timeout?: Duration | undefined;
