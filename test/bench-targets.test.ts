@@ -13,7 +13,9 @@ const ratio = (p50: number, p99: number, roundTripsPerSecond: number): RatioSpre
   roundTripsPerSecond: spread(roundTripsPerSecond),
 });
 
-type FullReport = Required<BenchReport> & { paths: { loopback: { ratios: Record<string, RatioSpread> } } };
+type FullReport = Required<BenchReport> & {
+  paths: { loopback: { ratios: Record<string, RatioSpread>; kernelP50: Record<string, ReturnType<typeof spread>> } };
+};
 
 /** A full run on one path where every target holds; `change` edits it. */
 function report(change: (r: FullReport) => void = () => {}): BenchReport {
@@ -27,7 +29,9 @@ function report(change: (r: FullReport) => void = () => {}): BenchReport {
           'rtt-probe CLI --ts none / sockperf busy': ratio(0.95, 0.97, 1.05),
           'rtt-probe CLI / sockperf default': ratio(0.05, 0.04, 18),
           'rtt-probe CLI / irtt 10us': ratio(0.06, 0.04, 20),
+          'rtt-probe CLI raw / floor (C busy-poll)': ratio(0.9, 0.95, 1.1),
         },
+        kernelP50: { 'rtt-probe CLI': spread(3000), 'rtt-probe CLI raw': spread(3400), 'rtt-probe CLI raw, UDP reflector': spread(2700) },
       },
     },
     rate: [
@@ -54,8 +58,8 @@ describe('judging the performance targets from one benchmark run', () => {
     const verdicts = judgeTargets(report());
     expect(verdicts.filter((v) => v.met !== true)).toEqual([]);
     expect(verdicts.some((v) => v.subject.includes('300000'))).toBe(false);
-    // 3 floor pairs x 3 + 2 against sockperf busy + 4 against the slow peers, 2 rates x 2, event loop, memory, load
-    expect(verdicts).toHaveLength(15 + 4 + 3);
+    // 3 floor pairs x 3 + 2 against sockperf busy + raw below the floor + 2 raw rtt.kernel agreements + 4 against the slow peers, 2 rates x 2, event loop, memory, load
+    expect(verdicts).toHaveLength(18 + 4 + 3);
   });
 
   it('holds default runs to the stamped floor and --ts none to the bare floor, at the issue thresholds', () => {
@@ -89,6 +93,18 @@ describe('judging the performance targets from one benchmark run', () => {
     expect(find(verdicts, 'p99 at least as fast', 'loopback').met).toBe(false);
     expect(find(verdicts, 'p50 faster', 'loopback: rtt-probe CLI / irtt').met).toBe(false);
     expect(find(verdicts, 'p99 faster', 'loopback: rtt-probe CLI / irtt').met).toBe(true);
+  });
+
+  it('wants raw ping-pong below the UDP floor, and raw and UDP agreeing on rtt.kernel p50 within 1 µs', () => {
+    const verdicts = judgeTargets(
+      report((r) => {
+        r.paths.loopback.ratios['rtt-probe CLI raw / floor (C busy-poll)'] = ratio(1, 0.9, 1);
+        r.paths.loopback.kernelP50['rtt-probe CLI raw'] = spread(4001);
+      }),
+    );
+    expect(find(verdicts, 'p50 below the UDP floor', 'loopback: rtt-probe CLI raw')).toMatchObject({ met: false, shown: '1.000' });
+    expect(find(verdicts, 'rtt.kernel p50 within 1.00 µs', 'loopback: rtt-probe CLI raw, UDP')).toMatchObject({ met: true, shown: '0.30 µs' });
+    expect(find(verdicts, 'rtt.kernel p50 within 1.00 µs', 'loopback: rtt-probe CLI raw')).toMatchObject({ met: false, shown: '1.00 µs' });
   });
 
   it('fails a rate that drifts more than 0.1 % either way, or a send.error p99 of 2 µs or more', () => {

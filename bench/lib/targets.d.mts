@@ -22,7 +22,8 @@ export interface RateEntry {
 
 /** The parts of bench/run.mjs's JSON report that the targets are judged from. */
 export interface BenchReport {
-  paths?: Record<string, { ratios: Record<string, RatioSpread> }>;
+  /** kernelP50: rtt.kernel p50 per rtt-probe row (UDP and raw), for the raw transport's agreement target. */
+  paths?: Record<string, { ratios: Record<string, RatioSpread>; kernelP50?: Record<string, Spread> }>;
   rate?: RateEntry[];
   eventLoopDelayP99Ns?: number;
   soak?: { probes: number; growthBytes: number };
@@ -50,6 +51,7 @@ export declare const TARGETS: {
   soakProbes: number;
   soakGrowthBytes: number;
   addonLoadMs: number;
+  rawKernelAgreementNs: number;
 };
 
 export declare function judgeTargets(report: BenchReport): Verdict[];

@@ -1,7 +1,8 @@
 // The round-trip tools the benchmark compares, each with its server and client
 // on the same path: the C floor (bare and with the kernel stamps rtt-probe
 // takes, each also with the least STAMP asks), rtt-probe (CLI and library),
-// sockperf in its busy and default modes, and irtt. Server on CPU 0, client on CPU 1.
+// sockperf in its busy and default modes, and irtt; rtt-probe's raw transport
+// beside them. Server on CPU 0, client on CPU 1.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, inNamespace, runClient, startServer } from './process.mjs';
@@ -28,21 +29,29 @@ function sockperfClient(output) {
   };
 }
 
-/** rtt-probe's CLI at both ends, ping-pong, with the same extra flags on each. */
-function rttProbeCli(name, extra) {
+/**
+ * rtt-probe's CLI at both ends, ping-pong, with the same extra flags on each
+ * unless `reflect` gives the reflector's; `address` maps the path's address
+ * (a raw sender cannot reach a UDP reflector on 127.0.0.1: the kernel takes
+ * 127/8 frames that come in through a packet socket for martians, so that
+ * row uses ::1 on loopback).
+ */
+function rttProbeCli(name, extra, { reflect = extra, address = (a) => a } = {}) {
   return {
     name,
     missing: () => null,
-    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0', ...extra],
+    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(address(a), port), '--cpu', '0', ...reflect],
     client: (a, port, s) => {
       const r = JSON.parse(
-        runClient(s.wrap([node, CLI, 'probe', hostPort(a, port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', ...extra, '--json'])),
+        runClient(s.wrap([node, CLI, 'probe', hostPort(address(a), port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', ...extra, '--json'])),
       );
       const p = r.metrics['rtt.user'].percentiles;
-      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate };
+      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate, kernelP50: r.metrics['rtt.kernel']?.percentiles['50'] };
     },
   };
 }
+
+const v6OnLoopback = (a) => (a === '127.0.0.1' ? '::1' : a);
 
 /** @type {Array<{name: string, missing: () => string | null, server: Function, client: Function}>} */
 export const TOOLS = [
@@ -76,6 +85,9 @@ export const TOOLS = [
   rttProbeCli('rtt-probe CLI', []),
   // The peers and the bare floor take no kernel stamps: this row does the same work they do.
   rttProbeCli('rtt-probe CLI --ts none', ['--ts', 'none']),
+  // The raw transport: frames built in user space, no qdisc on send, taken at the packet tap on receive.
+  rttProbeCli('rtt-probe CLI raw', ['--transport', 'raw']),
+  rttProbeCli('rtt-probe CLI raw, UDP reflector', ['--transport', 'raw'], { reflect: [], address: v6OnLoopback }),
   {
     name: 'rtt-probe library',
     missing: () => null,
