@@ -23,6 +23,7 @@ const outOfRange: Array<[ProbeOptions, RegExp]> = [
   [{ protocol: 'sctp' }, /protocol must be one of udp, tcp/],
   [{ protocol: 'tcp', mode: 'rate', port: 8620 }, /rate mode is for UDP; with protocol 'tcp' use mode 'pingpong'.*or 'connect'/],
   [{ mode: 'connect' }, /connect mode opens a TCP connection per probe: add protocol: 'tcp'/],
+  [{ protocol: 'tcp', transport: 'raw', port: 8620 }, /the raw transport carries UDP only: leave out transport: 'raw'/],
   [{ protocol: 'tcp' }, /names no port, and TCP has none by default \(862\/TCP is TWAMP-Control's\)/],
   // @ts-expect-error: not one of the type's choices, on purpose
   [{ timestamps: 'nic' }, /timestamps must be one of auto, software, hardware, none/],
@@ -107,6 +108,7 @@ describe('probe options', () => {
     [{ port: 0, maxConnections: 10 }, /maxConnections applies to TCP only/],
     [{ port: 0, protocols: 'tcp', maxConnections: 0 }, /maxConnections must be an integer from 1 to 65536/],
     [{ port: 0, protocols: ['udp', 'tcp'], twampLight: true }, /TWAMP-Light test packets, which come over UDP only/],
+    [{ port: 0, protocols: ['udp', 'tcp'], transport: 'raw', interface: 'lo' }, /the raw transport carries UDP only: serve 'tcp' without/],
   ])('refuses the reflector protocol options %j, naming what to give', async (options, message) => {
     // @ts-expect-error: some rows pass values outside the types, as JavaScript callers can
     await expect(startReflector(options)).rejects.toThrow(message);
