@@ -270,6 +270,11 @@ async function soak() {
 // own on lo in a namespace where one reflector answers on all of them.
 async function monitorScale() {
   const targets = Number(option('--mesh-targets', 1000));
+  if (process.getuid() !== 0) {
+    say('monitor section skipped: it needs root for its namespace and addresses');
+    say();
+    return;
+  }
   const ns = `rttp-bench-${process.pid}-mesh`;
   const addresses = Array.from({ length: targets }, (_, i) => `198.18.${4 + Math.floor(i / 250)}.${1 + (i % 250)}`);
   execFileSync('ip', ['netns', 'add', ns]);

@@ -193,6 +193,7 @@ export class MeshSession extends Session<MeshEvents, MeshResult> {
     try {
       const host = await this.#resolve(target);
       this.#checkOpen();
+      if (this.#ids.get(key) !== -1) return;  // removed while its name resolved
       const bindHost = this.#target.bind ?? (net.isIPv6(host) ? '::' : '0.0.0.0');
       let id: number;
       try {
@@ -209,12 +210,13 @@ export class MeshSession extends Session<MeshEvents, MeshResult> {
     }
   }
 
-  /** Stops probing a target, leaving the others running; false when it was not probed. */
+  /** Stops probing a target, leaving the others running; false when it was neither probed nor being added. */
   remove(target: MeshTarget): boolean {
     const key = meshTargetKey(target);
     const id = this.#ids.get(key);
-    if (id === undefined || id === -1) return false;
+    if (id === undefined) return false;
     this.#ids.delete(key);
+    if (id === -1) return true;  // its name still resolving: add() then leaves it out
     this.#targets.delete(id);
     if (!this.#closed) this.#native.remove(id);
     return true;

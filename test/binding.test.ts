@@ -77,7 +77,7 @@ describe('loadBinding', () => {
   it('refuses a stale binary that lacks exports', () => {
     const stale = () => loadBinding({ load: () => ({ Sender: () => {} }) });
     expect(stale).toThrow(BindingLoadError);
-    expect(stale).toThrow(/lacks Reflector, wire/);
+    expect(stale).toThrow(/lacks Reflector, Mesh, wire/);
   });
 });
 

@@ -122,6 +122,18 @@ describe('a mesh', () => {
     expect(t.counters.lost).toBeGreaterThan(0);
   });
 
+  it('resolves a host name as the target is added, and a removal meanwhile wins', async () => {
+    mesh = startMesh({ rate: 50 });
+    const named = { name: 'by-name', address: 'localhost', port: reflector.address.port };
+    const adding = mesh.add(named);
+    expect(mesh.remove(named)).toBe(true);
+    await adding;
+    expect(mesh.targets()).toEqual([]);
+    await mesh.add(named);
+    await sleep(200);
+    expect((await mesh.snapshot()).targets.map((t) => t.target)).toEqual([named]);
+  });
+
   it('refuses bad input with errors that say what to do', async () => {
     expect(() => startMesh({ jitter: 0.9 })).toThrow(OptionRangeError);
     expect(() => startMesh({ rate: -1 })).toThrow(/rate must be between/);

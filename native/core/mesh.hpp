@@ -4,8 +4,10 @@
 // lock-free ring; a removal is a request through the same ring, and the loop
 // hands the stream back through a second ring to be destroyed off its path.
 // Blocking waits use epoll, so a wake-up costs the targets it concerns, not
-// a scan of every socket as ppoll would (1 000 pollfds per wake-up at 20 000
-// wake-ups a second); only the due times, plain integers, are scanned.
+// a scan of every socket: ppoll over 1 000 idle UDP sockets took 170 us a
+// call here against 0.3 us for epoll_wait, and 1 000 targets at 10/s wake
+// the loop some 2 500 times a second. Only the due times, plain integers,
+// are scanned.
 #pragma once
 
 #include <array>

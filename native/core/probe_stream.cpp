@@ -105,6 +105,7 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
   header.error_estimate = wire::encode_error_estimate(local_error_estimate(config_.format));
   header.ssid = config_.ssid;
   wire::write_sender(packet_.data(), header, layout_);
+  if (config_.keep_histograms) histograms_.resize(kMetricCount);
   buckets_.assign(kMetricCount * (config_.bucket_bounds_ns.size() + 1), 0);
   rng_ = config_.seed;
   receive_buffer_.resize(config_.receive_capacity);
@@ -408,7 +409,7 @@ void ProbeStream::finalize(Probe& p) noexcept {
 }
 
 void ProbeStream::record(Metric m, int64_t value) noexcept {
-  if (config_.keep_histograms) histograms_[index(m)].record(value);
+  if (!histograms_.empty()) histograms_[index(m)].record(value);
   if (value < 0) return;  // as the histogram, which counts negatives as underflow
   const std::vector<int64_t>& bounds = config_.bucket_bounds_ns;
   size_t b = size_t(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());

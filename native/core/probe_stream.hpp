@@ -61,7 +61,8 @@ struct StreamConfig {
   // also counted in, as Prometheus histograms want them; empty: one bucket.
   std::vector<int64_t> bucket_bounds_ns;
   // A full HDR histogram per metric. A mesh keeps only the buckets: the
-  // histograms' pages, touched wherever samples fall, cost ~0.5 MiB a target.
+  // histograms' pages, touched wherever samples fall, cost ~0.5 MiB a target,
+  // and their mappings (221 KiB each) would count against vm.max_map_count.
   bool keep_histograms = true;
   size_t receive_capacity = 65536;  // bytes read of each reply datagram
   PathOptions path;               // transport, DSCP, TTL
@@ -104,6 +105,7 @@ class ProbeStream {
   const StreamConfig& config() const noexcept { return config_; }
   SenderCounters counters() const noexcept;
   const StampCounters& stamps() const noexcept { return stamps_; }
+  // Only with keep_histograms.
   const Histogram& histogram(Metric m) const noexcept { return histograms_[index(m)]; }
   // Metric m's samples per coarse bucket (not cumulative): bucket_bounds_ns.size() + 1 counts, the last above every bound.
   const uint64_t* bucket_counts(Metric m) const noexcept { return buckets_.data() + index(m) * (config_.bucket_bounds_ns.size() + 1); }
@@ -180,7 +182,7 @@ class ProbeStream {
   TcpTransport* tcp_ = nullptr;  // transport_, when the protocol is TCP
   std::unique_ptr<PacketAuth> auth_;
   wire::Layout layout_ = wire::Layout::Unauthenticated;
-  std::array<Histogram, kMetricCount> histograms_;
+  std::vector<Histogram> histograms_;  // kMetricCount with keep_histograms, else none
   std::vector<Probe> probes_;
   std::vector<uint32_t> key_to_seq_;
   uint32_t mask_ = 0;

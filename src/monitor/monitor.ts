@@ -57,6 +57,8 @@ export class Monitor {
   #reflectorLast: ReflectorCounters | undefined;
   #changes: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Why the mesh ended on its own (a failure of its thread); undefined while it runs. */
+  #meshFailure: string | undefined;
 
   private constructor(options: MonitorOptions) {
     this.#options = options;
@@ -67,6 +69,10 @@ export class Monitor {
       defaultPort: options.targetsPort,
     });
     this.#mesh = startMesh(options.mesh);
+    this.#mesh.result.catch((error: Error) => {
+      this.#meshFailure = error.message;
+      options.log(`the mesh failed: ${error.message}`);
+    });
   }
 
   /** Reads the targets, starts the reflector, the mesh and the endpoint; rejects with what failed, leaving nothing running. */
@@ -139,6 +145,7 @@ export class Monitor {
   #health(): { ok: boolean; detail: string } {
     const n = this.#mesh.targets().length;
     if (this.#closed) return { ok: false, detail: 'stopping' };
+    if (this.#meshFailure) return { ok: false, detail: `the mesh failed: ${this.#meshFailure}` };
     if (this.#options.reflector && !this.#reflector) return { ok: false, detail: 'the reflector is not running' };
     return { ok: true, detail: `probing ${n} target${n === 1 ? '' : 's'}${this.#reflector ? `, reflecting on port ${this.#reflector.address.port}` : ''}` };
   }

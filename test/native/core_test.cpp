@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,10 +39,12 @@
 #include "flow_table.hpp"
 #include "histogram.hpp"
 #include "hwtstamp.hpp"
+#include "mesh.hpp"
 #include "rate_limit.hpp"
 #include "reflector.hpp"
 #include "reflector_sessions.hpp"
 #include "sender.hpp"
+#include "spsc_ring.hpp"
 #include "tcp_framing.hpp"
 #include "timestamping.hpp"
 #include "user_clock.hpp"
@@ -788,6 +791,78 @@ void progress_goes_only_to_a_sink_that_wants_it() {
   CHECK(sender.streams()[0]->counters().received > 100);
 }
 
+void spsc_ring_holds_its_capacity_in_order() {
+  rtt::SpscRing<int> ring(4);
+  for (int i = 0; i < 4; ++i) CHECK(ring.push(i));
+  CHECK(!ring.push(4));  // full
+  int v = -1;
+  for (int i = 0; i < 4; ++i) CHECK(ring.pop(v) && v == i);
+  CHECK(!ring.pop(v));  // empty
+  CHECK(ring.push(5) && ring.pop(v) && v == 5);  // the indices wrap
+}
+
+class LastSnapshot : public rtt::ProgressSink<rtt::MeshProgress> {
+ public:
+  bool wanted() const noexcept override { return false; }  // a mesh publishes on request, wanted or not
+  void publish(const rtt::MeshProgress& p) noexcept override {
+    std::lock_guard<std::mutex> lock(mutex);
+    last = p;
+    ++published;
+  }
+  std::mutex mutex;
+  rtt::MeshProgress last;
+  int published = 0;
+};
+
+// Two targets on one loop; one removed while it runs keeps the other going,
+// and jittered intervals (+-50%) keep the mean rate.
+void mesh_adds_and_removes_targets_while_it_runs() {
+  rtt::ReflectorConfig rc;
+  rc.bind = rtt::parse_endpoint("127.0.0.1", 0);
+  rc.busy_poll = false;
+  rtt::Reflector reflector(rc);
+  rtt::MeshConfig mc;
+  mc.bucket_bounds_ns = {10000, 1000000};
+  rtt::Mesh mesh(mc);
+  LastSnapshot sink;
+  std::atomic<bool> stop{false};
+  std::thread reflector_thread([&] {
+    reflector.setup();
+    reflector.run(stop, nullptr);
+  });
+  std::thread mesh_thread([&] {
+    mesh.setup();
+    mesh.run(stop, &sink);
+  });
+  rtt::StreamConfig stream;
+  stream.target = reflector.local();
+  stream.bind = rtt::parse_endpoint("127.0.0.1", 0);
+  stream.rate_pps = 1000;
+  stream.jitter = 0.5;
+  uint64_t a = mesh.add(stream);
+  uint64_t b = mesh.add(stream);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(mesh.remove(b));
+  CHECK(!mesh.remove(b));  // already going
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  mesh.request_snapshot();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop = true;
+  mesh_thread.join();
+  reflector_thread.join();
+  mesh.close();
+  std::lock_guard<std::mutex> lock(sink.mutex);
+  CHECK(sink.published == 1);
+  CHECK(sink.last.targets.size() == 1 && sink.last.targets[0].id == a);
+  const rtt::SenderCounters& c = sink.last.targets[0].counters;
+  CHECK(c.sent > 250 && c.sent < 550);  // 1000/s for about 0.4 s
+  CHECK(c.received + 5 >= c.sent);
+  uint64_t in_buckets = 0;
+  for (size_t i = 0; i < 3; ++i) in_buckets += sink.last.buckets[size_t(rtt::Metric::RttUser) * 3 + i];
+  CHECK(in_buckets == sink.last.targets[0].count[size_t(rtt::Metric::RttUser)] && in_buckets == c.received);
+  CHECK(sink.last.targets[0].last_reply_ns > 0 && sink.last.targets[0].last_reply_ns <= sink.last.now_ns);
+}
+
 int main() {
   rx_software_and_hardware_stamps_and_ttl();
   rx_ipv6_hop_limit_and_software_only();
@@ -829,6 +904,8 @@ int main() {
   tsc_clock_needs_the_kernel_on_tsc_and_an_invariant_counter();
   user_clock_takes_the_tsc_where_the_host_allows_it();
   progress_goes_only_to_a_sink_that_wants_it();
+  spsc_ring_holds_its_capacity_in_order();
+  mesh_adds_and_removes_targets_while_it_runs();
   std::printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
   return failures ? 1 : 0;
 }
