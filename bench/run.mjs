@@ -81,7 +81,7 @@ function prepare() {
 }
 
 let nextPort = 19000;
-const RAW_ROWS = ['rtt-probe CLI raw', 'rtt-probe CLI raw, UDP reflector'];
+const RAW_ROWS = ['rtt-probe CLI raw', 'rtt-probe CLI raw --ts none', 'rtt-probe CLI raw, UDP reflector'];
 
 async function comparePath(pathSpec) {
   const chosen = TOOLS.filter((t) => !settings.tools || settings.tools.some((w) => t.name.includes(w)));
@@ -108,7 +108,7 @@ async function comparePath(pathSpec) {
   // Ratios per round (rtt-probe over the other tool in the same round), then their spread.
   const ratios = {};
   // Each STAMP floor is set beside the rtt-probe rows that take the same stamps.
-  const stampFloor = (mine) => (mine === 'rtt-probe CLI --ts none' ? 'floor + STAMP (C)' : 'floor + kernel stamps + STAMP (C)');
+  const stampFloor = (mine) => (mine.endsWith('--ts none') ? 'floor + STAMP (C)' : 'floor + kernel stamps + STAMP (C)');
   for (const mine of ['rtt-probe CLI', 'rtt-probe CLI --ts none', 'rtt-probe library', ...RAW_ROWS]) {
     for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', stampFloor(mine), 'sockperf busy', 'sockperf default', 'irtt 10us']) {
       const a = runs[mine];
@@ -120,7 +120,9 @@ async function comparePath(pathSpec) {
     }
   }
   // The raw rows against UDP on the kernel-stamped RTT, which leaves out each end's syscalls: the wire and stacks alike should agree.
-  const kernel = Object.fromEntries(['rtt-probe CLI', ...RAW_ROWS].filter((t) => runs[t]?.length).map((t) => [t, spread(runs[t].map((x) => x.kernelP50))]));
+  const kernel = Object.fromEntries(
+    ['rtt-probe CLI', ...RAW_ROWS].map((t) => [t, spread((runs[t] ?? []).map((x) => x.kernelP50))]).filter(([, k]) => k.rounds > 0),
+  );
   report.paths[pathSpec.name] = { tools: summary, ratios, kernelP50: kernel };
 
   say(`### ${pathSpec.name}: user RTT, median of ${settings.rounds} rounds (min-max)`);

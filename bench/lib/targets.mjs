@@ -75,16 +75,17 @@ export function judgeTargets(report) {
       judge('p99 at least as fast', subject, median(mine, peer, 'p99'), (x) => x <= 1, ratio);
     }
     for (const [mine, floor] of BELOW_UDP_FLOOR) judge('p50 below the UDP floor', `${pathName}: ${mine} / ${floor}`, median(mine, floor, 'p50'), (x) => x < 1, ratio);
+    // rtt.kernel leaves out the sender's own stack, not the reflector's: the
+    // raw sender is held to UDP's against the same UDP reflector (raw to raw
+    // also skips the reflector's UDP path, which the bench shows beside).
     const kernel = report.paths[pathName].kernelP50 ?? {};
-    for (const raw of ['rtt-probe CLI raw', 'rtt-probe CLI raw, UDP reflector']) {
-      judge(
-        `rtt.kernel p50 within ${micro(TARGETS.rawKernelAgreementNs)} of UDP`,
-        `${pathName}: ${raw}`,
-        Math.abs(kernel[raw]?.median - kernel['rtt-probe CLI']?.median),
-        (x) => x <= TARGETS.rawKernelAgreementNs,
-        micro,
-      );
-    }
+    judge(
+      `rtt.kernel p50 within ${micro(TARGETS.rawKernelAgreementNs)} of UDP`,
+      `${pathName}: rtt-probe CLI raw, UDP reflector`,
+      Math.abs(kernel['rtt-probe CLI raw, UDP reflector']?.median - kernel['rtt-probe CLI']?.median),
+      (x) => x <= TARGETS.rawKernelAgreementNs,
+      micro,
+    );
     for (const [mine, peer] of FASTER) {
       const subject = `${pathName}: ${mine} / ${peer}`;
       judge('p50 faster', subject, median(mine, peer, 'p50'), (x) => x < 1, ratio);

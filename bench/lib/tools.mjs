@@ -87,6 +87,7 @@ export const TOOLS = [
   rttProbeCli('rtt-probe CLI --ts none', ['--ts', 'none']),
   // The raw transport: frames built in user space, no qdisc on send, taken at the packet tap on receive.
   rttProbeCli('rtt-probe CLI raw', ['--transport', 'raw']),
+  rttProbeCli('rtt-probe CLI raw --ts none', ['--transport', 'raw', '--ts', 'none']),
   rttProbeCli('rtt-probe CLI raw, UDP reflector', ['--transport', 'raw'], { reflect: [], address: v6OnLoopback }),
   {
     name: 'rtt-probe library',

@@ -92,6 +92,7 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
     o.busy_poll_us = config_.socket_busy_poll_us;
     o.receive_ttl = false;
     o.user_clock = &clock_;
+    config_.path.link.payload = config_.size;
     transport_ = open_transport(o, config_.path);
     tx_software_expected_ = transport_->timestamping().software;
   }

@@ -268,6 +268,12 @@ RawTransport::RawTransport(const UdpOptions& ip, const RawLinkOptions& link) {
     tx_address_.tos = uint8_t(ip.dscp << 2);
     tx_address_.family = local_.family();
     tx_address_.ttl = ip.ttl ? uint8_t(ip.ttl) : default_ttl(local_.family(), link_.name);
+    if (link.payload + ip_header_size(local_.family()) + kUdpHeader > link_.mtu) {
+      throw ConfigError("size " + std::to_string(link.payload) + " does not fit interface " + link_.name + "'s MTU of " +
+                        std::to_string(link_.mtu) + " bytes with its IP and UDP headers, and the raw transport does not "
+                        "fragment: lower --size (library: size) to at most " +
+                        std::to_string(link_.mtu - ip_header_size(local_.family()) - kUdpHeader));
+    }
     if (sender) {
       const Endpoint& target = *ip.connect;
       std::memcpy(tx_address_.src_ip, ip_bytes(local_), ip_address_size(target.family()));
@@ -289,6 +295,7 @@ RawTransport::RawTransport(const UdpOptions& ip, const RawLinkOptions& link) {
   }
   busy_poll_ = request_busy_poll(fd_, ip.busy_poll_us);
   timestamping_ = enable_timestamping(fd_, ip.timestamps, ip.tx_timestamps, interface_support(fd_, link_.name));
+  control_expected_ = timestamping_.software || timestamping_.hardware;
   user_clock_ = ip.user_clock;
   tx_frame_.assign(frame_header_size(AF_INET6, link.vlan) + kReceiveFrameBytes, 0);
   rx_frame_.assign(kReceiveFrameBytes, 0);
@@ -346,7 +353,15 @@ void RawTransport::close() noexcept {
 }
 
 ssize_t RawTransport::receive(Datagram& d) noexcept {
-  ssize_t n = receive_stamped(fd_, rx_frame_.data(), rx_frame_.size(), false, control_, sizeof control_, user_clock_, d);
+  ssize_t n;
+  if (control_expected_) {
+    n = receive_stamped(fd_, rx_frame_.data(), rx_frame_.size(), false, control_, sizeof control_, user_clock_, d);
+  } else {
+    // No stamps to read: recvfrom is the cheaper call, and a spinning loop makes it often.
+    n = receive_payload(fd_, rx_frame_.data(), rx_frame_.size());
+    if (n >= 0 && user_clock_) d.user_ns = user_clock_->now();
+    d.stamps = RxStamps{};
+  }
   if (n < 0) return n;
   // The filter passed only whole UDP datagrams of the flow, untagged in the data.
   const uint8_t* f = rx_frame_.data();

@@ -23,6 +23,7 @@ struct RawLinkOptions {
   std::string interface;
   uint16_t vlan = 0;  // 802.1Q VLAN ID 1..4094; 0: untagged
   std::optional<MacAddress> dst_mac;  // the sender's destination MAC instead of the neighbour table's
+  size_t payload = 0;  // the sender's probe size, checked against the MTU (frames are not fragmented)
 };
 
 // How a frame is addressed: what a sender writes on every probe, what a
@@ -84,6 +85,7 @@ class RawTransport final : public Transport {
   Endpoint local_;
   Link link_;
   bool answers_ = false;  // a reflector: each request readdresses tx_address_
+  bool control_expected_ = true;  // RX stamps arrive as control messages (the TTL is read from the frame)
   FrameAddress tx_address_;  // the sender's, fixed; the reflector's, from the last request
   size_t max_payload_ = 0;
   UserClock* user_clock_ = nullptr;

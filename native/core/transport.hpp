@@ -1,6 +1,7 @@
-// What the sender and reflector loops need from a socket. UDP and TCP
-// (tcp_transport.hpp) implement it; a raw AF_PACKET transport is another
-// implementation of the same calls.
+// What the sender and reflector loops need from a socket: UdpTransport
+// (udp_transport.hpp), RawTransport (raw_transport.hpp, AF_PACKET frames) and
+// TcpTransport (tcp_transport.hpp) implement it; open_transport.hpp picks UDP
+// or raw per session, the protocol TCP.
 #pragma once
 
 #include <poll.h>
@@ -42,7 +43,9 @@ class Transport {
   virtual ~Transport() = default;
   // Non-blocking; -1 with errno EAGAIN when nothing is waiting.
   virtual ssize_t receive(Datagram& d) noexcept = 0;
-  // peer == nullptr sends to the connected peer.
+  // peer == nullptr sends to the connected peer. A reflector answers the
+  // datagram it just received: the raw transport addresses the reply from
+  // that frame (its source MAC, the address it was sent to), not from peer.
   virtual ssize_t send(const uint8_t* data, size_t length, const Endpoint* peer) noexcept = 0;
   // Drains one TX timestamp from the error queue; false when none is waiting.
   virtual bool read_tx_stamp(TxStamp& out) noexcept = 0;

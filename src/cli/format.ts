@@ -123,6 +123,10 @@ export function unanswered(result: ProbeResult): string | null {
   // The core's reason for the missing metrics names the last ICMP error and what it means.
   const icmp = /\d+ ICMP errors? came back \(.*\)$/.exec(result.missing['rtt.user'] ?? '');
   if (icmpErrors > 0 && icmp) return `${none(sent)}: ${icmp[0]}`;
+  // IPv4 loopback frames from a packet socket are martians to the kernel: only a raw reflector hears them.
+  if (result.options.transport === 'raw' && result.target.address.startsWith('127.')) {
+    return `${none(sent)} within the ${timeout} timeout: over 127.0.0.0/8 the raw transport reaches only a raw reflector (reflect --transport raw); use ::1 for a UDP one (see docs/transports.md#loopback)`;
+  }
   return `${none(sent)} within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`;
 }
 

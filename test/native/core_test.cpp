@@ -15,6 +15,7 @@
 #include <ctime>
 // errqueue.h needs struct timespec declared first.
 #include <linux/errqueue.h>
+#include <linux/if_packet.h>
 
 #include <unistd.h>
 
@@ -41,6 +42,7 @@
 #include "hwtstamp.hpp"
 #include "mesh.hpp"
 #include "rate_limit.hpp"
+#include "raw_transport.hpp"
 #include "reflector.hpp"
 #include "reflector_sessions.hpp"
 #include "sender.hpp"
@@ -640,6 +642,226 @@ void histogram_layout_matches_hdrhistogram() {
   CHECK(h.underflow() == 1 && h.overflow() == 1 && h.count() == 1);
 }
 
+// --- the raw transport's frames and flow filter ---
+
+// The one's-complement sum of a span that holds its own checksum: 0xffff when the checksum is right.
+uint16_t folded_sum(const uint8_t* p, size_t n, uint32_t sum = 0) {
+  for (; n > 1; n -= 2, p += 2) sum += uint32_t(p[0] << 8 | p[1]);
+  if (n) sum += uint32_t(p[0] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return uint16_t(sum);
+}
+
+rtt::FrameAddress address_v4() {
+  rtt::FrameAddress a;
+  a.dst_mac = {0x02, 0, 0, 0, 0, 0x02};
+  a.src_mac = {0x02, 0, 0, 0, 0, 0x01};
+  a.family = AF_INET;
+  const uint8_t src[4] = {198, 18, 0, 2};
+  const uint8_t dst[4] = {198, 18, 0, 1};
+  std::memcpy(a.src_ip, src, 4);
+  std::memcpy(a.dst_ip, dst, 4);
+  a.src_port = 40000;
+  a.dst_port = 862;
+  a.tos = 46 << 2;
+  a.ttl = 7;
+  return a;
+}
+
+// A frame as the transport sends it: headers written in front of a payload already in place.
+std::vector<uint8_t> frame_of(const rtt::FrameAddress& a, size_t payload) {
+  size_t header = rtt::frame_header_size(a.family, a.vlan);
+  std::vector<uint8_t> f(header + payload);
+  for (size_t i = 0; i < payload; ++i) f[header + i] = uint8_t(i * 7 + 1);
+  CHECK(rtt::write_frame_headers(f.data(), a, payload) == f.size());
+  return f;
+}
+
+uint32_t pseudo_header_sum(const uint8_t* src, const uint8_t* dst, size_t address_size, size_t udp_length) {
+  uint32_t sum = IPPROTO_UDP + uint32_t(udp_length);
+  for (size_t i = 0; i < address_size; i += 2) sum += uint32_t(src[i] << 8 | src[i + 1]) + uint32_t(dst[i] << 8 | dst[i + 1]);
+  return sum;
+}
+
+void ipv4_frame_has_valid_checksums_and_the_asked_fields() {
+  rtt::FrameAddress a = address_v4();
+  for (size_t payload : {44, 45, 112}) {  // an odd length pads the UDP sum with a zero byte
+    std::vector<uint8_t> f = frame_of(a, payload);
+    const uint8_t* ip = f.data() + 14;
+    CHECK(f[12] == 0x08 && f[13] == 0x00);
+    CHECK(ip[0] == 0x45 && ip[1] == (46 << 2) && ip[8] == 7 && ip[9] == IPPROTO_UDP);
+    CHECK((ip[2] << 8 | ip[3]) == int(20 + 8 + payload));
+    CHECK(folded_sum(ip, 20) == 0xffff);
+    const uint8_t* udp = ip + 20;
+    CHECK((udp[0] << 8 | udp[1]) == 40000 && (udp[2] << 8 | udp[3]) == 862);
+    CHECK(folded_sum(udp, 8 + payload, pseudo_header_sum(ip + 12, ip + 16, 4, 8 + payload)) == 0xffff);
+  }
+}
+
+void ipv6_frame_with_a_vlan_tag_has_a_valid_udp_checksum() {
+  rtt::FrameAddress a = address_v4();
+  a.family = AF_INET6;
+  a.vlan = 42;
+  for (int i = 0; i < 16; ++i) {
+    a.src_ip[i] = uint8_t(0x20 + i);
+    a.dst_ip[i] = uint8_t(0x40 + i);
+  }
+  std::vector<uint8_t> f = frame_of(a, 44);
+  CHECK(f[12] == 0x81 && f[13] == 0x00 && (f[14] << 8 | f[15]) == 42);
+  CHECK(f[16] == 0x86 && f[17] == 0xdd);
+  const uint8_t* ip = f.data() + 18;
+  CHECK((ip[0] >> 4) == 6 && (((ip[0] & 0x0f) << 4) | (ip[1] >> 4)) == (46 << 2) && ip[6] == IPPROTO_UDP && ip[7] == 7);
+  CHECK(folded_sum(ip + 40, 52, pseudo_header_sum(ip + 8, ip + 24, 16, 52)) == 0xffff);
+}
+
+void mac_addresses_parse_and_format() {
+  auto m = rtt::parse_mac("02:ab:CD:00:ff:09");
+  CHECK(m && rtt::format_mac(*m) == "02:ab:cd:00:ff:09");
+  CHECK(!rtt::parse_mac("02:ab:cd:00:ff"));
+  CHECK(!rtt::parse_mac("02:ab:cd:00:ff:09:10"));
+  CHECK(!rtt::parse_mac("02-ab-cd-00-ff-09"));
+}
+
+void packet_socket_tx_stamps_are_read() {
+  sock_extended_err e = stamp_error(9);
+  Control c;
+  c.add(SOL_SOCKET, SO_TIMESTAMPING, stamps(5, 6, 0, 0)).add(SOL_PACKET, PACKET_TX_TIMESTAMP, e);
+  rtt::TxStamp out;
+  CHECK(rtt::parse_tx_stamp(c.msg(), out));
+  CHECK(out.id == 9 && out.software == 5000000006);
+}
+
+// What the kernel knows of a frame besides its bytes, as the filter's ancillary loads read it.
+struct Arrival {
+  uint32_t pkttype = PACKET_HOST;
+  int vlan = -1;  // -1: untagged
+};
+
+// A classic BPF interpreter for the instructions flow_filter emits.
+uint32_t run_filter(const std::vector<sock_filter>& code, const std::vector<uint8_t>& f, const Arrival& arrival) {
+  uint32_t A = 0, X = 0;
+  auto in_frame = [&](uint32_t at, uint32_t size) { return uint64_t(at) + size <= f.size(); };
+  for (size_t pc = 0; pc < code.size(); ++pc) {
+    const sock_filter& i = code[pc];
+    uint32_t k = i.k;
+    switch (i.code) {
+      case BPF_LD | BPF_W | BPF_ABS:
+        if (k >= uint32_t(SKF_AD_OFF)) {
+          uint32_t field = k - uint32_t(SKF_AD_OFF);
+          A = field == SKF_AD_PKTTYPE ? arrival.pkttype
+              : field == SKF_AD_VLAN_TAG_PRESENT ? uint32_t(arrival.vlan >= 0)
+                                                 : uint32_t(arrival.vlan);
+          break;
+        }
+        if (!in_frame(k, 4)) return 0;
+        A = uint32_t(f[k] << 24 | f[k + 1] << 16 | f[k + 2] << 8 | f[k + 3]);
+        break;
+      case BPF_LD | BPF_H | BPF_ABS:
+      case BPF_LD | BPF_H | BPF_IND: {
+        uint32_t at = k + (BPF_MODE(i.code) == BPF_IND ? X : 0);
+        if (!in_frame(at, 2)) return 0;
+        A = uint32_t(f[at] << 8 | f[at + 1]);
+        break;
+      }
+      case BPF_LD | BPF_B | BPF_ABS:
+        if (!in_frame(k, 1)) return 0;
+        A = f[k];
+        break;
+      case BPF_LDX | BPF_B | BPF_MSH:
+        if (!in_frame(k, 1)) return 0;
+        X = uint32_t(f[k] & 0x0f) * 4;
+        break;
+      case BPF_LDX | BPF_W | BPF_IMM:
+        X = k;
+        break;
+      case BPF_ALU | BPF_AND | BPF_K:
+        A &= k;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        pc += A == k ? i.jt : i.jf;
+        break;
+      case BPF_JMP | BPF_JSET | BPF_K:
+        pc += (A & k) ? i.jt : i.jf;
+        break;
+      case BPF_RET | BPF_K:
+        return k;
+      default:
+        std::printf("FAIL: the interpreter lacks BPF code 0x%x\n", unsigned(i.code));
+        ++failures;
+        return 0;
+    }
+  }
+  return 0;
+}
+
+// A frame as the filter sees it: the kernel has taken any tag out of the data.
+std::vector<uint8_t> arriving(rtt::FrameAddress a) {
+  a.vlan = 0;
+  return frame_of(a, 44);
+}
+
+void flow_filter_passes_the_session_and_nothing_else() {
+  rtt::Endpoint sender = rtt::parse_endpoint("198.18.0.2", 40000);
+  rtt::Endpoint reflector = rtt::parse_endpoint("198.18.0.1", 862);
+  // The sender's filter, for the reply: from the reflector's address and port to its own.
+  rtt::FrameAddress reply = address_v4();
+  std::swap(reply.src_ip, reply.dst_ip);
+  reply.src_port = 862;
+  reply.dst_port = 40000;
+  auto sender_filter = rtt::flow_filter(sender, &reflector, 0);
+  CHECK(run_filter(sender_filter, arriving(reply), {}) > 0);
+  rtt::FrameAddress other = reply;
+  other.src_port = 863;
+  CHECK(run_filter(sender_filter, arriving(other), {}) == 0);
+  other = reply;
+  other.dst_port = 40001;
+  CHECK(run_filter(sender_filter, arriving(other), {}) == 0);
+  other = reply;
+  other.src_ip[3] = 9;
+  CHECK(run_filter(sender_filter, arriving(other), {}) == 0);
+  other = reply;
+  other.dst_ip[3] = 9;
+  CHECK(run_filter(sender_filter, arriving(other), {}) == 0);
+  // The copy of an outgoing frame (loopback shows each twice), a frame for another host, a tagged one.
+  CHECK(run_filter(sender_filter, arriving(reply), {PACKET_OUTGOING, -1}) == 0);
+  CHECK(run_filter(sender_filter, arriving(reply), {PACKET_OTHERHOST, -1}) == 0);
+  CHECK(run_filter(sender_filter, arriving(reply), {PACKET_HOST, 42}) == 0);
+  // Not UDP, or an IPv4 fragment.
+  std::vector<uint8_t> tcp = arriving(reply);
+  tcp[14 + 9] = IPPROTO_TCP;
+  CHECK(run_filter(sender_filter, tcp, {}) == 0);
+  std::vector<uint8_t> fragment = arriving(reply);
+  fragment[14 + 6] |= 0x20;  // more fragments
+  CHECK(run_filter(sender_filter, fragment, {}) == 0);
+  // IPv4 options move the UDP header: the ports are still found.
+  std::vector<uint8_t> with_options = arriving(reply);
+  with_options[14] = 0x46;
+  with_options.insert(with_options.begin() + 34, {1, 1, 1, 1});
+  CHECK(run_filter(sender_filter, with_options, {}) > 0);
+
+  // A reflector on a VLAN takes its port from any sender, tagged with its VLAN only.
+  rtt::FrameAddress request = address_v4();
+  auto tagged = rtt::flow_filter(reflector, nullptr, 42);
+  CHECK(run_filter(tagged, arriving(request), {PACKET_HOST, 42}) > 0);
+  CHECK(run_filter(tagged, arriving(request), {PACKET_HOST, 43}) == 0);
+  CHECK(run_filter(tagged, arriving(request), {}) == 0);
+  request.src_port = 1234;
+  request.src_ip[3] = 77;
+  CHECK(run_filter(tagged, arriving(request), {PACKET_HOST, 42}) > 0);
+  request.dst_port = 863;
+  CHECK(run_filter(tagged, arriving(request), {PACKET_HOST, 42}) == 0);
+
+  // An IPv6 wildcard reflector takes both families on its port; an IPv4 one no IPv6.
+  auto wildcard = rtt::flow_filter(rtt::parse_endpoint("::", 862), nullptr, 0);
+  CHECK(run_filter(wildcard, arriving(address_v4()), {}) > 0);
+  rtt::FrameAddress v6 = address_v4();
+  v6.family = AF_INET6;
+  CHECK(run_filter(wildcard, arriving(v6), {}) > 0);
+  CHECK(run_filter(rtt::flow_filter(reflector, nullptr, 0), arriving(v6), {}) == 0);
+  v6.dst_port = 863;
+  CHECK(run_filter(wildcard, arriving(v6), {}) == 0);
+}
+
 }  // namespace
 
 // The descriptors open in the calling thread's own table.
@@ -906,6 +1128,11 @@ int main() {
   progress_goes_only_to_a_sink_that_wants_it();
   spsc_ring_holds_its_capacity_in_order();
   mesh_adds_and_removes_targets_while_it_runs();
+  ipv4_frame_has_valid_checksums_and_the_asked_fields();
+  ipv6_frame_with_a_vlan_tag_has_a_valid_udp_checksum();
+  mac_addresses_parse_and_format();
+  packet_socket_tx_stamps_are_read();
+  flow_filter_passes_the_session_and_nothing_else();
   std::printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
   return failures ? 1 : 0;
 }
