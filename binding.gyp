@@ -59,6 +59,8 @@
               "native/core/mesh.cpp",
               "native/core/sender.cpp",
               "native/core/sockets.cpp",
+              "native/core/tcp_server.cpp",
+              "native/core/tcp_transport.cpp",
               "native/core/timestamping.cpp",
               "native/core/tun.cpp",
               "native/core/udp_transport.cpp",

@@ -16,15 +16,11 @@ constexpr int kSocketBufferBytes = 4 << 20;
 ssize_t receive_stamped(int fd, void* data, size_t capacity, bool with_peer, uint8_t* control, size_t control_size,
                         UserClock* clock, Datagram& d) noexcept {
   iovec iov{data, capacity};
-  msghdr msg{};
+  msghdr msg = message_into(iov, control, control_size);
   if (with_peer) {
     msg.msg_name = &d.peer.storage;
     msg.msg_namelen = sizeof d.peer.storage;
   }
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = control_size;
   ssize_t n = receive_message(fd, &msg, MSG_DONTWAIT);
   if (n < 0) return n;
   // Before the control messages are parsed: the time the application has the datagram.

@@ -12,7 +12,7 @@
 
 namespace rtt {
 
-// libc's recvmsg, recvfrom and sendto are pthread cancellation points: in a
+// libc's recvmsg, recvfrom, sendto and sendmsg are pthread cancellation points: in a
 // process with more than one thread (every Node process) each call brackets
 // the system call with two atomic read-modify-writes, 6 % of a spinning loop's
 // time. Session threads are never cancelled, so they make the system calls
@@ -23,6 +23,17 @@ inline ssize_t receive_payload(int fd, void* data, size_t capacity) noexcept {
 }
 inline ssize_t send_to(int fd, const void* data, size_t length, const sockaddr* to, socklen_t to_length) noexcept {
   return syscall(SYS_sendto, fd, data, length, 0, to, to_length);
+}
+inline ssize_t send_message(int fd, const msghdr* msg, int flags) noexcept { return syscall(SYS_sendmsg, fd, msg, flags); }
+
+// A message over one buffer, with room for control messages (stamps, TTL).
+inline msghdr message_into(iovec& iov, void* control, size_t control_size) noexcept {
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = control_size;
+  return msg;
 }
 
 // One recvmsg into data: the user clock read as it returns (into d.user_ns,

@@ -1,6 +1,7 @@
 // What the sender and reflector loops need from a socket: UdpTransport
-// (udp_transport.hpp) and RawTransport (raw_transport.hpp, AF_PACKET frames)
-// implement it; open_transport.hpp picks one per session.
+// (udp_transport.hpp), RawTransport (raw_transport.hpp, AF_PACKET frames) and
+// TcpTransport (tcp_transport.hpp) implement it; open_transport.hpp picks UDP
+// or raw per session, the protocol TCP.
 #pragma once
 
 #include <poll.h>
@@ -10,9 +11,17 @@
 #include <cstdint>
 
 #include "address.hpp"
+#include "choices.hpp"
 #include "timestamping.hpp"
 
 namespace rtt {
+
+// The protocol a session's STAMP packets travel in. TCP frames them on a stream (tcp_framing.hpp).
+enum class Protocol : uint8_t { Udp, Tcp };
+inline constexpr Choice<Protocol> kProtocols[] = {
+    {"udp", Protocol::Udp},
+    {"tcp", Protocol::Tcp},
+};
 
 struct Datagram {
   uint8_t* data = nullptr;

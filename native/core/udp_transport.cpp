@@ -10,14 +10,6 @@
 #include "sockets.hpp"
 
 namespace rtt {
-namespace {
-
-std::string describe(const Endpoint& e) {
-  return e.family() == AF_INET6 ? "[" + e.host() + "]:" + std::to_string(e.port())
-                                : e.host() + ":" + std::to_string(e.port());
-}
-
-}  // namespace
 
 UdpTransport::UdpTransport(const UdpOptions& o) {
   fd_ = socket(o.bind.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -39,12 +31,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   if (bind(fd_, o.bind.sa(), o.bind.length) != 0) {
     int err = errno;
     ::close(fd_);
-    std::string hint = err == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024)"
-                       : err == EADDRINUSE ? " (another process uses this port; choose another port or 0 for any)"
-                       : err == EADDRNOTAVAIL ? " (no interface on this host has that address)"
-                       : err == EAFNOSUPPORT ? " (IPv6 is disabled on this host; use an IPv4 address such as 0.0.0.0)"
-                                               : "";
-    throw SystemError(err, "cannot bind UDP socket to " + describe(o.bind) + hint);
+    throw SystemError(err, "cannot bind UDP socket to " + describe(o.bind) + bind_hint(err));
   }
   if (o.connect && connect(fd_, o.connect->sa(), o.connect->length) != 0) {
     int err = errno;

@@ -81,6 +81,9 @@ const REFLECTOR_HELP: Record<ReflectorCounterName, string> = {
   sendErrors: 'Replies the kernel refused to send',
   rxStampsMissing: 'Requests without a kernel receive stamp (T2 from the user-space clock)',
   activeSessions: 'Stateful mode: live sessions',
+  connections: 'TCP connections accepted',
+  connectionsRefused: 'TCP connections reset at once because the most were open',
+  requestTimeouts: 'TCP connections closed holding a partial request past its deadline',
 };
 
 /** The reflector's counters; activeSessions is a level, so a gauge without _total. */

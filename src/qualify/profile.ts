@@ -14,6 +14,9 @@ import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANS
 import type { MetricName } from '../metrics';
 import { RuleError, parseRule, type CapsRule, type CounterRule, type PercentileRule } from '../report/rules';
 
+/** Qualify runs its cells over datagrams (udp, raw): connect mode, TCP's, is none of its modes. */
+const QUALIFY_MODES = PROBE_MODES.filter((mode) => mode !== 'connect');
+
 /** A profile as written in its file, and as `--out` keeps the effective one (profile.json). */
 export interface QualifyProfile {
   /** Absolute rules: `METRIC PERCENTILE OP VALUE`, `COUNTER OP VALUE`, `caps OP VERDICT`. */
@@ -141,7 +144,7 @@ export function checkProfile(json: unknown, source: string, extraRules: readonly
     rules: [...(rules as string[]), ...extraRules],
     sizes: has('sizes') ? numbers(given['sizes'], source, 'sizes', 'sizes in bytes', MIN_PACKET_SIZE, MAX_PACKET_SIZE, true) : DEFAULT_PROFILE.sizes,
     timestamps: has('timestamps') ? choices(given['timestamps'], source, 'timestamps', TIMESTAMP_SOURCES) : DEFAULT_PROFILE.timestamps,
-    modes: has('modes') ? choices(given['modes'], source, 'modes', PROBE_MODES) : DEFAULT_PROFILE.modes,
+    modes: has('modes') ? choices(given['modes'], source, 'modes', QUALIFY_MODES) : DEFAULT_PROFILE.modes,
     rates: has('rates') ? numbers(given['rates'], source, 'rates', 'probes per second', 1, MAX_RATE, false) : DEFAULT_PROFILE.rates,
     count: has('count') ? numbers([given['count']], source, 'count', 'a number of probes', 1, MAX_COUNT, true)[0]! : DEFAULT_PROFILE.count,
     transports: has('transports') ? choices(given['transports'], source, 'transports', TRANSPORTS) : DEFAULT_PROFILE.transports,

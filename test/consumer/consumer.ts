@@ -61,6 +61,7 @@ import {
   type CommonOptions,
   type PinningOptions,
   type ProbeMode,
+  type Protocol,
   type TimestampSource,
   type TimestampFormat,
   type ClockSource,
@@ -90,7 +91,8 @@ const options: ProbeOptions = {
   interface: undefined,
   dstMac: undefined,
 };
-const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined };
+const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined, protocols: ['udp', 'tcp'] satisfies Protocol[] };
+const tcpOptions: ProbeOptions = { protocol: 'tcp', mode: 'connect', count: 10 };
 const target: TargetInput = { host: '127.0.0.1', port: undefined };
 const parsed: Target = { host: '127.0.0.1', port: 862 };
 const capsOptions: CapsOptions = { interfaces: ['lo'] };
