@@ -22,7 +22,8 @@ export interface RateEntry {
 
 /** The parts of bench/run.mjs's JSON report that the targets are judged from. */
 export interface BenchReport {
-  paths?: Record<string, { ratios: Record<string, RatioSpread> }>;
+  /** Per path: ratios by "mine / other"; tools, where given, names every tool chosen for the run (skipped ones with the reason). */
+  paths?: Record<string, { ratios: Record<string, RatioSpread>; tools?: Record<string, { skipped?: string; [figure: string]: unknown }> }>;
   rate?: RateEntry[];
   eventLoopDelayP99Ns?: number;
   soak?: { probes: number; growthBytes: number };
@@ -43,6 +44,7 @@ export declare const TARGETS: {
   floorP50: number;
   floorP99: number;
   floorRoundTrips: number;
+  tcpFloorP50: number;
   rateAccuracy: number;
   rateUpTo: number;
   sendErrorP99Ns: number;
