@@ -54,6 +54,8 @@
               "native/core/reflector_sessions.cpp",
               "native/core/run_facts.cpp",
               "native/core/sender.cpp",
+              "native/core/tcp_server.cpp",
+              "native/core/tcp_transport.cpp",
               "native/core/timestamping.cpp",
               "native/core/tun.cpp",
               "native/core/udp_transport.cpp",

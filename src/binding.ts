@@ -7,7 +7,7 @@ import type { CaptureColumn, CaptureFormat, CaptureStatus } from './capture';
 import type { ReflectorCounterName, ReflectorCounters, SenderCounterName, SenderCounters } from './counters';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
-import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, TimestampFormat, TimestampSource } from './options';
+import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, Protocol, TimestampFormat, TimestampSource } from './options';
 import { detectLibc, sourceBuildAdvice, type Libc } from './platform';
 
 export type { ReflectorCounters, SenderCounters };
@@ -35,6 +35,7 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   host: string;
   port: number;
   mode: ProbeMode;
+  protocol: Protocol;
   count: number;
   warmup: number;
   rate: number;
@@ -308,6 +309,7 @@ export interface NativeBinding {
   /** The names each choice option accepts, as the native parsers know them. */
   choices: {
     mode: readonly ProbeMode[];
+    protocol: readonly Protocol[];
     timestamps: readonly TimestampSource[];
     timestampFormat: readonly TimestampFormat[];
     clock: readonly ClockSource[];

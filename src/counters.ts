@@ -20,6 +20,9 @@ export const SENDER_COUNTERS = [
   'icmpErrors',
   'txStampsMissing',
   'captureDropped',
+  'connectErrors',
+  'disconnects',
+  'echoes',
 ] as const;
 
 export const REFLECTOR_COUNTERS = [
@@ -38,6 +41,9 @@ export const REFLECTOR_COUNTERS = [
   'sendErrors',
   'rxStampsMissing',
   'activeSessions',
+  'connections',
+  'connectionsRefused',
+  'requestTimeouts',
 ] as const;
 
 export type SenderCounterName = (typeof SENDER_COUNTERS)[number];
@@ -46,4 +52,4 @@ export type SenderCounters = Record<SenderCounterName, number>;
 export type ReflectorCounters = Record<ReflectorCounterName, number>;
 
 /** Sender counters added after results were first kept, with the value an older result that lacks one held. */
-export const SENDER_COUNTERS_ADDED_LATER = { captureDropped: 0 } as const satisfies Partial<SenderCounters>;
+export const SENDER_COUNTERS_ADDED_LATER = { captureDropped: 0, connectErrors: 0, disconnects: 0, echoes: 0 } as const satisfies Partial<SenderCounters>;

@@ -10,6 +10,9 @@ export const METRIC_NAMES = [
   'stack.tx',
   'stack.rx',
   'send.error',
+  'ack',
+  'connect',
+  'transaction',
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -25,6 +28,9 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   'stack.tx': 'T1k - T1u: sender transmit stack overhead',
   'stack.rx': 'T4u - T4k: sender receive stack overhead',
   'send.error': 'rate mode: T1u - scheduled send time, how late each probe left',
+  ack: "TCP: kernel stamp of the peer's ACK of the request - T1k",
+  connect: 'TCP connect mode: connect() called to connection established',
+  transaction: 'TCP connect mode: connect() called to reply read (netperf TCP_CRR)',
 };
 
 /** Metrics whose values mean something only under a condition the tool cannot check. */

@@ -9,8 +9,11 @@ import { DEFAULT_CAPTURE_BUFFER_ROWS, MAX_CAPTURE_BUFFER_ROWS, captureFormatOf, 
 import { OptionRangeError, OptionTypeError } from './errors';
 
 /** Each list of choices is written once here; types, option checks, the CLI's choices and the native parsers' agreement test derive from it. */
-export const PROBE_MODES = ['pingpong', 'rate'] as const;
+export const PROBE_MODES = ['pingpong', 'rate', 'connect'] as const;
 export type ProbeMode = (typeof PROBE_MODES)[number];
+/** What carries the STAMP packets: UDP datagrams, or a TCP stream (request/response, as netperf TCP_RR and TCP_CRR; see docs/tcp.md). */
+export const PROTOCOLS = ['udp', 'tcp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
 export const TIMESTAMP_SOURCES = ['auto', 'software', 'hardware', 'none'] as const;
 export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
 /**
@@ -28,6 +31,9 @@ export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 export type Duration = number | string;
 
 export const DEFAULT_PORT = 862;
+/** TCP connections a reflector keeps open at once by default; more are reset and counted. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const MAX_CONNECTIONS = 65_536;
 export const MIN_PACKET_SIZE = 44;
 export const MAX_PACKET_SIZE = 65507;
 /** Probes that may wait for replies at once in rate mode (rate x timeout); bounds the sender's memory. */
@@ -81,8 +87,18 @@ export interface ProbeOptions extends CommonOptions {
   port?: number | undefined;
   /** Local address to send from (default: the wildcard address of the target's family). */
   bind?: string | undefined;
-  /** 'pingpong' (default): next probe right after the reply; 'rate': fixed interval, many in flight. */
+  /**
+   * 'pingpong' (default): next probe right after the reply; 'rate': fixed
+   * interval, many in flight (UDP only); 'connect': a new TCP connection per
+   * probe (TCP only, as netperf TCP_CRR).
+   */
   mode?: ProbeMode | undefined;
+  /**
+   * 'udp' (default), or 'tcp': requests and replies on one connection (or one
+   * per probe in connect mode). TCP has no default port (862/TCP is
+   * TWAMP-Control's): the target or `port` must name one.
+   */
+  protocol?: Protocol | undefined;
   /** Probes to measure (warm-up excluded). */
   count?: number | undefined;
   /** How long to send; with neither count nor duration, 10s. */
@@ -134,6 +150,10 @@ export interface ReflectorOptions extends CommonOptions {
   sessionTimeout?: Duration | undefined;
   /** Also answer TWAMP-Light test packets shorter than 44 bytes (their 41-byte reply is larger than the request). */
   twampLight?: boolean | undefined;
+  /** What to serve (default 'udp'); TCP listens on the same port number as UDP. */
+  protocols?: Protocol | readonly Protocol[] | undefined;
+  /** TCP: most connections open at once (default 1024); more are reset and counted as connectionsRefused. */
+  maxConnections?: number | undefined;
 }
 
 export const UNITS: Record<string, number> = {
@@ -273,6 +293,7 @@ function normalizeCommon(o: CommonOptions): NormalizedCommon {
 export interface NormalizedProbeOptions extends NormalizedCommon {
   bind: string | undefined;
   mode: ProbeMode;
+  protocol: Protocol;
   count: number;
   durationNs: number;
   warmup: number;
@@ -307,6 +328,13 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     throw new OptionRangeError('timeout must be between 1us and 60s (e.g. "100ms")');
   }
   const mode = oneOf(check(o.mode, 'pingpong'), 'mode', PROBE_MODES);
+  const protocol = oneOf(check(o.protocol, 'udp'), 'protocol', PROTOCOLS);
+  if (protocol === 'tcp' && mode === 'rate') {
+    throw new OptionRangeError("rate mode is for UDP; with protocol 'tcp' use mode 'pingpong' (request/response) or 'connect' (a connection per probe)");
+  }
+  if (protocol === 'udp' && mode === 'connect') {
+    throw new OptionRangeError("connect mode opens a TCP connection per probe: add protocol: 'tcp' (--proto tcp)");
+  }
   if (o.rate !== undefined && mode !== 'rate') {
     throw new OptionRangeError(`rate applies to rate mode only: add mode: 'rate' (--mode rate) or leave rate out`);
   }
@@ -331,6 +359,7 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     ...common,
     bind: o.bind === undefined ? undefined : ipAddress(o.bind, 'bind'),
     mode,
+    protocol,
     count,
     durationNs,
     warmup: integer(check(o.warmup, 10), 'warmup', 0, 1_000_000),
@@ -368,6 +397,8 @@ export interface NormalizedReflectorPolicy {
   maxSessions: number;
   sessionTimeoutNs: number;
   twampLight: boolean;
+  protocols: Protocol[];
+  maxConnections: number;
 }
 
 export interface NormalizedReflectorOptions extends NormalizedCommon, NormalizedReflectorPolicy {
@@ -394,6 +425,16 @@ export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedR
   if (twampLight && key) {
     throw new OptionRangeError('twampLight answers unauthenticated TWAMP-Light senders: leave out either twampLight or the key');
   }
+  const protocols = reflectorProtocols(o.protocols);
+  if (protocols.includes('tcp') && o.port === undefined) {
+    throw new OptionRangeError("TCP has no default port (862/TCP is TWAMP-Control's): give port (0 for any free one)");
+  }
+  if (twampLight && protocols.includes('tcp')) {
+    throw new OptionRangeError("twampLight answers TWAMP-Light test packets, which come over UDP only: leave out either twampLight or 'tcp'");
+  }
+  if (o.maxConnections !== undefined && !protocols.includes('tcp')) {
+    throw new OptionRangeError("maxConnections applies to TCP only: add protocols: ['udp', 'tcp'] (--proto udp,tcp) or leave maxConnections out");
+  }
   const sessionTimeoutNs = parseDuration(check(o.sessionTimeout, '60s'), 'sessionTimeout');
   if (sessionTimeoutNs < 1e6 || sessionTimeoutNs > 3600e9) {
     throw new OptionRangeError('sessionTimeout must be between 1ms and 1h (e.g. "60s")');
@@ -412,7 +453,19 @@ export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedR
     maxSessions: integer(check(o.maxSessions, 1024), 'maxSessions', 1, MAX_SESSIONS),
     sessionTimeoutNs,
     twampLight,
+    protocols,
+    maxConnections: integer(check(o.maxConnections, DEFAULT_MAX_CONNECTIONS), 'maxConnections', 1, MAX_CONNECTIONS),
   };
+}
+
+/** The protocols a reflector serves, each once, in PROTOCOLS order. */
+function reflectorProtocols(value: unknown): Protocol[] {
+  const list: unknown[] = value === undefined ? ['udp'] : typeof value === 'string' ? [value] : Array.isArray(value) ? value : [null];
+  if (list.length === 0 || list[0] === null) {
+    throw new OptionTypeError(`protocols must be 'udp', 'tcp' or a list of them such as ['udp', 'tcp']`);
+  }
+  const given = list.map((p, i) => oneOf(p, `protocols[${i}]`, PROTOCOLS));
+  return PROTOCOLS.filter((p) => given.includes(p));
 }
 
 export interface Target {
@@ -427,10 +480,21 @@ export interface TargetInput {
 }
 
 /** Parses "host", "host:port", "[v6]:port" or a bare IPv6 address. */
-export function parseTarget(target: string | TargetInput, defaultPort = DEFAULT_PORT): Target {
+export function parseTarget(target: string | TargetInput, defaultPort: number | null = DEFAULT_PORT): Target {
+  const withPort = parseTargetText(target, defaultPort ?? 0);
+  if (withPort.port === 0) {
+    throw new OptionRangeError(
+      `target "${withPort.host}" names no port, and TCP has none by default (862/TCP is TWAMP-Control's): give one, e.g. ${withPort.host.includes(':') ? `[${withPort.host}]` : withPort.host}:8620 or the port option (--port)`,
+    );
+  }
+  return withPort;
+}
+
+/** parseTarget without the TCP check: a port of 0 stands for "none given". */
+function parseTargetText(target: string | TargetInput, defaultPort: number): Target {
   if (typeof target === 'object' && target !== null) {
     if (typeof target.host !== 'string' || target.host === '') throw new OptionTypeError('target.host must be a non-empty string');
-    return { host: target.host, port: integer(check(target.port, defaultPort), 'target.port', 1, 65535) };
+    return { host: target.host, port: target.port === undefined ? defaultPort : integer(target.port, 'target.port', 1, 65535) };
   }
   if (typeof target !== 'string' || target.trim() === '') {
     throw new OptionTypeError('target must be "host", "host:port" or "[ipv6]:port"');

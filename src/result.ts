@@ -11,7 +11,7 @@ import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
 import { checkResult, resultHeader, type ResultHeader } from './schema';
-import type { ClockSource, NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode, TimestampFormat, TimestampSource } from './options';
+import type { ClockSource, NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode, Protocol, TimestampFormat, TimestampSource } from './options';
 
 export type { Granted, SenderCounters, ReflectorCounters, NativeEndpoint as Endpoint };
 
@@ -21,6 +21,8 @@ export interface ProbeOptionsUsed {
   port: number;
   bind: string;
   mode: ProbeMode;
+  /** 'udp' in results written before TCP. */
+  protocol: Protocol;
   count: number | null;
   durationNs: number | null;
   warmup: number;
@@ -85,14 +87,15 @@ export interface ProbeResultJSON extends ResultHeader<'probe'>, SenderCounters {
 /**
  * A `--json` result as kept on disk: those written before the result schema
  * have no `schemaVersion` or `kind`, those before the TSC clock no `clock`,
- * those before stopOnUnreachable lack that option.
+ * those before stopOnUnreachable or TCP lack that option.
  */
 export type KeptProbeResultJSON = Omit<ProbeResultJSON, 'options' | 'granted' | keyof ResultHeader<'probe'> | keyof typeof SENDER_COUNTERS_ADDED_LATER> &
   Partial<ResultHeader<'probe'>> &
   Partial<Pick<ProbeResultJSON, keyof typeof SENDER_COUNTERS_ADDED_LATER>> & {
-  options: Omit<ProbeOptionsUsed, 'clock' | 'stopOnUnreachable'> & {
+  options: Omit<ProbeOptionsUsed, 'clock' | 'stopOnUnreachable' | 'protocol'> & {
     clock?: ClockSource | undefined;
     stopOnUnreachable?: boolean | undefined;
+    protocol?: Protocol | undefined;
   };
   granted: Omit<ProbeResultJSON['granted'], 'clock'> & { clock?: Granted['clock'] | undefined };
 };
@@ -188,6 +191,7 @@ export class ProbeResult {
       ...json.options,
       clock: json.options.clock ?? 'realtime',
       stopOnUnreachable: json.options.stopOnUnreachable ?? false,
+      protocol: json.options.protocol ?? 'udp',
     };
     const granted = { ...json.granted, clock: json.granted.clock ?? 'realtime' };
     return new ProbeResult({ ...json, options, granted, metrics, counters });
@@ -277,6 +281,7 @@ export function probeOptionsUsed(target: string, port: number, bind: string, o: 
     port,
     bind,
     mode: o.mode,
+    protocol: o.protocol,
     count: o.count || null,
     durationNs: o.durationNs || null,
     warmup: o.warmup,

@@ -25,6 +25,7 @@ import {
 import { OptionRangeError, RttProbeError, fromNative } from './errors';
 import type { MetricName } from './metrics';
 import {
+  DEFAULT_PORT,
   normalizeProbeOptions,
   normalizeReflectorOptions,
   parseTarget,
@@ -209,7 +210,7 @@ export class ProbeSession extends Session<ProbeSessionEvents, ProbeResult> imple
     super();
     watchProgressListeners(this, (wanted) => this.#native?.setProgressWanted(wanted));
     const normalized = normalizeProbeOptions(options);
-    const parsed = parseTarget(target, options.port);
+    const parsed = parseTarget(target, options.port ?? (normalized.protocol === 'tcp' ? null : DEFAULT_PORT));
     checkFamilies(parsed, normalized.bind);
     const signal = options.signal;
     this.run((async () => {

@@ -63,6 +63,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("counterNames", counter_names);
   Napi::Object choices = Napi::Object::New(env);
   choices.Set("mode", choice_names_to_js(env, kSenderModes));
+  choices.Set("protocol", choice_names_to_js(env, kProtocols));
   choices.Set("timestamps", choice_names_to_js(env, kTimestampSources));
   choices.Set("timestampFormat", choice_names_to_js(env, wire::kTimestampFormats));
   choices.Set("clock", choice_names_to_js(env, kClockSources));

@@ -11,6 +11,11 @@ ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
   CommonOptions common = read_common(o);
   ReflectorConfig c;
   c.bind = common.bind;
+  c.udp = c.tcp = false;
+  for (const std::string& name : get_strings(o, "protocols")) {
+    (to_choice(o.Env(), name, "protocols", kProtocols) == Protocol::Tcp ? c.tcp : c.udp) = true;
+  }
+  c.max_connections = size_t(get_number(o, "maxConnections"));
   c.busy_poll = common.busy_poll;
   c.socket_busy_poll_us = common.socket_busy_poll_us;
   c.timestamps = common.timestamps;

@@ -13,6 +13,7 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   c.target = get_endpoint(o, "host", "port");
   c.bind = common.bind;
   c.mode = get_choice(o, "mode", kSenderModes);
+  c.protocol = get_choice(o, "protocol", kProtocols);
   c.count = uint64_t(get_number(o, "count"));
   c.duration_ns = common.duration_ns;
   c.warmup = uint32_t(get_uint(o, "warmup", UINT32_MAX));

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
+#include <cerrno>
+
 #include "errors.hpp"
 
 namespace rtt {
@@ -20,6 +22,26 @@ std::string Endpoint::host() const {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
   }
   return buf;
+}
+
+std::string describe(const Endpoint& e) {
+  return e.family() == AF_INET6 ? "[" + e.host() + "]:" + std::to_string(e.port())
+                                : e.host() + ":" + std::to_string(e.port());
+}
+
+std::string bind_hint(int err) {
+  switch (err) {
+    case EACCES:
+      return " (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024)";
+    case EADDRINUSE:
+      return " (another process uses this port; choose another port or 0 for any)";
+    case EADDRNOTAVAIL:
+      return " (no interface on this host has that address)";
+    case EAFNOSUPPORT:
+      return " (IPv6 is disabled on this host; use an IPv4 address such as 0.0.0.0)";
+    default:
+      return "";
+  }
 }
 
 Endpoint parse_endpoint(const std::string& host, uint16_t port) {

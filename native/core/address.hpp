@@ -21,6 +21,11 @@ struct Endpoint {
   std::string host() const;  // numeric, without brackets
 };
 
+// "198.18.0.1:862", "[2001:2::1]:862": for messages.
+std::string describe(const Endpoint& e);
+// What to do about a bind that failed with err, as a parenthesized hint ("" when there is none).
+std::string bind_hint(int err);
+
 // Throws ConfigError naming the address when it is not a numeric IPv4/IPv6 literal.
 Endpoint parse_endpoint(const std::string& host, uint16_t port);
 

@@ -24,7 +24,10 @@ namespace rtt {
   X(send_errors, "sendErrors")                                                                              \
   X(icmp_errors, "icmpErrors")         /* ECONNREFUSED and friends reported on the socket */                \
   X(tx_stamps_missing, "txStampsMissing")                                                                  \
-  X(capture_dropped, "captureDropped") /* per-probe capture rows not written: the writer fell behind */
+  X(capture_dropped, "captureDropped") /* per-probe capture rows not written: the writer fell behind */   \
+  X(connect_errors, "connectErrors")   /* TCP: a connection was refused, reset or timed out while opening */ \
+  X(disconnects, "disconnects")        /* TCP: the peer closed or reset the connection mid-run */           \
+  X(echoes, "echoes")                  /* replies equal to their request: an echo service, no T2/T3 */
 
 #define RTT_REFLECTOR_COUNTERS(X)                                                                           \
   X(received, "received")                     /* datagrams read */                                          \
@@ -41,7 +44,10 @@ namespace rtt {
   X(sessions_evicted, "sessionsEvicted")      /* stateful: unproven sessions dropped to make room */         \
   X(send_errors, "sendErrors")                                                                              \
   X(rx_stamps_missing, "rxStampsMissing")     /* T2 fell back to the user-space clock */                    \
-  X(active_sessions, "activeSessions")        /* stateful: live sessions (a level, not a count) */
+  X(active_sessions, "activeSessions")        /* stateful: live sessions (a level, not a count) */           \
+  X(connections, "connections")               /* TCP: connections accepted */                               \
+  X(connections_refused, "connectionsRefused") /* TCP: reset at once, max connections were open */          \
+  X(request_timeouts, "requestTimeouts")      /* TCP: closed with a partial request older than the deadline */
 
 #define RTT_COUNTER_MEMBER(member, name) uint64_t member = 0;
 #define RTT_COUNTER_NAME(member, name) name,

@@ -18,11 +18,15 @@ enum class Metric : uint8_t {
   StackTx,    // T1k - T1u
   StackRx,    // T4u - T4k
   SendError,  // rate mode: T1u - the probe's scheduled send time
+  Ack,        // TCP: the peer's ACK of the request's last byte - T1k
+  Connect,    // TCP connect mode: connect() called to connection established
+  Transaction,  // TCP connect mode: connect() called to reply read (netperf TCP_CRR)
 };
-constexpr size_t kMetricCount = 10;
+constexpr size_t kMetricCount = 13;
 
 constexpr const char* kMetricNames[kMetricCount] = {
     "rtt.user", "rtt.kernel", "rtt.hw", "residence", "rtt.net", "owd.fwd", "owd.rev", "stack.tx", "stack.rx", "send.error",
+    "ack",      "connect",    "transaction",
 };
 
 constexpr size_t index(Metric m) noexcept { return size_t(m); }
@@ -32,6 +36,8 @@ struct ProbeTimes {
   int64_t t1_user = -1, t1_kernel = -1, t1_hw = -1;
   int64_t t2 = -1, t3 = -1;
   int64_t t4_user = -1, t4_kernel = -1, t4_hw = -1;
+  int64_t acked = -1;  // TCP: kernel stamp of the peer's ACK of the request's last byte
+  int64_t connect_start = -1, connected = -1;  // TCP connect mode, user clock
 };
 
 // The round-trip metrics one answered probe yields (all but send.error).
@@ -68,6 +74,11 @@ inline MetricValues metric_values(const ProbeTimes& t) noexcept {
   if (t.t3 >= 0) v.set(Metric::OwdRev, (t.t4_kernel >= 0 ? t.t4_kernel : t.t4_user) - t.t3);
   if (t.t1_kernel >= 0) v.set(Metric::StackTx, t.t1_kernel - t.t1_user);
   if (t.t4_kernel >= 0) v.set(Metric::StackRx, t.t4_user - t.t4_kernel);
+  if (t.acked >= 0 && t.t1_kernel >= 0) v.set(Metric::Ack, t.acked - t.t1_kernel);
+  if (t.connect_start >= 0 && t.connected >= 0) {
+    v.set(Metric::Connect, t.connected - t.connect_start);
+    v.set(Metric::Transaction, t.t4_user - t.connect_start);
+  }
   return v;
 }
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstring>
 
 #include "clock.hpp"
 #include "errors.hpp"
@@ -62,15 +63,32 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
   if (config_.bind.family() != config_.target.family()) {
     throw ConfigError("bind address and target must both be IPv4 or both IPv6");
   }
-  UdpOptions o;
-  o.bind = config_.bind;
-  o.connect = &config_.target;
-  o.timestamps = config_.timestamps;
-  o.busy_poll_us = config_.socket_busy_poll_us;
-  o.receive_ttl = false;
-  o.user_clock = &clock_;
-  transport_ = std::make_unique<UdpTransport>(o);
-  tx_software_expected_ = transport_->timestamping().software;
+  if (config_.protocol == Protocol::Tcp) {
+    if (config_.mode == SenderMode::Rate) {
+      throw ConfigError("rate mode is for UDP; TCP takes pingpong (request/response) or connect mode");
+    }
+    TcpOptions o;
+    o.bind = config_.bind;
+    o.target = config_.target;
+    o.timestamps = config_.timestamps;
+    o.busy_poll_us = config_.socket_busy_poll_us;
+    o.user_clock = &clock_;
+    o.packet_size = config_.size;
+    auto tcp = std::make_unique<TcpTransport>(o);
+    tcp_ = tcp.get();
+    transport_ = std::move(tcp);
+  } else {
+    if (config_.mode == SenderMode::Connect) throw ConfigError("connect mode opens a TCP connection per probe: it needs protocol tcp");
+    UdpOptions o;
+    o.bind = config_.bind;
+    o.connect = &config_.target;
+    o.timestamps = config_.timestamps;
+    o.busy_poll_us = config_.socket_busy_poll_us;
+    o.receive_ttl = false;
+    o.user_clock = &clock_;
+    transport_ = std::make_unique<UdpTransport>(o);
+    tx_software_expected_ = transport_->timestamping().software;
+  }
 
   uint32_t n = ring_size(config_);
   probes_.resize(n);
@@ -89,6 +107,13 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
 
 ProbeStream::~ProbeStream() = default;
 
+void ProbeStream::open() {
+  if (!tcp_) return;
+  tcp_->connect_waiting(config_.timeout_ns);
+  tx_software_expected_ = ack_expected_ = transport_->timestamping().software;
+  if (config_.mode == SenderMode::Connect) tcp_->drop();
+}
+
 bool ProbeStream::ready_to_send(int64_t now) const noexcept {
   if (next_seq_ >= total_ || now >= send_until_ns_ || refused()) return false;
   State s = probes_[next_seq_ & mask_].state;
@@ -96,10 +121,12 @@ bool ProbeStream::ready_to_send(int64_t now) const noexcept {
   // Ping-pong sends as soon as no probe awaits its reply: one that is only
   // owed its TX stamp is settled while the next probe is on the wire.
   if (config_.mode == SenderMode::PingPong) return awaiting_reply_ == 0;
+  // Connect mode: a probe per connection, once the connection is established.
+  if (config_.mode == SenderMode::Connect) return in_flight_ == 0 && tcp_->open() && !connecting_;
   return now >= next_send_ns_;
 }
 
-void ProbeStream::send_probe() noexcept {
+ProbeStream::Probe& ProbeStream::take_slot() noexcept {
   uint32_t seq = next_seq_++;
   // The probe that held this slot is settled (ready_to_send): its row goes
   // now, unless it went while the previous probe was on the wire.
@@ -109,6 +136,16 @@ void ProbeStream::send_probe() noexcept {
   p.seq = seq;
   p.measured = seq >= config_.warmup;
   if (p.measured) ++counters_.sent;
+  return p;
+}
+
+void ProbeStream::send_probe() noexcept {
+  Probe& p = take_slot();
+  uint32_t seq = p.seq;
+  if (config_.mode == SenderMode::Connect) {
+    p.t.connect_start = connect_start_;
+    p.t.connected = connected_at_;
+  }
   int64_t scheduled = next_send_ns_;
   next_send_ns_ += interval_ns_;
 
@@ -139,7 +176,7 @@ void ProbeStream::send_probe() noexcept {
   if (transport_->timestamping().software) {
     p.tx_key = next_tx_key_++;
     key_to_seq_[p.tx_key & mask_] = seq;
-    if (tx_software_expected_) ++tx_pending_;
+    tx_pending_ += stamps_owed(p);
   }
   // While this probe is on the wire: the row of the probe whose slot the next send takes.
   if (capture_ && seq >= mask_) {
@@ -164,6 +201,13 @@ bool ProbeStream::drain_tx_stamps(bool all) noexcept {
     if (p.seq != seq || p.tx_key != ts.id || (p.state != State::InFlight && p.state != State::Answered)) continue;
     // A stamp older than the probe's own send belongs to another datagram.
     if (ts.software >= 0 && ts.software < p.t.t1_user) continue;
+    if (ts.kind == TxStampKind::Acked) {
+      if (ts.software >= 0 && p.t.acked < 0) {
+        p.t.acked = ts.software;
+        if (ack_expected_ && tx_pending_) --tx_pending_;
+      }
+      continue;
+    }
     if (ts.software >= 0 && p.t.t1_kernel < 0) {
       p.t.t1_kernel = ts.software;
       if (tx_pending_) --tx_pending_;
@@ -173,12 +217,73 @@ bool ProbeStream::drain_tx_stamps(bool all) noexcept {
   return any;
 }
 
+bool ProbeStream::step_connect(int64_t now) noexcept {
+  auto failed = [this](int err) {
+    // A probe that never had a connection is lost, so bounded runs still end.
+    ++counters_.connect_errors;
+    last_connect_errno_ = err;
+    connecting_ = false;
+    Probe& p = take_slot();
+    p.t.connect_start = connect_start_;
+    p.state = State::Expired;
+    if (p.measured) ++counters_.lost;
+    return true;
+  };
+  if (connecting_) {
+    int state = tcp_->finish_connect();
+    if (state < 0) return failed(errno);
+    if (state == 0) {
+      if (now < connect_deadline_) return false;
+      tcp_->drop();
+      return failed(ETIMEDOUT);
+    }
+    connected_at_ = clock_.now();
+    connecting_ = false;
+    return true;
+  }
+  if (tcp_->open() || in_flight_ > 0 || next_seq_ >= total_ || now >= send_until_ns_ || refused()) return false;
+  connect_start_ = clock_.now();
+  if (!tcp_->begin_connect()) return failed(errno);
+  connecting_ = true;
+  connect_deadline_ = connect_start_ + config_.timeout_ns;
+  return true;
+}
+
+void ProbeStream::connection_lost(int err) noexcept {
+  ++counters_.disconnects;
+  last_connect_errno_ = err;
+  tcp_->drop();
+  // Ping-pong has one connection: the session ends with what it measured.
+  if (config_.mode == SenderMode::PingPong) disconnected_ = true;
+}
+
+bool ProbeStream::echoed(const Datagram& d, wire::ReflectorPacket& r) const noexcept {
+  // Everything after the sequence number and T1 is the same in every request.
+  constexpr size_t kVaries = 12;
+  if (auth_ || d.length != packet_.size() ||
+      std::memcmp(d.data + kVaries, packet_.data() + kVaries, packet_.size() - kVaries) != 0) {
+    return false;
+  }
+  wire::SenderPacket request;
+  if (!wire::read_sender(d.data, d.length, request, layout_)) return false;
+  r = wire::ReflectorPacket{};
+  r.sender_seq = request.seq;
+  r.sender_timestamp = request.timestamp;
+  r.error_estimate = request.error_estimate;
+  return true;
+}
+
 bool ProbeStream::drain_replies() noexcept {
   // Ping-pong expects one reply: reading on to EAGAIN would delay the next probe by a syscall.
   int batch = config_.mode == SenderMode::PingPong ? 1 : kReplyBatch;
   for (int i = 0; i < batch; ++i) {
     if (transport_->receive(datagram_) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;
+      if (tcp_) {
+        // ENOTCONN: connect mode between connections, nothing to read.
+        if (errno != ENOTCONN) connection_lost(errno);
+        return i > 0;
+      }
       // A connected UDP socket reports each ICMP error (port unreachable:
       // ECONNREFUSED) on the next receive.
       ++counters_.icmp_errors;
@@ -200,6 +305,7 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
       ++counters_.auth_failures;
       return;
     case ReplyCheck::Valid:
+      if (echoed(d, r)) ++counters_.echoes;
       break;
   }
   uint32_t seq = r.sender_seq;
@@ -254,19 +360,25 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
 }
 
 void ProbeStream::stop_expecting_tx_stamps() noexcept {
-  tx_software_expected_ = false;
+  tx_software_expected_ = ack_expected_ = false;
   tx_pending_ = 0;
 }
 
+uint32_t ProbeStream::stamps_owed(const Probe& p) const noexcept {
+  return uint32_t(tx_software_expected_ && p.t.t1_kernel < 0) + uint32_t(ack_expected_ && p.t.acked < 0);
+}
+
 bool ProbeStream::tx_complete(const Probe& p) const noexcept {
-  if (tx_software_expected_ && p.t.t1_kernel < 0) return false;
+  if (stamps_owed(p) > 0) return false;
   return !(hw_tx_seen_ && p.t.t1_hw < 0);
 }
 
 void ProbeStream::finalize(Probe& p) noexcept {
   --in_flight_;
-  if (p.t.t1_kernel < 0 && tx_software_expected_ && tx_pending_) --tx_pending_;
+  tx_pending_ -= std::min(tx_pending_, stamps_owed(p));
   p.state = State::Done;
+  // Connect mode: the transaction ends with its stamps in; the next opens a new connection.
+  if (config_.mode == SenderMode::Connect) tcp_->drop();
   if (!p.measured) return;
   ++counters_.received;
   MetricValues v = metric_values(p.t);
@@ -287,13 +399,15 @@ void ProbeStream::settle(int64_t now) noexcept {
       if (p.t.t1_kernel < 0 && stamps_.tx_software == 0 && ++stampless_ >= kStamplessProbes) stop_expecting_tx_stamps();
       finalize(p);
     } else if (p.seq == oldest_ && p.state == State::InFlight) {
-      // A target that refused (stop_on_unreachable) answers nothing in flight.
-      if (p.deadline > now && !refused()) return;
+      // A target that refused (stop_on_unreachable) answers nothing in
+      // flight, nor does a TCP connection that is gone.
+      if (p.deadline > now && !refused() && !(tcp_ && !tcp_->open())) return;
       p.state = State::Expired;
       --in_flight_;
       --awaiting_reply_;
-      if (tx_pending_ && tx_software_expected_ && p.t.t1_kernel < 0) --tx_pending_;
+      tx_pending_ -= std::min(tx_pending_, stamps_owed(p));
       if (p.measured) ++counters_.lost;
+      if (config_.mode == SenderMode::Connect) tcp_->drop();
     }
     ++oldest_;
   }
@@ -310,8 +424,9 @@ bool ProbeStream::step(int64_t now, bool blocking) noexcept {
   // Ping-pong reads first, so a probe follows its predecessor's reply at
   // once; rate mode sends first, so a due probe does not wait behind a read.
   // Stamps and histograms are dealt with while the probe is on the wire.
-  bool pingpong = config_.mode == SenderMode::PingPong;
+  bool pingpong = config_.mode != SenderMode::Rate;
   bool busy = pingpong && drain_replies();
+  if (config_.mode == SenderMode::Connect) busy |= step_connect(now);
   if (ready_to_send(now)) {
     send_probe();
     busy = true;
@@ -332,6 +447,12 @@ int64_t ProbeStream::next_event(int64_t now) const noexcept {
   if (ready_to_send(now)) return now;
   int64_t next = INT64_MAX;
   if (config_.mode == SenderMode::Rate && next_seq_ < total_ && now < send_until_ns_) next = next_send_ns_;
+  if (config_.mode == SenderMode::Connect) {
+    if (connecting_) next = std::min(next, connect_deadline_);
+    if (!connecting_ && !tcp_->open() && in_flight_ == 0 && next_seq_ < total_ && now < send_until_ns_ && !refused()) {
+      return now;
+    }
+  }
   if (oldest_ < next_seq_) next = std::min(next, probes_[oldest_ & mask_].deadline);
   return next;
 }
@@ -381,6 +502,14 @@ std::string ProbeStream::no_replies_reason() const {
   if (counters_.late > 0) {
     why += " within the timeout; " + std::to_string(counters_.late) + " came after it";
   }
+  if (counters_.connect_errors > 0) {
+    why += "; " + std::to_string(counters_.connect_errors) + " TCP connection" +
+           (counters_.connect_errors == 1 ? "" : "s") + " could not be opened (last " + errno_name(last_connect_errno_) +
+           (last_connect_errno_ == ECONNREFUSED ? ": nothing listens on the target's TCP port)" : ")");
+  }
+  if (counters_.disconnects > 0) {
+    why += "; the peer closed or reset the connection (" + errno_name(last_connect_errno_) + ")";
+  }
   if (counters_.icmp_errors == 0) return why;
   why += "; " + std::to_string(counters_.icmp_errors) + " ICMP error" + (counters_.icmp_errors == 1 ? "" : "s") +
          " came back (last " + errno_name(last_icmp_errno_);
@@ -404,6 +533,8 @@ std::string ProbeStream::no_replies_reason() const {
 std::string ProbeStream::missing_reason(Metric m) const {
   if (histograms_[index(m)].count() > 0) return "";
   if (m == Metric::SendError) return config_.mode == SenderMode::Rate ? "no probe was sent" : "";
+  if (m == Metric::Ack && !tcp_) return "";
+  if ((m == Metric::Connect || m == Metric::Transaction) && config_.mode != SenderMode::Connect) return "";
   if (counters_.received == 0) return no_replies_reason();
   const TimestampingGrant& ts = transport_->timestamping();
   auto kernel_reason = [&](bool tx, bool rx) -> std::string {
@@ -435,12 +566,22 @@ std::string ProbeStream::missing_reason(Metric m) const {
       if (ts.hwtstamp.attempted && !(ts.hwtstamp.tx && ts.hwtstamp.rx)) return hardware_reason(ts);
       if (ts.refused_errno || !ts.hardware) return "the socket refused hardware timestamping flags";
       return hardware_reason(ts);
+    case Metric::Ack:
+      if (stamps_.tx_software > 0) return "no ACK timestamps (SOF_TIMESTAMPING_TX_ACK) arrived on the error queue";
+      return kernel_reason(true, false);
+    case Metric::Connect:
+    case Metric::Transaction:
+      return no_replies_reason();
     case Metric::SendError:  // answered before the switch
       break;
     case Metric::Residence:
     case Metric::RttNet:
     case Metric::OwdFwd:
     case Metric::OwdRev:
+      if (counters_.echoes > 0) {
+        return "the peer is an echo service (it returned each request unchanged), so there are no reflector "
+               "timestamps (T2/T3)";
+      }
       return "the reflector left its receive/transmit timestamps (T2/T3) empty";
   }
   return "not measured";

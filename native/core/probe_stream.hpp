@@ -3,7 +3,10 @@
 // thread; nothing here blocks, allocates or locks once constructed.
 #pragma once
 
+#include <poll.h>
+
 #include <array>
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,22 +17,26 @@
 #include "counters.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
+#include "tcp_transport.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
 #include "wire.hpp"
 
 namespace rtt {
 
-enum class SenderMode : uint8_t { PingPong, Rate };
+// Connect: a TCP connection per probe (netperf TCP_CRR).
+enum class SenderMode : uint8_t { PingPong, Rate, Connect };
 inline constexpr Choice<SenderMode> kSenderModes[] = {
     {"pingpong", SenderMode::PingPong},
     {"rate", SenderMode::Rate},
+    {"connect", SenderMode::Connect},
 };
 
 struct StreamConfig {
   Endpoint target;
   Endpoint bind;                  // local address; family must match target
   SenderMode mode = SenderMode::PingPong;
+  Protocol protocol = Protocol::Udp;
   uint64_t count = 0;             // measured probes; 0: until duration_ns
   int64_t duration_ns = 0;        // 0: until count
   uint32_t warmup = 0;            // probes sent first and left out of results
@@ -58,6 +65,10 @@ class ProbeStream {
   ProbeStream(const StreamConfig& config, UserClock& clock, Capture* capture);
   ~ProbeStream();
 
+  // On the session thread, before start(): a TCP stream connects (and in
+  // connect mode lets go again), so a target that refuses fails the session
+  // before its first probe. Throws SystemError.
+  void open();
   void start(int64_t now) noexcept;
   // Sends what is due, reads stamps and replies, expires timed-out probes.
   // True when it did any work (so a blocking loop should not sleep yet).
@@ -67,7 +78,9 @@ class ProbeStream {
   // When this stream next needs the loop, for a blocking wait.
   int64_t next_event(int64_t now) const noexcept;
 
+  // The socket and what to wait for on it; in connect mode a new one per probe.
   int fd() const noexcept { return transport_->fd(); }
+  short poll_events() const noexcept { return connecting_ ? POLLOUT : POLLIN; }
   // Releases the socket once the loop has ended; see Transport::close.
   void close() noexcept { transport_->close(); }
   // After the loop, on its thread: the capture rows of the probes not yet
@@ -107,9 +120,23 @@ class ProbeStream {
   bool ready_to_send(int64_t now) const noexcept;
   // The target refused a probe and the session ends at the first refusal:
   // nothing more is sent, and nothing in flight will be answered.
-  bool refused() const noexcept { return config_.stop_on_unreachable && counters_.icmp_errors > 0; }
+  // A TCP peer that closed a ping-pong session's connection ends it too.
+  bool refused() const noexcept {
+    return disconnected_ ||
+           (config_.stop_on_unreachable && (counters_.icmp_errors > 0 || last_connect_errno_ == ECONNREFUSED));
+  }
+  // The next sequence number's slot, reset for a new probe.
+  Probe& take_slot() noexcept;
   void send_probe() noexcept;
   bool drain_tx_stamps(bool all) noexcept;
+  // Connect mode: opens the next probe's connection, then sends it once established.
+  bool step_connect(int64_t now) noexcept;
+  void connection_lost(int err) noexcept;
+  // Kernel TX stamps (sent, and on TCP acknowledged) the probe still waits for.
+  uint32_t stamps_owed(const Probe& p) const noexcept;
+  // A reply that is its request unchanged (an echo service): rewritten into r
+  // as a reply without reflector stamps.
+  bool echoed(const Datagram& d, wire::ReflectorPacket& r) const noexcept;
   bool drain_replies() noexcept;
   void on_reply(const Datagram& d, int64_t t4_user) noexcept;
   bool tx_complete(const Probe& p) const noexcept;
@@ -126,6 +153,7 @@ class ProbeStream {
   UserClock& clock_;
   Capture* capture_;
   std::unique_ptr<Transport> transport_;
+  TcpTransport* tcp_ = nullptr;  // transport_, when the protocol is TCP
   std::unique_ptr<PacketAuth> auth_;
   wire::Layout layout_ = wire::Layout::Unauthenticated;
   std::array<Histogram, kMetricCount> histograms_;
@@ -152,6 +180,13 @@ class ProbeStream {
   int64_t last_send_ns_ = 0;
   bool hw_tx_seen_ = false;
   bool tx_software_expected_ = false;  // granted, and not yet found missing on this path
+  bool ack_expected_ = false;          // TCP: the peer's ACK of each request is stamped too
+  bool connecting_ = false;            // connect mode: the next probe's connection is opening
+  bool disconnected_ = false;          // ping-pong TCP: the peer closed; nothing more is sent
+  int64_t connect_start_ = -1;
+  int64_t connected_at_ = -1;
+  int64_t connect_deadline_ = 0;
+  int last_connect_errno_ = 0;
   uint32_t stampless_ = 0;            // answered probes finalized without a TX stamp
 
   SenderCounters counters_;

@@ -23,6 +23,9 @@ Responder::Responder(const ReflectorConfig& config, uint64_t seed, UserClock& cl
       allow_(config.allow),
       limiter_(config.rate_limit_pps, config.global_rate_limit_pps, seed) {
   if (!config.key.empty()) auth_ = std::make_unique<PacketAuth>(config.key);
+  if (config.twamp_light && config.tcp) {
+    throw ConfigError("TWAMP-Light test packets come over UDP only; serve TCP without twampLight");
+  }
   if (config.twamp_light && auth_) {
     throw ConfigError("TWAMP-Light compatibility is for unauthenticated senders; drop the key or twampLight");
   }
@@ -131,12 +134,24 @@ void Responder::sweep(int64_t now) noexcept {
 
 Reflector::Reflector(const ReflectorConfig& config)
     : config_(config), clock_(config.clock), responder_(config_, random_seed(), clock_) {
-  UdpOptions o;
-  o.bind = config_.bind;
-  o.timestamps = config_.timestamps;
-  o.busy_poll_us = config_.socket_busy_poll_us;
-  o.tx_timestamps = false;
-  transport_ = std::make_unique<UdpTransport>(o);
+  if (!config_.udp && !config_.tcp) throw ConfigError("a reflector serves udp, tcp or both");
+  if (config_.udp) {
+    UdpOptions o;
+    o.bind = config_.bind;
+    o.timestamps = config_.timestamps;
+    o.busy_poll_us = config_.socket_busy_poll_us;
+    o.tx_timestamps = false;
+    transport_ = std::make_unique<UdpTransport>(o);
+  }
+  if (config_.tcp) {
+    TcpServerOptions o;
+    o.bind = config_.bind;
+    // The same port number as UDP, also when the kernel picked it.
+    if (transport_) o.bind = transport_->local();
+    o.timestamps = config_.timestamps;
+    o.max_connections = config_.max_connections;
+    tcp_ = std::make_unique<TcpServer>(o);
+  }
   buffer_.resize(65536);
   datagram_.data = buffer_.data();
   datagram_.capacity = buffer_.size();
@@ -145,8 +160,20 @@ Reflector::Reflector(const ReflectorConfig& config)
 Reflector::~Reflector() = default;
 
 void Reflector::setup() {
-  int fd = transport_->fd();
-  run_facts_.setup(config_.pinning, config_.private_file_table, &fd, 1);
+  int fds[3];
+  size_t n = 0;
+  if (transport_) fds[n++] = transport_->fd();
+  if (tcp_) {
+    fds[n++] = tcp_->fd();
+    fds[n++] = tcp_->listener();
+  }
+  // Accepted TCP connections are opened on the session thread, where close() cannot reach them.
+  run_facts_.setup(config_.pinning, config_.private_file_table && !tcp_, fds, n);
+}
+
+void Reflector::close() noexcept {
+  if (transport_) transport_->close();
+  if (tcp_) tcp_->close();
 }
 
 void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink) {
@@ -164,7 +191,7 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
     // Checked on every pass, not only when the socket is empty: a flood that
     // keeps the queue full must not keep the loop past its deadline.
     if (stop.load(std::memory_order_relaxed) || now >= until) break;
-    ssize_t n = transport_->receive(datagram_);
+    ssize_t n = transport_ ? transport_->receive(datagram_) : -1;
     // A request's kernel stamp is when it arrived, the policy's "now": the
     // only clock read between request and reply is then T3's. It cannot
     // drive the timers: under a flood it lags the clock by the time the
@@ -188,12 +215,18 @@ void Reflector::run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgres
           ++counters.reflected;
         }
       }
-    } else if (!config_.busy_poll) {
-      pollfd p{transport_->fd(), POLLIN, 0};
-      wait_readable(&p, 1, std::min({until, next_progress, next_sweep, now + kMaxBlockNs}) - now);
+    }
+    bool served = tcp_ && tcp_->step(responder_, clock_, now);
+    if (n < 0 && !served && !config_.busy_poll) {
+      pollfd p[2];
+      size_t count = 0;
+      if (transport_) p[count++] = pollfd{transport_->fd(), POLLIN, 0};
+      if (tcp_) p[count++] = pollfd{tcp_->fd(), POLLIN, 0};
+      wait_readable(p, count, std::min({until, next_progress, next_sweep, now + kMaxBlockNs}) - now);
     }
     if (now >= next_sweep) {
       responder_.sweep(now);
+      if (tcp_) tcp_->expire(now, counters);
       next_sweep = now + kSweepIntervalNs;
     }
     if (sink && now >= next_progress) {

@@ -18,6 +18,7 @@
 #include "progress.hpp"
 #include "rate_limit.hpp"
 #include "run_facts.hpp"
+#include "tcp_server.hpp"
 #include "reflector_sessions.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
@@ -27,6 +28,10 @@ namespace rtt {
 
 struct ReflectorConfig {
   Endpoint bind;
+  // Which protocols are served; TCP listens on the UDP socket's port number.
+  bool udp = true;
+  bool tcp = false;
+  size_t max_connections = 1024;  // TCP connections open at once; more are reset and counted
   bool busy_poll = true;
   int socket_busy_poll_us = 0;
   ClockSource clock = ClockSource::Auto;  // T3 and timers
@@ -101,20 +106,25 @@ class Reflector {
   void run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink);
   // Closes the socket once run() has returned, freeing the port; counters and
   // grants stay readable. Call it from a thread that shares the process's file table.
-  void close() noexcept { transport_->close(); }
+  void close() noexcept;
 
   const ReflectorConfig& config() const noexcept { return config_; }
   const ReflectorCounters& counters() const noexcept { return responder_.counters(); }
   const RunFacts& run_facts() const noexcept { return run_facts_; }
-  const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
-  const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
-  Endpoint local() const { return transport_->local(); }
+  // The UDP socket's, or the TCP listener's when only TCP is served.
+  const TimestampingGrant& timestamping() const noexcept {
+    return transport_ ? transport_->timestamping() : tcp_->timestamping();
+  }
+  const BusyPollGrant& busy_poll() const noexcept { return transport_ ? transport_->busy_poll() : no_busy_poll_; }
+  Endpoint local() const { return transport_ ? transport_->local() : tcp_->local(); }
 
  private:
   ReflectorConfig config_;
   UserClock clock_;  // read by the session thread only
   Responder responder_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Transport> transport_;  // UDP; null when only TCP is served
+  std::unique_ptr<TcpServer> tcp_;        // null when only UDP is served
+  BusyPollGrant no_busy_poll_;
   std::vector<uint8_t> buffer_;
   Datagram datagram_;
   RunFacts run_facts_;

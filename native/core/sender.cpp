@@ -36,6 +36,9 @@ Sender::Sender(const SenderConfig& config) : config_(config), clock_(config.cloc
     capture_ = std::make_unique<Capture>(config_.capture);
   }
   for (const StreamConfig& s : config_.streams) {
+    // Connect mode opens sockets on the session thread, which Sender::close
+    // must reach from another: TCP sessions keep the shared file table.
+    if (s.protocol == Protocol::Tcp) config_.private_file_table = false;
     streams_.push_back(std::make_unique<ProbeStream>(s, clock_, capture_.get()));
     pollfds_.push_back(pollfd{streams_.back()->fd(), POLLIN, 0});  // POLLERR is always reported
   }
@@ -54,8 +57,9 @@ void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
 }
 
 void Sender::setup() {
+  for (auto& s : streams_) s->open();
   std::vector<int> fds;
-  for (const pollfd& p : pollfds_) fds.push_back(p.fd);
+  for (auto& s : streams_) fds.push_back(s->fd());
   run_facts_.setup(config_.pinning, config_.private_file_table, fds.data(), fds.size());
 }
 
@@ -89,7 +93,12 @@ void Sender::run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* si
     }
     if (blocking && !busy) {
       int64_t until = std::min(next_progress, now + kMaxBlockNs);
-      for (auto& s : streams_) until = std::min(until, s->next_event(now));
+      for (size_t i = 0; i < streams_.size(); ++i) {
+        until = std::min(until, streams_[i]->next_event(now));
+        // A TCP stream's socket changes with each connection in connect mode.
+        pollfds_[i].fd = streams_[i]->fd();
+        pollfds_[i].events = streams_[i]->poll_events();
+      }
       wait_readable(pollfds_.data(), pollfds_.size(), until - clock_.now());
     }
   }

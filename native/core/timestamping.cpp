@@ -100,7 +100,7 @@ HardwareSupport hardware_support(int fd) noexcept {
   return h;
 }
 
-TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept {
+TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx, bool tx_ack) noexcept {
   TimestampingGrant g;
   HardwareSupport support = hardware_support(fd);
   g.interface = support.interface;
@@ -119,7 +119,7 @@ TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) n
   // would cost every packet for no stamp.
   bool stampless = g.hwtstamp.attempted && !g.hwtstamp.tx && !g.hwtstamp.rx;
   bool hardware_flags = g.hardware_requested && !(source == TimestampSource::Auto && stampless);
-  unsigned flags = software | (tx ? kOptions : 0) | (hardware_flags ? hardware : 0);
+  unsigned flags = software | (tx ? kOptions : 0) | (tx_ack ? SOF_TIMESTAMPING_TX_ACK : 0) | (hardware_flags ? hardware : 0);
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) {
     g.refused_errno = errno;
     return g;
@@ -131,6 +131,11 @@ TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) n
   g.software = (granted & software) == software;
   g.hardware = hardware_flags && (granted & hardware) == hardware;
   return g;
+}
+
+bool apply_timestamping(int fd, const TimestampingGrant& grant) noexcept {
+  unsigned flags = grant.flags;
+  return flags == 0 || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
 }
 
 void parse_rx_control(const msghdr& msg, RxStamps& out) noexcept {
@@ -158,8 +163,9 @@ bool parse_tx_stamp(const msghdr& msg, TxStamp& out) noexcept {
       sock_extended_err err;
       std::memcpy(&err, CMSG_DATA(c), sizeof err);
       if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
-          err.ee_info == SCM_TSTAMP_SND) {
+          (err.ee_info == SCM_TSTAMP_SND || err.ee_info == SCM_TSTAMP_ACK)) {
         out.id = err.ee_data;
+        out.kind = err.ee_info == SCM_TSTAMP_ACK ? TxStampKind::Acked : TxStampKind::Sent;
         have_id = true;
       }
     }

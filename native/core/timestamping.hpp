@@ -41,7 +41,11 @@ struct TimestampingGrant {
 // interface is known (not a wildcard bind), the NIC is configured to give them
 // (configure_hwtstamp, needs CAP_NET_ADMIN) and left so. Call after
 // bind/connect so the local address is known.
-TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx) noexcept;
+// tx_ack (TCP): also report when the peer acknowledged the stamped bytes.
+TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx, bool tx_ack = false) noexcept;
+// Gives another socket the flags a grant holds, without probing the interface
+// again: one system call, for a connection per transaction. False when refused.
+bool apply_timestamping(int fd, const TimestampingGrant& grant) noexcept;
 
 struct HardwareSupport {
   std::string interface;
@@ -57,8 +61,15 @@ struct RxStamps {
   int ttl = -1;           // IP TTL / IPv6 hop limit of the received packet
 };
 
+// When a TX stamp was taken: the packet left (SCM_TSTAMP_SND), or the peer
+// acknowledged its last byte (SCM_TSTAMP_ACK, TCP with SOF_TIMESTAMPING_TX_ACK).
+enum class TxStampKind : uint8_t { Sent, Acked };
+
 struct TxStamp {
-  uint32_t id = 0;  // SOF_TIMESTAMPING_OPT_ID: index of the datagram since stamping was enabled
+  // SOF_TIMESTAMPING_OPT_ID: index of the datagram since stamping was enabled
+  // (on TCP the offset of the message's last byte; the transport maps it to the index).
+  uint32_t id = 0;
+  TxStampKind kind = TxStampKind::Sent;
   int64_t software = -1;
   int64_t hardware = -1;
 };

@@ -1,5 +1,6 @@
-// What the sender and reflector loops need from a socket. UDP implements it
-// now; a raw AF_PACKET transport is another implementation of the same calls.
+// What the sender and reflector loops need from a socket. UDP and TCP
+// (tcp_transport.hpp) implement it; a raw AF_PACKET transport is another
+// implementation of the same calls.
 #pragma once
 
 #include <poll.h>
@@ -9,9 +10,17 @@
 #include <cstdint>
 
 #include "address.hpp"
+#include "choices.hpp"
 #include "timestamping.hpp"
 
 namespace rtt {
+
+// The protocol a session's STAMP packets travel in. TCP frames them on a stream (tcp_framing.hpp).
+enum class Protocol : uint8_t { Udp, Tcp };
+inline constexpr Choice<Protocol> kProtocols[] = {
+    {"udp", Protocol::Udp},
+    {"tcp", Protocol::Tcp},
+};
 
 struct Datagram {
   uint8_t* data = nullptr;

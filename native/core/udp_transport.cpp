@@ -2,39 +2,17 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "errors.hpp"
-
-#ifndef SO_PREFER_BUSY_POLL
-#define SO_PREFER_BUSY_POLL 69
-#endif
+#include "socket_calls.hpp"
 
 namespace rtt {
 namespace {
 
 constexpr int kSocketBufferBytes = 4 << 20;
-
-// libc's recvmsg, recvfrom and sendto are pthread cancellation points: in a
-// process with more than one thread (every Node process) each call brackets
-// the system call with two atomic read-modify-writes, 6 % of a spinning loop's
-// time. Session threads are never cancelled, so they make the system calls
-// directly.
-ssize_t receive_message(int fd, msghdr* msg, int flags) noexcept { return syscall(SYS_recvmsg, fd, msg, flags); }
-ssize_t receive_payload(int fd, void* data, size_t capacity) noexcept {
-  return syscall(SYS_recvfrom, fd, data, capacity, MSG_DONTWAIT, nullptr, nullptr);
-}
-ssize_t send_to(int fd, const void* data, size_t length, const sockaddr* to, socklen_t to_length) noexcept {
-  return syscall(SYS_sendto, fd, data, length, 0, to, to_length);
-}
-
-std::string describe(const Endpoint& e) {
-  return e.family() == AF_INET6 ? "[" + e.host() + "]:" + std::to_string(e.port())
-                                : e.host() + ":" + std::to_string(e.port());
-}
 
 }  // namespace
 
@@ -63,12 +41,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   if (bind(fd_, o.bind.sa(), o.bind.length) != 0) {
     int err = errno;
     ::close(fd_);
-    std::string hint = err == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port >= 1024)"
-                       : err == EADDRINUSE ? " (another process uses this port; choose another port or 0 for any)"
-                       : err == EADDRNOTAVAIL ? " (no interface on this host has that address)"
-                       : err == EAFNOSUPPORT ? " (IPv6 is disabled on this host; use an IPv4 address such as 0.0.0.0)"
-                                               : "";
-    throw SystemError(err, "cannot bind UDP socket to " + describe(o.bind) + hint);
+    throw SystemError(err, "cannot bind UDP socket to " + describe(o.bind) + bind_hint(err));
   }
   if (o.connect && connect(fd_, o.connect->sa(), o.connect->length) != 0) {
     int err = errno;
@@ -79,16 +52,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   local_.length = sizeof local_.storage;
   getsockname(fd_, local_.sa(), &local_.length);
 
-  busy_poll_.requested_us = o.busy_poll_us;
-  if (o.busy_poll_us > 0) {
-    int us = o.busy_poll_us;
-    if (setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us) != 0 ||
-        setsockopt(fd_, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof on) != 0) {
-      busy_poll_.refused_errno = errno;
-    } else {
-      busy_poll_.granted = true;
-    }
-  }
+  busy_poll_ = set_busy_poll(fd_, o.busy_poll_us);
   timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
   control_expected_ = o.receive_ttl || timestamping_.software || timestamping_.hardware;
   user_clock_ = o.user_clock;
@@ -114,16 +78,12 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
     return n;
   }
   iovec iov{d.data, d.capacity};
-  msghdr msg{};
+  msghdr msg = message_into(iov, control_, sizeof control_);
   // A connected socket only hears its peer: no address to copy out.
   if (!connected_) {
     msg.msg_name = &d.peer.storage;
     msg.msg_namelen = sizeof d.peer.storage;
   }
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_;
-  msg.msg_controllen = sizeof control_;
   ssize_t n = receive_message(fd_, &msg, MSG_DONTWAIT);
   if (n < 0) return n;
   // Before the control messages are parsed: the time the application has the datagram.

@@ -1,7 +1,7 @@
 /** Parsers of command-line values shared by the commands: each rejects bad input with a message that says what to give. */
 import { InvalidArgumentError } from 'commander';
 import { parseCpuList } from '../caps';
-import { MAX_RATE_LIMIT, MIN_RATE_LIMIT, parseDuration } from '../options';
+import { MAX_RATE_LIMIT, MIN_RATE_LIMIT, PROTOCOLS, parseDuration, type Protocol } from '../options';
 
 export function integer(min: number, max: number) {
   return (value: string): number => {
@@ -11,6 +11,15 @@ export function integer(min: number, max: number) {
     }
     return n;
   };
+}
+
+/** "udp", "tcp" or "udp,tcp": the protocols a reflector serves. */
+export function protocolList(value: string): Protocol[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => !(PROTOCOLS as readonly string[]).includes(p))) {
+    throw new InvalidArgumentError(`give ${PROTOCOLS.join(', ')} or ${PROTOCOLS.join(',')}.`);
+  }
+  return parts as Protocol[];
 }
 
 /** A comma-separated list of whole numbers in a range, e.g. "1,10,250". */

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { DEFAULT_CAPTURE_BUFFER_ROWS, MAX_CAPTURE_BUFFER_ROWS } from '../../capture';
-import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, normalizeProbeOptions, type ProbeMode, type ProbeOptions } from '../../options';
+import { AUTH_PACKET_SIZE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, PROTOCOLS, normalizeProbeOptions, type ProbeMode, type ProbeOptions, type Protocol } from '../../options';
 import { writePercentileDistributions } from '../../report/hgrm';
 import { HistogramLogWriter } from '../../report/hlog';
 import { htmlReport } from '../../report/html';
@@ -20,6 +20,7 @@ import { STATUS_INTERVAL, StatusLine, probeStatus, wantsStatusLine } from '../st
 
 interface ProbeFlags extends SessionFlags {
   mode: ProbeMode;
+  proto: Protocol;
   count?: number;
   rate?: number;
   size?: number;
@@ -110,9 +111,14 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     program
       .command('probe')
       .description('probe a STAMP reflector (rtt-probe reflect, or any STAMP / TWAMP-Light reflector)')
-      .argument('<target>', 'host, host:port or [ipv6]:port (default port 862)'),
+      .argument('<target>', 'host, host:port or [ipv6]:port (default port 862 for UDP; TCP needs one)'),
   )
-    .addOption(new Option('--mode <mode>', 'pingpong: next probe after the reply; rate: fixed interval').choices(PROBE_MODES).default('pingpong'))
+    .addOption(
+      new Option('--mode <mode>', 'pingpong: next probe after the reply; rate: fixed interval (UDP); connect: a TCP connection per probe')
+        .choices(PROBE_MODES)
+        .default('pingpong'),
+    )
+    .addOption(new Option('--proto <protocol>', 'udp, or tcp: request/response on one connection (see docs/tcp.md)').choices(PROTOCOLS).default('udp'))
     .option('--count <n>', 'probes to measure (warm-up excluded)', integer(1, 4_000_000_000))
     .option('--duration <d>', 'how long to send (default 10s unless --count)', duration)
     .option('--rate <pps>', 'probes per second in rate mode', positive)
@@ -129,7 +135,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in µs): rtt.user to FILE, each other metric to FILE with its name before the extension')
     .option('--raw <file>', 'write one row per probe (timestamps, metrics, status) to FILE: .csv, or .jsonl for JSON Lines')
     .option('--raw-buffer <rows>', `rows --raw buffers for its writer (default ${DEFAULT_CAPTURE_BUFFER_ROWS}); rows that find it full are dropped and counted`, integer(2, MAX_CAPTURE_BUFFER_ROWS))
-    .option('--no-stop-on-unreachable', 'ping-pong: keep probing a target that refuses with ICMP unreachable (by default the run stops at the first)')
+    .option('--no-stop-on-unreachable', 'ping-pong and connect: keep probing a target that refuses (ICMP unreachable, TCP connection refused; by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
       if (flags.interval !== undefined && flags.hlog === undefined) throw new UsageError('--interval is the --hlog interval: give --hlog FILE too');
@@ -139,6 +145,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
       const options: ProbeOptions = {
         ...commonOptions(flags),
         mode: flags.mode,
+        protocol: flags.proto,
         count: flags.count,
         duration: flags.duration,
         rate: flags.rate,
@@ -147,7 +154,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         timeout: flags.timeout,
         bind: flags.bind,
         ssid: flags.ssid,
-        stopOnUnreachable: flags.stopOnUnreachable && flags.mode === 'pingpong',
+        stopOnUnreachable: flags.stopOnUnreachable && flags.mode !== 'rate',
         // The log's intervals are the session's snapshots.
         ...(flags.hlog !== undefined ? { progressInterval: flags.interval ?? '1s' } : {}),
         capture: flags.raw === undefined ? undefined : { file: flags.raw, bufferRows: flags.rawBuffer },

@@ -1,9 +1,10 @@
 /** `rtt-probe reflect`: answer STAMP probes until stopped, then print the counters. */
 import type { Command } from 'commander';
-import { DEFAULT_PORT, MAX_RATE_LIMIT, MIN_RATE_LIMIT, type ReflectorOptions } from '../../options';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS, MAX_RATE_LIMIT, MIN_RATE_LIMIT, type Protocol, type ReflectorOptions } from '../../options';
 import { resultHeader } from '../../schema';
 import { startReflector } from '../../session';
-import { duration, integer, replyRate } from '../arguments';
+import { duration, integer, protocolList, replyRate } from '../arguments';
+import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { formatReflectorResult } from '../format';
 import type { Io, Outcome } from '../io';
@@ -19,6 +20,8 @@ interface ReflectFlags extends SessionFlags {
   maxSessions?: number;
   sessionTimeout?: string;
   twampLight?: boolean;
+  proto: Protocol[];
+  maxConnections?: number;
 }
 
 export function addReflectCommand(program: Command, io: Io, outcome: Outcome): void {
@@ -36,8 +39,13 @@ export function addReflectCommand(program: Command, io: Io, outcome: Outcome): v
     .option('--max-sessions <n>', 'stateful mode: most sessions kept at once (1024)', integer(1, 65_536))
     .option('--session-timeout <d>', 'stateful mode: forget a session idle this long (60s)', duration)
     .option('--twamp-light', 'also answer TWAMP-Light test packets shorter than 44 bytes (replies up to 41 bytes)')
-    .action(async (flags: ReflectFlags) => {
+    .option('--proto <list>', 'udp, tcp or udp,tcp: TCP listens on the same port number (see docs/tcp.md)', protocolList, ['udp'])
+    .option('--max-connections <n>', `TCP: most connections open at once (${DEFAULT_MAX_CONNECTIONS}); more are reset and counted`, integer(1, MAX_CONNECTIONS))
+    .action(async (flags: ReflectFlags, command: Command) => {
       const { bind, port } = flags.bind;
+      if (flags.proto.includes('tcp') && command.getOptionValueSource('bind') === 'default') {
+        throw new UsageError(`TCP has no default port (862/TCP is TWAMP-Control's): give one with --bind, e.g. --bind :8620 (or :0 for any)`);
+      }
       const options: ReflectorOptions = {
         ...commonOptions(flags),
         bind,
@@ -50,6 +58,8 @@ export function addReflectCommand(program: Command, io: Io, outcome: Outcome): v
         maxSessions: flags.maxSessions,
         sessionTimeout: flags.sessionTimeout,
         twampLight: flags.twampLight,
+        protocols: flags.proto,
+        maxConnections: flags.maxConnections,
       };
       warnRtThrottling(io, flags);
       const reflector = await startReflector(options);
