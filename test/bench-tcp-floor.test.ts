@@ -5,11 +5,13 @@
  * one connection (netperf TCP_RR) or connect, request, response and close per
  * transaction (`crr`, netperf TCP_CRR) without leaving TIME_WAIT behind, and a
  * server that goes away ends the client with the reason instead of a hang.
+ * Its server is a plain echo service, which rtt-probe --proto tcp measures as one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { probe } from '../src/index';
 import { cProgram, stopProgram } from './support/c-program';
 
 const floor = cProgram(path.join(__dirname, '..', 'bench', 'floor', 'tcp_pingpong.c'));
@@ -69,6 +71,18 @@ describe('the TCP floor', () => {
       expect(JSON.parse(run.stdout)).toMatchObject({ count: 2000 });
       // 2010 connections: a graceful close would leave one TIME_WAIT each on the side that closed first.
       expect(timeWait(server.port)).toBe(0);
+    } finally {
+      await stopProgram(server.child);
+    }
+  });
+
+  it('serves rtt-probe --proto tcp as the echo service it is: every reply counted an echo, no reflector timestamps', async () => {
+    const server = await floorServer();
+    try {
+      const r = await probe({ host: '127.0.0.1', port: server.port }, { protocol: 'tcp', count: 500, duration: '10s', timeout: '1s' }).result;
+      expect(r.counters).toMatchObject({ received: 500, lost: 0 });
+      expect(r.counters.echoes).toBeGreaterThanOrEqual(500);
+      expect(r.missing.residence).toMatch(/echo service/);
     } finally {
       await stopProgram(server.child);
     }

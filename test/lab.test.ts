@@ -169,7 +169,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
       expect([r[0], r[2], r[5], r[6], r[7]]).toEqual(['UDP_RR', 'local', '300', '64', 'UDP']);
       expect(Number(r[13])).toBeGreaterThan(0);
     }
-  });
+  }, 300_000);
 
   it('--proto udp,tcp: each topology in both, each run labelled, CSV rows UDP_RR and TCP_RR, summary and tables per protocol; TCP crosses bridge-nat', async () => {
     const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-')), 'study.csv');
@@ -213,7 +213,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
 
     const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     expect(rows.map((r) => [r[0], r[1], r[7]])).toEqual(measured.flatMap((name) => [['UDP_RR', name, 'UDP'], ['TCP_RR', name, 'TCP']]));
-  });
+  }, 180_000);
 
   it('--baseline loopback: every difference is against loopback, which is measured even when not listed', async () => {
     const run = await runCli(['lab', '--baseline', 'loopback', '--topologies', 'veth,bridge', '--count', '200', '--json'], { timeoutMs: 120_000 });
