@@ -47,13 +47,14 @@ export { CAPTURE_COLUMNS, CAPTURE_FORMATS, CAPTURE_STATUSES, TIMESTAMP_COLUMNS }
 export type { CaptureColumn, CaptureFormat, CaptureOptions, CaptureStatus } from './capture';
 export type { SenderCounters, ReflectorCounters, SenderCounterName, ReflectorCounterName } from './counters';
 export type { MetricName } from './metrics';
-export { parseDuration, parseTarget, DEFAULT_PORT } from './options';
+export { parseDuration, parseTarget, DEFAULT_PORT, PROTOCOLS } from './options';
 export type {
   ProbeOptions,
   ReflectorOptions,
   CommonOptions,
   PinningOptions,
   ProbeMode,
+  Protocol,
   TimestampSource,
   TimestampFormat,
   ClockSource,

@@ -12,7 +12,7 @@ import { fromNative, OptionRangeError } from '../src/errors';
 import { CAPTURE_COLUMNS, CAPTURE_FORMATS, CAPTURE_STATUSES } from '../src/capture';
 import { REFLECTOR_COUNTERS, SENDER_COUNTERS } from '../src/counters';
 import { METRIC_NAMES } from '../src/metrics';
-import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, normalizeProbeOptions } from '../src/options';
+import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, PROTOCOLS, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, normalizeProbeOptions } from '../src/options';
 import { ProbeResult } from '../src/result';
 
 const native = loadBinding();
@@ -29,6 +29,7 @@ describe('the addon and the library name the same things alike', () => {
 
   it('the choices of each option the native parsers read', () => {
     expect([...native.choices.mode]).toEqual([...PROBE_MODES]);
+    expect([...native.choices.protocol]).toEqual([...PROTOCOLS]);
     expect([...native.choices.timestamps]).toEqual([...TIMESTAMP_SOURCES]);
     expect([...native.choices.timestampFormat]).toEqual([...TIMESTAMP_FORMATS]);
     expect([...native.choices.clock]).toEqual([...CLOCK_SOURCES]);
@@ -56,7 +57,8 @@ describe('the native parsers refuse what their table lacks, naming every choice'
   });
 
   it.each([
-    ['mode', 'pingpong, rate'],
+    ['mode', 'pingpong, rate, connect'],
+    ['protocol', 'udp, tcp'],
     ['timestamps', 'auto, software, hardware, none'],
     ['timestampFormat', 'ntp, ptp'],
     ['clock', 'auto, tsc, realtime'],

@@ -274,8 +274,11 @@ bool ProbeStream::echoed(const Datagram& d, wire::ReflectorPacket& r) const noex
 }
 
 bool ProbeStream::drain_replies() noexcept {
-  // Ping-pong expects one reply: reading on to EAGAIN would delay the next probe by a syscall.
-  int batch = config_.mode == SenderMode::PingPong ? 1 : kReplyBatch;
+  // Ping-pong and connect mode expect one reply: reading on to EAGAIN would
+  // delay the next probe by a syscall.
+  int batch = config_.mode == SenderMode::Rate ? kReplyBatch : 1;
+  // A connection still opening has nothing to read; its failure is step_connect's.
+  if (connecting_) return false;
   for (int i = 0; i < batch; ++i) {
     if (transport_->receive(datagram_) < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return i > 0;

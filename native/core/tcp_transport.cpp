@@ -123,6 +123,14 @@ void TcpTransport::drop() noexcept {
   unsent_length_ = unsent_offset_ = 0;
 }
 
+void TcpTransport::close() noexcept {
+  if (fd_ >= 0) {
+    linger graceful{0, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &graceful, sizeof graceful);
+  }
+  drop();
+}
+
 bool TcpTransport::flush() noexcept {
   while (unsent_offset_ < unsent_length_) {
     ssize_t n = send_to(fd_, unsent_.get() + unsent_offset_, unsent_length_ - unsent_offset_, nullptr, 0);

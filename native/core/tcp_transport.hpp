@@ -58,7 +58,8 @@ class TcpTransport final : public Transport {
   const TimestampingGrant& timestamping() const noexcept override { return timestamping_; }
   const BusyPollGrant& busy_poll() const noexcept override { return busy_poll_; }
   Endpoint local() const override { return local_; }
-  void close() noexcept override { drop(); }
+  // Ends the session's connection with a FIN, as any client would.
+  void close() noexcept override;
 
  private:
   bool flush() noexcept;

@@ -34,6 +34,8 @@ export function formatProbeResult(result: ProbeResult): string {
       `  late ${c.late}${c.malformed ? `  malformed ${c.malformed}` : ''}${c.authFailures ? `  auth failures ${c.authFailures}` : ''}` +
       `${c.corrupted ? `  corrupted ${c.corrupted}` : ''}${c.unexpected ? `  unexpected ${c.unexpected}` : ''}${c.sendErrors ? `  send errors ${c.sendErrors} (${result.lastSendError})` : ''}` +
       `${c.icmpErrors ? `  ICMP errors ${c.icmpErrors}` : ''}` +
+      `${c.connectErrors ? `  connect errors ${c.connectErrors}` : ''}${c.disconnects ? `  disconnects ${c.disconnects}` : ''}` +
+      `${c.echoes ? `  echoed ${c.echoes}` : ''}` +
       `${c.inFlight ? `  in flight at stop ${c.inFlight}` : ''}`,
   );
   // Metrics missing for one reason share a line.
@@ -124,14 +126,20 @@ export function unanswered(result: ProbeResult): string | null {
   return `${none(sent)} within the ${timeout} timeout (is a STAMP reflector running there? rtt-probe reflect starts one)`;
 }
 
-/** Why a run that measured something ended early: the target refused a probe with an ICMP error (stopOnUnreachable). */
+/**
+ * Why a run that measured something ended early: the target refused a probe
+ * with an ICMP error or a TCP connection (stopOnUnreachable), or closed a
+ * ping-pong TCP session's connection.
+ */
 export function refusedAfterReplies(result: ProbeResult): string | null {
-  const { received, icmpErrors } = result.counters;
-  if (!result.options.stopOnUnreachable || icmpErrors === 0 || received === 0) return null;
-  return (
-    `the run stopped after ${received} replies: the target refused a probe with an ICMP error (unreachable), ` +
-    'and ping-pong runs stop at the first (--no-stop-on-unreachable keeps probing)'
-  );
+  const { received, icmpErrors, connectErrors, disconnects } = result.counters;
+  if (received === 0) return null;
+  if (result.options.mode === 'pingpong' && disconnects > 0) {
+    return `the run stopped after ${received} replies: the peer closed the TCP connection`;
+  }
+  if (!result.options.stopOnUnreachable || icmpErrors + connectErrors === 0) return null;
+  const how = icmpErrors > 0 ? 'a probe with an ICMP error (unreachable), and ping-pong runs' : 'a TCP connection, and connect-mode runs';
+  return `the run stopped after ${received} replies: the target refused ${how} stop at the first (--no-stop-on-unreachable keeps probing)`;
 }
 
 /** Rows the per-probe capture could not write, and why that matters; null when every row was written. */
@@ -178,6 +186,8 @@ export function formatReflectorResult(r: ReflectorResult): string {
     `reflector ${r.local.family === 'IPv6' ? `[${r.local.address}]` : r.local.address}:${r.local.port} ran ${seconds.toFixed(1)}s: ` +
     `received ${r.received}  reflected ${r.reflected}  malformed ${r.malformed}${drops}  send errors ${r.sendErrors}` +
     `${r.sessionsEvicted ? `  sessions evicted ${r.sessionsEvicted}` : ''}` +
+    `${r.connections ? `  TCP connections ${r.connections}` : ''}${r.connectionsRefused ? `  connections refused ${r.connectionsRefused}` : ''}` +
+    `${r.requestTimeouts ? `  request timeouts ${r.requestTimeouts}` : ''}` +
     `${r.rxStampsMissing ? `  T2 from user clock ${r.rxStampsMissing}` : ''}${change ? `\n${change}` : ''}`
   );
 }

@@ -51,6 +51,7 @@ import {
   type CommonOptions,
   type PinningOptions,
   type ProbeMode,
+  type Protocol,
   type TimestampSource,
   type TimestampFormat,
   type ClockSource,
@@ -70,7 +71,8 @@ const fromFlags: { rate?: number | undefined; cpu?: number | undefined } = {};
 const pinning: PinningOptions = { cpu: fromFlags.cpu };
 const common: CommonOptions = { ...pinning, progressInterval: undefined satisfies Duration | undefined };
 const options: ProbeOptions = { ...common, count: 10, rate: fromFlags.rate, mode: 'pingpong' satisfies ProbeMode, stopOnUnreachable: true };
-const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined };
+const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined, protocols: ['udp', 'tcp'] satisfies Protocol[] };
+const tcpOptions: ProbeOptions = { protocol: 'tcp', mode: 'connect', count: 10 };
 const target: TargetInput = { host: '127.0.0.1', port: undefined };
 const parsed: Target = { host: '127.0.0.1', port: 862 };
 const capsOptions: CapsOptions = { interfaces: ['lo'] };

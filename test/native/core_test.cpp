@@ -42,6 +42,7 @@
 #include "reflector.hpp"
 #include "reflector_sessions.hpp"
 #include "sender.hpp"
+#include "tcp_framing.hpp"
 #include "timestamping.hpp"
 #include "user_clock.hpp"
 
@@ -90,11 +91,12 @@ scm_timestamping stamps(long sw_sec, long sw_ns, long hw_sec, long hw_ns) {
   return ts;
 }
 
-sock_extended_err stamp_error(uint32_t id, uint8_t origin = SO_EE_ORIGIN_TIMESTAMPING, uint32_t err = ENOMSG) {
+sock_extended_err stamp_error(uint32_t id, uint8_t origin = SO_EE_ORIGIN_TIMESTAMPING, uint32_t err = ENOMSG,
+                              uint32_t info = SCM_TSTAMP_SND) {
   sock_extended_err e{};
   e.ee_errno = err;
   e.ee_origin = origin;
-  e.ee_info = SCM_TSTAMP_SND;
+  e.ee_info = info;
   e.ee_data = id;
   return e;
 }
@@ -151,6 +153,46 @@ void tx_software_stamp_on_ipv6() {
   rtt::TxStamp tx;
   CHECK(rtt::parse_tx_stamp(c.msg(), tx));
   CHECK(tx.id == 7 && tx.software == 5000000005);
+}
+
+void tx_ack_stamp_is_told_from_the_send_stamp() {
+  Control sent;
+  sent.add(SOL_SOCKET, SO_TIMESTAMPING, stamps(5, 5, 0, 0)).add(IPPROTO_IP, IP_RECVERR, stamp_error(45));
+  rtt::TxStamp tx;
+  CHECK(rtt::parse_tx_stamp(sent.msg(), tx) && tx.kind == rtt::TxStampKind::Sent);
+  Control acked;
+  acked.add(SOL_SOCKET, SO_TIMESTAMPING, stamps(6, 6, 0, 0))
+      .add(IPPROTO_IP, IP_RECVERR, stamp_error(45, SO_EE_ORIGIN_TIMESTAMPING, ENOMSG, SCM_TSTAMP_ACK));
+  CHECK(rtt::parse_tx_stamp(acked.msg(), tx));
+  CHECK(tx.kind == rtt::TxStampKind::Acked && tx.id == 45 && tx.software == 6000000006);
+  // A scheduling stamp (never asked for) is neither.
+  Control sched;
+  sched.add(SOL_SOCKET, SO_TIMESTAMPING, stamps(7, 7, 0, 0))
+      .add(IPPROTO_IP, IP_RECVERR, stamp_error(45, SO_EE_ORIGIN_TIMESTAMPING, ENOMSG, SCM_TSTAMP_SCHED));
+  CHECK(!rtt::parse_tx_stamp(sched.msg(), tx));
+}
+
+// TCP framing (tcp_framing.hpp): a frame split over reads is whole only with
+// its last byte, and a read holding one frame and part of the next keeps the part.
+void tcp_frames_reassemble_across_reads() {
+  rtt::tcp::FrameReader reader;
+  const uint8_t stream[] = {0, 3, 'a', 'b', 'c', 0, 2, 'x', 'y'};
+  size_t length = 0;
+  std::memcpy(reader.space(), stream, 4);
+  reader.added(4);
+  CHECK(reader.frame(length) == nullptr && reader.partial());
+  std::memcpy(reader.space(), stream + 4, 3);
+  reader.added(3);
+  uint8_t* packet = reader.frame(length);
+  CHECK(packet && length == 3 && std::memcmp(packet, "abc", 3) == 0);
+  reader.consume(length);
+  CHECK(reader.frame(length) == nullptr && reader.partial());
+  std::memcpy(reader.space(), stream + 7, 2);
+  reader.added(2);
+  packet = reader.frame(length);
+  CHECK(packet && length == 2 && std::memcmp(packet, "xy", 2) == 0);
+  reader.consume(length);
+  CHECK(!reader.partial() && reader.room() == rtt::tcp::kMaxFrame);
 }
 
 void icmp_errors_are_not_stamps() {
@@ -754,6 +796,8 @@ int main() {
   tx_hardware_stamp_with_opt_id();
   tx_software_stamp_on_ipv6();
   icmp_errors_are_not_stamps();
+  tx_ack_stamp_is_told_from_the_send_stamp();
+  tcp_frames_reassemble_across_reads();
   stamp_without_id_is_not_matched();
   cmsg_running_past_the_buffer_is_not_read();
   impossible_stamps_are_no_stamps();
