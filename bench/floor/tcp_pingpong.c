@@ -91,12 +91,11 @@ static int server(const char *host, int port, const char *cpu) {
   }
 }
 
-static int connect_to(const struct sockaddr_storage *remote, socklen_t len, int blocking, int linger_zero) {
-  /* Busy-polled, the connect does not wait: the first send spins on EAGAIN until the handshake is done,
-     with no sleep and wake-up in between (a blocking connect costs a wake-up per transaction in crr). */
-  int fd = socket(remote->ss_family, SOCK_STREAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
-  if (fd < 0 || (connect(fd, (const struct sockaddr *)remote, len) != 0 && errno != EINPROGRESS)) {
-    perror("connect");
+/* A TCP socket with TCP_NODELAY; with linger_zero, its close sends an RST and leaves no TIME_WAIT. */
+static int open_socket(int family, int blocking, int linger_zero) {
+  int fd = socket(family, SOCK_STREAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
+  if (fd < 0) {
+    perror("socket");
     exit(1);
   }
   nodelay(fd);
@@ -105,6 +104,15 @@ static int connect_to(const struct sockaddr_storage *remote, socklen_t len, int 
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   }
   return fd;
+}
+
+/* Busy-polled, the connect does not wait: the first send spins on EAGAIN until the handshake is done,
+   with no sleep and wake-up in between. */
+static void start_connect(int fd, const struct sockaddr_storage *remote, socklen_t len) {
+  if (connect(fd, (const struct sockaddr *)remote, len) != 0 && errno != EINPROGRESS) {
+    perror("connect");
+    exit(1);
+  }
 }
 
 /* One request written whole and its echo read whole; 0, or 1 with the reason printed. */
@@ -138,17 +146,23 @@ static int client(const char *host, int port, long count, long warmup, const cha
   pin(cpu);
   struct sockaddr_storage remote;
   socklen_t len = address(host, port, &remote);
-  int fd = crr ? -1 : connect_to(&remote, len, blocking, 0);
+  int fd = -1;
+  if (!crr) {
+    fd = open_socket(remote.ss_family, blocking, 0);
+    start_connect(fd, &remote, len);
+  }
   int64_t *rtt = malloc(sizeof(int64_t) * count);
   char request[REQUEST] = {0}, buf[REQUEST];
   int64_t started = 0;
   for (long i = 0; i < warmup + count; i++) {
     if (i == warmup) started = now_ns();
+    /* In crr, a transaction runs from the connect to the reply read, as rtt-probe's `transaction`. */
+    if (crr) fd = open_socket(remote.ss_family, blocking, 1);
     int64_t t0 = now_ns();
-    if (crr) fd = connect_to(&remote, len, blocking, 1);
+    if (crr) start_connect(fd, &remote, len);
     if (transact(fd, request, buf, i) != 0) return 1;
-    if (crr) close(fd);
     int64_t t1 = now_ns();
+    if (crr) close(fd);
     if (i >= warmup) rtt[i - warmup] = t1 - t0;
   }
   print_rtts(rtt, count, now_ns() - started);
