@@ -24,7 +24,7 @@ node -e "require('./dist/binding.js').binding(); process.exit(require.cache[proc
 # Arguments go to vitest (reporters, -t filters).
 status=0
 npx vitest run --no-file-parallelism test/loopback.test.ts test/reflector.test.ts test/accounting.test.ts test/auth.test.ts \
-  test/hardening.test.ts test/lifecycle.test.ts test/cli.test.ts test/faults.test.ts "$@" || status=$?
+  test/hardening.test.ts test/lifecycle.test.ts test/cli.test.ts test/faults.test.ts test/tcp-faults.test.ts "$@" || status=$?
 if compgen -G "$reports/*" >/dev/null; then
   echo "sanitizer reports:" && cat "$reports"/*
   status=1

@@ -107,7 +107,7 @@ export interface ProbeOptions extends CommonOptions {
   warmup?: number | undefined;
   /** Probes per second; rate mode only (default 1000). */
   rate?: number | undefined;
-  /** UDP payload bytes, >= 44 (default 44). */
+  /** STAMP packet bytes, >= 44 (default 44): the UDP payload, or a TCP frame less its 2-byte length. */
   size?: number | undefined;
   /** How long to wait for each reply (default 1s). */
   timeout?: Duration | undefined;
@@ -484,7 +484,7 @@ export function parseTarget(target: string | TargetInput, defaultPort: number | 
   const withPort = parseTargetText(target, defaultPort ?? 0);
   if (withPort.port === 0) {
     throw new OptionRangeError(
-      `target "${withPort.host}" names no port, and TCP has none by default (862/TCP is TWAMP-Control's): give one, e.g. ${withPort.host.includes(':') ? `[${withPort.host}]` : withPort.host}:8620 or the port option (--port)`,
+      `target "${withPort.host}" names no port, and TCP has none by default (862/TCP is TWAMP-Control's): give one in the target, e.g. ${withPort.host.includes(':') ? `[${withPort.host}]` : withPort.host}:8620 (or the library's port option)`,
     );
   }
   return withPort;

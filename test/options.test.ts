@@ -18,7 +18,12 @@ const outOfRange: Array<[ProbeOptions, RegExp]> = [
   [{ timeout: '0ms' }, /timeout must be between 1us and 60s/],
   [{ duration: '10 parsecs' }, /is not a duration: give a number with a unit/],
   // @ts-expect-error: not one of the type's choices, on purpose
-  [{ mode: 'burst' }, /mode must be one of pingpong, rate/],
+  [{ mode: 'burst' }, /mode must be one of pingpong, rate, connect/],
+  // @ts-expect-error: not one of the type's choices, on purpose
+  [{ protocol: 'sctp' }, /protocol must be one of udp, tcp/],
+  [{ protocol: 'tcp', mode: 'rate', port: 8620 }, /rate mode is for UDP; with protocol 'tcp' use mode 'pingpong'.*or 'connect'/],
+  [{ mode: 'connect' }, /connect mode opens a TCP connection per probe: add protocol: 'tcp'/],
+  [{ protocol: 'tcp' }, /names no port, and TCP has none by default \(862\/TCP is TWAMP-Control's\)/],
   // @ts-expect-error: not one of the type's choices, on purpose
   [{ timestamps: 'nic' }, /timestamps must be one of auto, software, hardware, none/],
   // @ts-expect-error: not one of the type's choices, on purpose
@@ -66,6 +71,18 @@ describe('probe options', () => {
     await expect(startReflector({ bind: 'nowhere' })).rejects.toBeInstanceOf(OptionRangeError);
     // Zero would read as "no duration": run until stopped.
     await expect(startReflector({ port: 0, duration: '0s' })).rejects.toThrow('duration must be longer than 0 (leave it out to run until stopped)');
+  });
+
+  it.each([
+    [{ protocols: 'tcp' }, /TCP has no default port \(862\/TCP is TWAMP-Control's\): give port/],
+    [{ port: 0, protocols: [] }, /protocols must be 'udp', 'tcp' or a list of them/],
+    [{ port: 0, protocols: ['udp', 'quic'] }, /protocols\[1\] must be one of udp, tcp, got "quic"/],
+    [{ port: 0, maxConnections: 10 }, /maxConnections applies to TCP only/],
+    [{ port: 0, protocols: 'tcp', maxConnections: 0 }, /maxConnections must be an integer from 1 to 65536/],
+    [{ port: 0, protocols: ['udp', 'tcp'], twampLight: true }, /TWAMP-Light test packets, which come over UDP only/],
+  ])('refuses the reflector protocol options %j, naming what to give', async (options, message) => {
+    // @ts-expect-error: some rows pass values outside the types, as JavaScript callers can
+    await expect(startReflector(options)).rejects.toThrow(message);
   });
 });
 

@@ -150,6 +150,18 @@ describe('the reflector', () => {
     }
   }, 15_000);
 
+  it('applies its allow-list to TCP peers: requests from elsewhere are counted as denied and not answered', async () => {
+    const reflector = await startReflector({ bind: '127.0.0.1', port: 0, protocols: ['tcp'], allow: '198.18.0.0/15', busyPoll: false, progressInterval: '100ms' });
+    try {
+      const r = await probe({ host: '127.0.0.1', port: reflector.address.port }, { protocol: 'tcp', count: 3, warmup: 0, timeout: '100ms', busyPoll: false }).result;
+      expect(r.counters).toMatchObject({ sent: 3, received: 0, lost: 3 });
+      const counters = await new Promise<{ denied: number; reflected: number }>((resolve) => reflector.once('progress', resolve));
+      expect(counters).toMatchObject({ denied: 3, reflected: 0 });
+    } finally {
+      await reflector.stop();
+    }
+  });
+
   it('resets connections over maxConnections and counts them', async () => {
     const reflector = await startReflector({ bind: '127.0.0.1', port: 0, protocols: ['tcp'], maxConnections: 2, busyPoll: false, progressInterval: '100ms' });
     const sockets: net.Socket[] = [];

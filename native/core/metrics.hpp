@@ -26,7 +26,7 @@ constexpr size_t kMetricCount = 13;
 
 constexpr const char* kMetricNames[kMetricCount] = {
     "rtt.user", "rtt.kernel", "rtt.hw", "residence", "rtt.net", "owd.fwd", "owd.rev", "stack.tx", "stack.rx", "send.error",
-    "ack",      "connect",    "transaction",
+    "ack", "connect", "transaction",
 };
 
 constexpr size_t index(Metric m) noexcept { return size_t(m); }

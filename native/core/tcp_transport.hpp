@@ -44,9 +44,9 @@ class TcpTransport final : public Transport {
   // TIME_WAIT socket, and the local port is free again at once.
   void drop() noexcept;
 
-  // One whole reply, or -1 with errno EAGAIN while it is partial; ECONNRESET
-  // when the peer closed or reset the connection. d must be the same buffer
-  // on every call.
+  // One whole reply, copied into d; -1 with errno EAGAIN while it is
+  // partial, ECONNRESET when the peer closed or reset the connection,
+  // ENOTCONN between connections.
   ssize_t receive(Datagram& d) noexcept override;
   // Writes one framed request; a write the send buffer takes only in part is
   // finished on later calls (EAGAIN for a request sent meanwhile), so a peer

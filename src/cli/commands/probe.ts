@@ -122,7 +122,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--count <n>', 'probes to measure (warm-up excluded)', integer(1, 4_000_000_000))
     .option('--duration <d>', 'how long to send (default 10s unless --count)', duration)
     .option('--rate <pps>', 'probes per second in rate mode', positive)
-    .option('--size <bytes>', `UDP payload size (${MIN_PACKET_SIZE}, and ${AUTH_PACKET_SIZE} with a key)`, integer(MIN_PACKET_SIZE, MAX_PACKET_SIZE))
+    .option('--size <bytes>', `STAMP packet size: the UDP payload, or a TCP frame less its 2-byte length (${MIN_PACKET_SIZE}, and ${AUTH_PACKET_SIZE} with a key)`, integer(MIN_PACKET_SIZE, MAX_PACKET_SIZE))
     .option('--warmup <n>', 'probes sent first and left out of results', integer(0, 1_000_000), 10)
     .option('--timeout <d>', 'how long to wait for each reply', duration, '1s')
     .option('--bind <addr>', 'local address to send from')
