@@ -172,9 +172,10 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
   }, 300_000);
 
   it('--proto udp,tcp: each topology in both, each run labelled, CSV rows UDP_RR and TCP_RR, summary and tables per protocol; TCP crosses bridge-nat', async () => {
-    const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-')), 'study.csv');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-'));
+    const [csv, html] = [path.join(dir, 'study.csv'), path.join(dir, 'lab.html')];
     const measured = hasNft() ? ['veth', 'bridge-nat'] : ['veth'];
-    const run = await runCli(['lab', '--proto', 'udp,tcp', '--topologies', 'veth,bridge-nat', '--count', '200', '--json', '--csv', csv], {
+    const run = await runCli(['lab', '--proto', 'udp,tcp', '--topologies', 'veth,bridge-nat', '--count', '200', '--json', '--csv', csv, '--html', html], {
       timeoutMs: 180_000,
     });
     expect(run.stderr).toBe('');
@@ -213,6 +214,10 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
 
     const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     expect(rows.map((r) => [r[0], r[1], r[7]])).toEqual(measured.flatMap((name) => [['UDP_RR', name, 'UDP'], ['TCP_RR', name, 'TCP']]));
+    // The HTML report pools a topology's runs in its plots, so each protocol is a lab section of its own there.
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<h3>lab UDP (lab)</h3>');
+    expect(page).toContain('<h3>lab TCP (lab)</h3>');
   }, 180_000);
 
   it('--baseline loopback: every difference is against loopback, which is measured even when not listed', async () => {
