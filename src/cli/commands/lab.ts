@@ -56,7 +56,7 @@ interface LabFlags {
   csv?: string;
   html?: string;
   hlog?: string;
-  remote?: { host: string; port: number };
+  remote?: { host: string; port: number; portGiven: boolean };
 }
 
 function cpuPair(value: string): { reflector: number; sender: number } | 'none' {
@@ -66,11 +66,24 @@ function cpuPair(value: string): { reflector: number; sender: number } | 'none' 
   return { reflector: Number(m[1]), sender: Number(m[2]) };
 }
 
-function remoteTarget(value: string): { host: string; port: number } {
+/** The far reflector; `portGiven` is false where the port is UDP's default, which TCP does not take. */
+function remoteTarget(value: string): { host: string; port: number; portGiven: boolean } {
+  let target: { host: string; port: number };
   try {
-    return parseTarget(value, DEFAULT_PORT);
+    target = parseTarget(value, DEFAULT_PORT);
   } catch (error) {
     throw new InvalidArgumentError(`${(error as Error).message}; give HOST or HOST:PORT of a running \`rtt-probe reflect\`.`);
+  }
+  return { host: target.host, port: target.port, portGiven: namesPort(value) };
+}
+
+/** Whether a target names its port: parseTarget without a default refuses one that does not. */
+function namesPort(value: string): boolean {
+  try {
+    parseTarget(value, null);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -101,6 +114,12 @@ function labSettings(flags: LabFlags): Omit<LabSettingsJSON, 'remote'> {
   const protocols = [...new Set(flags.proto)];
   if (flags.mode === 'rate' && protocols.includes('tcp')) {
     throw new UsageError('--mode rate is for UDP: with --proto tcp choose --mode pingpong (request/response, as netperf TCP_RR) or connect (as TCP_CRR)');
+  }
+  if (flags.remote && !flags.remote.portGiven && protocols.includes('tcp')) {
+    throw new UsageError(
+      `--remote ${flags.remote.host} names no port, and TCP has none by default (862/TCP is TWAMP-Control's): ` +
+        'give HOST:PORT of a reflector started with --proto udp,tcp',
+    );
   }
   if (flags.mode === 'connect' && protocols.includes('udp')) {
     throw new UsageError('--mode connect opens a TCP connection per probe: use it with --proto tcp alone');
