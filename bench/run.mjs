@@ -9,7 +9,8 @@
 //   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
 //   npm run bench -- --tools floor,'rtt-probe CLI' --only loopback   those tools' comparison alone
 //   npm run bench -- --tools tcp --only loopback   one group of tools (udp or tcp) alone
-//   npm run bench -- --sections rate,instructions   only these sections (compare rate settings status startup soak instructions)
+//   npm run bench -- --sections rate,instructions   only these sections (compare rate settings status startup soak instructions monitor)
+//   npm run bench -- --sections monitor --quick      one mesh probing 1 000 addresses at 10/s each: CPU, RSS, churn
 //   npm run bench -- --sections rate --rt-unthrottled   also rate mode under SCHED_FIFO, with
 //                                      kernel.sched_rt_runtime_us at -1 for those runs only (root)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOOPBACK, createLabPath } from './lib/paths.mjs';
-import { hasCommand, runClient, startServer } from './lib/process.mjs';
+import { hasCommand, inNamespace, runClient, startServer } from './lib/process.mjs';
 import { median, ratio, spread, us } from './lib/stats.mjs';
 import { judgeTargets, targetsMarkdown } from './lib/targets.mjs';
 import { FLOOR, TCP_FLOOR, TOOLS, measure } from './lib/tools.mjs';
@@ -26,6 +27,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', 'out');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
 const LIBRARY = path.join(root, 'bench', 'library-probe.mjs');
+const MESH_SCALE = path.join(root, 'bench', 'mesh-scale.mjs');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -81,6 +83,7 @@ function prepare() {
 }
 
 let nextPort = 19000;
+const RAW_ROWS = ['rtt-probe CLI raw', 'rtt-probe CLI raw, UDP reflector'];
 
 // Each rtt-probe row over the tools that do its work: each STAMP floor beside
 // the rtt-probe rows that take the same stamps; connect mode (its
@@ -91,6 +94,7 @@ const RATIO_PAIRS = [
   ['rtt-probe CLI', [...UDP_PEERS, 'floor + kernel stamps + STAMP (C)']],
   ['rtt-probe CLI --ts none', [...UDP_PEERS, 'floor + STAMP (C)']],
   ['rtt-probe library', [...UDP_PEERS, 'floor + kernel stamps + STAMP (C)']],
+  ...RAW_ROWS.map((raw) => [raw, [...UDP_PEERS, 'floor + kernel stamps + STAMP (C)']]),
   ['rtt-probe CLI --proto tcp', TCP_PEERS],
   ['rtt-probe CLI --proto tcp --ts none', TCP_PEERS],
   ['rtt-probe CLI --proto tcp --mode connect --ts none', ['tcp floor crr (C)', 'netperf TCP_CRR']],
@@ -130,7 +134,9 @@ async function comparePath(pathSpec) {
       ratios[`${mine} / ${other}`] = { p50: per('p50'), p99: per('p99'), roundTripsPerSecond: per('roundTripsPerSecond') };
     }
   }
-  report.paths[pathSpec.name] = { tools: summary, ratios };
+  // The raw rows against UDP on the kernel-stamped RTT, which leaves out each end's syscalls: the wire and stacks alike should agree.
+  const kernel = Object.fromEntries(['rtt-probe CLI', ...RAW_ROWS].filter((t) => runs[t]?.length).map((t) => [t, spread(runs[t].map((x) => x.kernelP50))]));
+  report.paths[pathSpec.name] = { tools: summary, ratios, kernelP50: kernel };
 
   const cell = (s) => `${us(s.median)} (${us(s.min)}-${us(s.max)})`;
   const rc = (s) => `${ratio(s.median)} (${ratio(s.min)}-${ratio(s.max)})`;
@@ -152,6 +158,13 @@ async function comparePath(pathSpec) {
     say('| ratio | p50 | p99 | round trips/s |');
     say('|---|---|---|---|');
     for (const [name, r] of groupRatios) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
+    say();
+  }
+  if (Object.keys(kernel).length > 1) {
+    say('| rtt.kernel p50 µs (min-max) | Δ against rtt-probe CLI (UDP) µs |');
+    say('|---|---|');
+    const udp = kernel['rtt-probe CLI']?.median;
+    for (const [name, k] of Object.entries(kernel)) say(`| ${name}: ${cell(k)} | ${name === 'rtt-probe CLI' ? '' : us(k.median - udp)} |`);
     say();
   }
 }
@@ -273,6 +286,40 @@ async function soak() {
     }
     say();
   });
+}
+
+// A monitor's scale: 1 000 targets at 10 probes/s, each an address of its
+// own on lo in a namespace where one reflector answers on all of them.
+async function monitorScale() {
+  const targets = Number(option('--mesh-targets', 1000));
+  const ns = `rttp-bench-${process.pid}-mesh`;
+  const addresses = Array.from({ length: targets }, (_, i) => `198.18.${4 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, '-batch', '-'], {
+      input: ['link set lo up', ...addresses.map((a) => `addr add ${a}/32 dev lo`)].join('\n'),
+    });
+    const reflector = await startServer(inNamespace(ns, [process.execPath, CLI, 'reflect', '--bind', '0.0.0.0:862', '--no-busy-poll']));
+    try {
+      const steady = quick ? 10 : 30;
+      const churn = quick ? 30 : 600;
+      const argv = [process.execPath, MESH_SCALE, '--addresses', addresses.join(','), '--rate', '10', '--steady', String(steady), '--churn', String(churn)];
+      const r = JSON.parse(runClient(inNamespace(ns, argv), { timeoutMs: (steady + churn + 120) * 1000 }).trim().split('\n').pop());
+      report.monitor = r;
+      const mb = (b) => (b / 2 ** 20).toFixed(1);
+      say(`### monitor: one mesh probing ${r.targets} targets at ${r.rate} probes/s each (blocking, jittered; reflector in its own process)`);
+      say();
+      say(`CPU ${(r.cpuCoresTotal * 100).toFixed(1)}% of a core in all (${r.cpuPerTargetPercent.toFixed(4)}% per target) over ${r.steadySeconds} s; ` +
+        `RSS ${mb(r.rssSteadyBytes)} MiB (${(r.rssPerTargetBytes / 1024).toFixed(1)} KiB per target over the empty process's ${mb(r.rssBeforeBytes)} MiB)`);
+      say(`one scrape of every series: ${r.scrapeMsMedian.toFixed(1)} ms, ${(r.scrapeBytes / 2 ** 20).toFixed(2)} MiB; ${r.sent} probes sent, ${r.lost} lost`);
+      say(`churn, 10% of the targets replaced every 3 s for ${r.churnSeconds} s (${r.replaced} replaced): RSS ${r.churnRss.map(mb).join(', ')} MiB`);
+      say();
+    } finally {
+      await reflector.stop();
+    }
+  } finally {
+    execFileSync('ip', ['netns', 'delete', ns]);
+  }
 }
 
 function startup() {
@@ -426,7 +473,7 @@ async function main() {
     else say(`${l.name} path skipped: ${l.reason}`);
   }
   // A chosen set of tools is an A/B comparison: the other sections would only add minutes.
-  const sections = settings.sections ?? (settings.tools ? ['compare'] : ['compare', 'rate', 'settings', 'status', 'startup', 'soak', 'instructions']);
+  const sections = settings.sections ?? (settings.tools ? ['compare'] : ['compare', 'rate', 'settings', 'status', 'startup', 'soak', 'instructions', 'monitor']);
   const run = (name) => sections.includes(name);
   try {
     if (run('compare')) for (const p of paths) if (!settings.only || settings.only === p.name) await comparePath(p);
@@ -439,6 +486,7 @@ async function main() {
   if (run('startup')) startup();
   if (run('soak')) await soak();
   if (run('instructions')) await instructions();
+  if (run('monitor')) await monitorScale();
   report.targets = judgeTargets(report);
   for (const line of targetsMarkdown(report.targets)) say(line);
   say();

@@ -7,7 +7,7 @@ import type { CaptureColumn, CaptureFormat, CaptureStatus } from './capture';
 import type { ReflectorCounterName, ReflectorCounters, SenderCounterName, SenderCounters } from './counters';
 import { BindingLoadError } from './errors';
 import type { MetricName } from './metrics';
-import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, Protocol, TimestampFormat, TimestampSource } from './options';
+import type { ClockSource, NormalizedReflectorPolicy, ProbeMode, Protocol, TimestampFormat, TimestampSource, Transport } from './options';
 import { detectLibc, sourceBuildAdvice, type Libc } from './platform';
 
 export type { ReflectorCounters, SenderCounters };
@@ -29,6 +29,14 @@ interface NativeCommonOptions {
   mlock: boolean;
   durationNs: number;
   progressIntervalNs: number;
+  transport: Transport;
+  /** null: the route's or bind address's interface. */
+  interface: string | null;
+  /** null: untagged. */
+  vlan: number | null;
+  dscp: number;
+  /** null: the system default. */
+  ttl: number | null;
 }
 
 export interface NativeSenderOptions extends NativeCommonOptions {
@@ -45,6 +53,8 @@ export interface NativeSenderOptions extends NativeCommonOptions {
   /** Authenticated mode's shared key, or null for unauthenticated packets. */
   key: Buffer | null;
   stopOnUnreachable: boolean;
+  /** null: the neighbour table's. */
+  dstMac: string | null;
   /** Per-probe capture file, '' for none; opened by the constructor, which throws with its errno `code`. */
   captureFile: string;
   captureFormat: CaptureFormat;
@@ -52,6 +62,49 @@ export interface NativeSenderOptions extends NativeCommonOptions {
 }
 
 export type NativeReflectorOptions = NativeCommonOptions & NormalizedReflectorPolicy;
+
+/** A mesh's own options; each target takes a Sender's options and a jitter. */
+export interface NativeMeshOptions {
+  busyPoll: boolean;
+  clock: NativeClockSource;
+  cpu: number;
+  rtPriority: number;
+  mlock: boolean;
+  bucketBoundsNs: readonly number[];
+}
+
+export interface NativeMeshTargetOptions extends NativeSenderOptions {
+  jitter: number;
+}
+
+/**
+ * A mesh snapshot as flat arrays, target i at index i (counters: SENDER_COUNTERS
+ * per target; counts and sums: metricNames per target; buckets: slots per
+ * metric per target, samples per bucket, not cumulative, the last above every
+ * bound). Cumulative since each target was added.
+ */
+export interface RawMeshSnapshot {
+  nowNs: number;
+  ids: Float64Array;
+  /** -1: no reply yet. */
+  lastReplyNs: Float64Array;
+  counters: Float64Array;
+  counts: Float64Array;
+  sumsNs: Float64Array;
+  slots: number;
+  buckets: Float64Array;
+}
+
+export interface NativeMesh {
+  /** Opens the target's socket (throwing with an errno `code`) and hands it to the mesh's thread; returns its id. */
+  add(options: NativeMeshTargetOptions): number;
+  /** False when no such target runs. */
+  remove(id: number): boolean;
+  /** Asks the thread for a snapshot, delivered to the constructor's callback. */
+  snapshot(): void;
+  stop(): void;
+  readonly result: Promise<{ startedAtNs: bigint; endedAtNs: bigint; cpuNs: number }>;
+}
 
 export interface NativeEndpoint {
   address: string;
@@ -285,6 +338,7 @@ export interface NativeBinding {
     options: NativeReflectorOptions,
     onProgress: (p: RawReflectorProgress) => void,
   ) => NativeSession<RawReflectorResult>;
+  Mesh: new (options: NativeMeshOptions, onSnapshot: (s: RawMeshSnapshot) => void) => NativeMesh;
   wire: WireCodec;
   recordHistogram(values: Float64Array): RawHistogram;
   /** Throws an Error with code ENODEV when there is no such interface. */
@@ -315,6 +369,7 @@ export interface NativeBinding {
     clock: readonly ClockSource[];
     layout: readonly WireLayout[];
     captureFormat: readonly CaptureFormat[];
+    transport: readonly Transport[];
   };
   histogramLayout: { subBucketHalfCountMagnitude: number; bucketCount: number; highestTrackable: number };
 }
@@ -322,6 +377,7 @@ export interface NativeBinding {
 const REQUIRED = [
   'Sender',
   'Reflector',
+  'Mesh',
   'wire',
   'recordHistogram',
   'interfaceCaps',

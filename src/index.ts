@@ -15,6 +15,8 @@ binding();
 // Every type named in a public signature is exported (test/consumer.test.ts checks it).
 export { probe, startReflector, ProbeSession, Reflector, Session } from './session';
 export type { ProbeProgress, ReflectorProgress, ProbeStart, ProbeSessionEvents, ReflectorEvents, SessionEvents } from './session';
+export { startMesh, MeshSession, MeshError, MESH_BUCKET_BOUNDS_NS, meshTargetKey } from './mesh';
+export type { MeshOptions, MeshTarget, MeshSnapshot, MeshTargetSnapshot, MeshMetricTotals, MeshResult, MeshEvents } from './mesh';
 export { ProbeResult } from './result';
 export type {
   ProbeResultJSON,
@@ -58,6 +60,7 @@ export type {
   TimestampSource,
   TimestampFormat,
   ClockSource,
+  Transport,
   Duration,
   Target,
   TargetInput,

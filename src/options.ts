@@ -26,6 +26,13 @@ export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
 export const CLOCK_SOURCES = ['auto', 'tsc', 'realtime'] as const;
 export type ClockSource = (typeof CLOCK_SOURCES)[number];
 export const TIMESTAMP_FORMATS = ['ntp', 'ptp'] as const;
+/**
+ * How packets reach the wire: 'udp' through the kernel's sockets; 'raw' as
+ * Ethernet frames built in user space on an AF_PACKET socket (qdisc
+ * bypassed, a BPF filter on receive; needs CAP_NET_RAW). See docs/transports.md.
+ */
+export const TRANSPORTS = ['udp', 'raw'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 /** A duration: milliseconds as a number, or a string with a unit ("10s", "250ms", "50us", "1m"). */
 export type Duration = number | string;
@@ -47,6 +54,8 @@ export const MAX_SESSIONS = 65_536;
 export const MAX_ALLOW_PREFIXES = 256;
 /** Reflector reply-rate limits, replies per second. Below the minimum a limit would be "never": leave the reflector off instead. */
 export const MIN_RATE_LIMIT = 0.001;
+export const MAX_VLAN_ID = 4094;
+export const MAX_DSCP = 63;
 export const MAX_RATE_LIMIT = 10_000_000;
 
 export interface PinningOptions {
@@ -78,6 +87,20 @@ export interface CommonOptions extends PinningOptions {
   clock?: ClockSource | undefined;
   /** How often progress snapshots are delivered (default 1s). */
   progressInterval?: Duration | undefined;
+  /** How packets reach the wire (default 'udp'). */
+  transport?: Transport | undefined;
+  /**
+   * Raw transport: the interface to send and receive on. Default: a probe's,
+   * that of the route to the target; a reflector's, that of its bind address
+   * (required when it binds a wildcard address).
+   */
+  interface?: string | undefined;
+  /** Raw transport: tag frames with this 802.1Q VLAN ID (1-4094), and take only frames tagged with it. */
+  vlan?: number | undefined;
+  /** DSCP (0-63) of the packets this end sends (default 0). */
+  dscp?: number | undefined;
+  /** TTL / hop limit (1-255) of the packets this end sends (default: the system's). */
+  ttl?: number | undefined;
   /** Stops the session; the result then holds everything recorded so far. */
   signal?: AbortSignal | undefined;
 }
@@ -120,6 +143,8 @@ export interface ProbeOptions extends CommonOptions {
    * it has no samples.
    */
   stopOnUnreachable?: boolean | undefined;
+  /** Raw transport: the destination MAC ('aa:bb:cc:dd:ee:ff') instead of the neighbour table's. */
+  dstMac?: string | undefined;
   /**
    * Write one row per measured probe (every timestamp, every metric, its
    * status) to a CSV or JSON Lines file while the session runs. The file is
@@ -220,6 +245,11 @@ export function ipAddress(value: unknown, name: string): string {
   return value;
 }
 
+/** 0.0.0.0 or :: however written: every address of the host. */
+function isWildcard(address: string): boolean {
+  return /^0+(\.0+){3}$/.test(address) || /^[0:]+$/.test(address);
+}
+
 /** The key as a private copy, or null without one. */
 function keyBytes(value: unknown): Buffer | null {
   if (value === undefined) return null;
@@ -259,7 +289,41 @@ export function cidr(value: unknown, name: string): string {
   return value;
 }
 
+/** Options that only the raw transport has: given with 'udp', they are refused rather than ignored. */
+function rawOnly<O extends object>(transport: Transport, o: O, names: readonly (keyof O & string)[]): void {
+  for (const name of names) {
+    if (o[name] !== undefined && transport !== 'raw') {
+      throw new OptionRangeError(`${name} applies to the raw transport only: add transport: 'raw' (--transport raw) or leave ${name} out`);
+    }
+  }
+}
+
+/** An interface name as the kernel takes it (IFNAMSIZ: at most 15 bytes, no '/', ':' or whitespace). */
+function interfaceName(value: unknown): string {
+  if (typeof value !== 'string') throw new OptionTypeError(`interface must be a string, got ${typeof value}`);
+  if (!/^[^\s/:]{1,15}$/.test(value)) {
+    throw new OptionRangeError(`interface "${value}" is not an interface name (1-15 characters, no '/', ':' or spaces; list them with \`ip link\`)`);
+  }
+  return value;
+}
+
+/** A MAC address written aa:bb:cc:dd:ee:ff, lower-cased. */
+function macAddress(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new OptionTypeError(`${name} must be a string, got ${typeof value}`);
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) {
+    throw new OptionRangeError(`${name} "${value}" is not a MAC address: write six hex bytes with colons, e.g. 02:00:00:00:00:01`);
+  }
+  return value.toLowerCase();
+}
+
 export interface NormalizedCommon {
+  transport: Transport;
+  /** null: the interface the route or bind address gives. */
+  interface: string | null;
+  vlan: number | null;
+  dscp: number;
+  /** null: the system's default. */
+  ttl: number | null;
   busyPoll: boolean;
   socketBusyPollUs: number;
   timestamps: TimestampSource;
@@ -277,7 +341,14 @@ function normalizeCommon(o: CommonOptions): NormalizedCommon {
   }
   const progressIntervalNs = parseDuration(check(o.progressInterval, '1s'), 'progressInterval');
   if (progressIntervalNs < 10e6) throw new OptionRangeError('progressInterval must be at least 10ms');
+  const transport = oneOf(check(o.transport, 'udp'), 'transport', TRANSPORTS);
+  rawOnly(transport, o, ['interface', 'vlan']);
   return {
+    transport,
+    interface: o.interface === undefined ? null : interfaceName(o.interface),
+    vlan: o.vlan === undefined ? null : integer(o.vlan, 'vlan', 1, MAX_VLAN_ID),
+    dscp: integer(check(o.dscp, 0), 'dscp', 0, MAX_DSCP),
+    ttl: o.ttl === undefined ? null : integer(o.ttl, 'ttl', 1, 255),
     busyPoll: boolean(check(o.busyPoll, true), 'busyPoll'),
     socketBusyPollUs: integer(check(o.socketBusyPollUs, 0), 'socketBusyPollUs', 0, 1_000_000),
     timestamps: oneOf(check(o.timestamps, 'auto'), 'timestamps', TIMESTAMP_SOURCES),
@@ -303,6 +374,7 @@ export interface NormalizedProbeOptions extends NormalizedCommon {
   ssid: number;
   key: Buffer | null;
   stopOnUnreachable: boolean;
+  dstMac: string | null;
   /** The capture file, '' for none. */
   captureFile: string;
   captureFormat: CaptureFormat;
@@ -320,6 +392,7 @@ function givenDuration(duration: Duration | undefined, hint: string): number {
 export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOptions {
   if (typeof o !== 'object' || o === null) throw new OptionTypeError('options must be an object');
   const common = normalizeCommon(o);
+  rawOnly(common.transport, o, ['dstMac']);
   const count = o.count === undefined ? 0 : integer(o.count, 'count', 1, 2 ** 32 - 1024);
   let durationNs = givenDuration(o.duration, '');
   if (count === 0 && durationNs === 0) durationNs = 10e9;
@@ -329,6 +402,9 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
   }
   const mode = oneOf(check(o.mode, 'pingpong'), 'mode', PROBE_MODES);
   const protocol = oneOf(check(o.protocol, 'udp'), 'protocol', PROTOCOLS);
+  if (protocol === 'tcp' && common.transport === 'raw') {
+    throw new OptionRangeError("the raw transport carries UDP only: leave out transport: 'raw' (--transport raw) for protocol 'tcp'");
+  }
   if (protocol === 'tcp' && mode === 'rate') {
     throw new OptionRangeError("rate mode is for UDP; with protocol 'tcp' use mode 'pingpong' (request/response) or 'connect' (a connection per probe)");
   }
@@ -369,6 +445,7 @@ export function normalizeProbeOptions(o: ProbeOptions = {}): NormalizedProbeOpti
     ssid: integer(check(o.ssid, 0), 'ssid', 0, 65535),
     key,
     stopOnUnreachable: boolean(check(o.stopOnUnreachable, false), 'stopOnUnreachable'),
+    dstMac: o.dstMac === undefined ? null : macAddress(o.dstMac, 'dstMac'),
     ...normalizeCapture(o.capture),
   };
 }
@@ -439,9 +516,19 @@ export function normalizeReflectorOptions(o: ReflectorOptions = {}): NormalizedR
   if (sessionTimeoutNs < 1e6 || sessionTimeoutNs > 3600e9) {
     throw new OptionRangeError('sessionTimeout must be between 1ms and 1h (e.g. "60s")');
   }
+  const common = normalizeCommon(o);
+  if (common.transport === 'raw' && protocols.includes('tcp')) {
+    throw new OptionRangeError("the raw transport carries UDP only: serve 'tcp' without transport: 'raw' (--transport raw)");
+  }
+  const bind = ipAddress(check(o.bind, '::'), 'bind');
+  if (common.transport === 'raw' && common.interface === null && isWildcard(bind)) {
+    throw new OptionRangeError(
+      `a raw reflector bound to the wildcard address ${bind} needs an interface: give interface (--interface IF) or bind to one of its addresses (--bind ADDR)`,
+    );
+  }
   return {
-    ...normalizeCommon(o),
-    bind: ipAddress(check(o.bind, '::'), 'bind'),
+    ...common,
+    bind,
     port: integer(check(o.port, DEFAULT_PORT), 'port', 0, 65535),
     // Zero would read as no duration at all: run until stopped.
     durationNs: givenDuration(o.duration, ' (leave it out to run until stopped)'),

@@ -11,7 +11,7 @@ import { Histogram, type HistogramJSON } from './histogram';
 import { hostInfo, type HostInfo } from './host';
 import { METRIC_CAVEATS, METRIC_NAMES, type MetricName } from './metrics';
 import { checkResult, resultHeader, type ResultHeader } from './schema';
-import type { ClockSource, NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode, Protocol, TimestampFormat, TimestampSource } from './options';
+import type { ClockSource, NormalizedProbeOptions, NormalizedReflectorOptions, ProbeMode, Protocol, TimestampFormat, TimestampSource, Transport } from './options';
 
 export type { Granted, SenderCounters, ReflectorCounters, NativeEndpoint as Endpoint };
 
@@ -43,6 +43,15 @@ export interface ProbeOptionsUsed {
   progressIntervalNs: number;
   /** The session was to end at the first ICMP error (false in results written before the option existed). */
   stopOnUnreachable: boolean;
+  /** How probes reached the wire ('udp' in results written before the raw transport existed). */
+  transport?: Transport | undefined;
+  /** The interface asked for (raw transport); null: the route's. The one used is granted.timestamping.interface. */
+  interface?: string | null | undefined;
+  vlan?: number | null | undefined;
+  dstMac?: string | null | undefined;
+  dscp?: number | undefined;
+  /** null: the system's default. */
+  ttl?: number | null | undefined;
 }
 
 /** CPU time of the session thread, and its share of the wall-clock run (1 = one core spinning). */
@@ -300,5 +309,11 @@ export function probeOptionsUsed(target: string, port: number, bind: string, o: 
     mlock: o.mlock,
     progressIntervalNs: o.progressIntervalNs,
     stopOnUnreachable: o.stopOnUnreachable,
+    transport: o.transport,
+    interface: o.interface,
+    vlan: o.vlan,
+    dstMac: o.dstMac,
+    dscp: o.dscp,
+    ttl: o.ttl,
   };
 }

@@ -20,6 +20,7 @@ export const RESULT_WRITERS = {
   lab: 'a lab report (`rtt-probe lab --json`)',
   budget: 'a budget (`rtt-probe budget --json`)',
   caps: 'a capabilities report (`rtt-probe caps --json`)',
+  qualify: 'a qualification (`rtt-probe qualify --json`)',
 } as const;
 
 export type ResultKind = keyof typeof RESULT_WRITERS;

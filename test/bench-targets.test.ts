@@ -13,7 +13,9 @@ const ratio = (p50: number, p99: number, roundTripsPerSecond: number): RatioSpre
   roundTripsPerSecond: spread(roundTripsPerSecond),
 });
 
-type FullReport = Required<BenchReport> & { paths: { loopback: { ratios: Record<string, RatioSpread> } } };
+type FullReport = Required<BenchReport> & {
+  paths: { loopback: { ratios: Record<string, RatioSpread>; kernelP50: Record<string, ReturnType<typeof spread>> } };
+};
 
 /** A full run on one path where every target holds; `change` edits it. */
 function report(change: (r: FullReport) => void = () => {}): BenchReport {
@@ -31,7 +33,9 @@ function report(change: (r: FullReport) => void = () => {}): BenchReport {
           'rtt-probe CLI --proto tcp / sockperf --tcp default': ratio(0.3, 0.2, 3),
           'rtt-probe CLI --proto tcp / netperf TCP_RR': ratio(0.4, 0.3, 2.5),
           'rtt-probe CLI --proto tcp --mode connect --ts none / netperf TCP_CRR': ratio(0.7, 0.6, 1.4),
+          'rtt-probe CLI raw / floor (C busy-poll)': ratio(0.9, 0.95, 1.1),
         },
+        kernelP50: { 'rtt-probe CLI': spread(3000), 'rtt-probe CLI raw': spread(3400), 'rtt-probe CLI raw, UDP reflector': spread(2700) },
       },
     },
     rate: [
@@ -58,9 +62,9 @@ describe('judging the performance targets from one benchmark run', () => {
     const verdicts = judgeTargets(report());
     expect(verdicts.filter((v) => v.met !== true)).toEqual([]);
     expect(verdicts.some((v) => v.subject.includes('300000'))).toBe(false);
-    // 3 floor pairs x 3 + 2 against sockperf busy + 4 against the slow peers, TCP: 1 against its floor + 3 p50 against
-    // peers, 2 rates x 2, event loop, memory, load
-    expect(verdicts).toHaveLength(15 + 4 + 4 + 3);
+    // 3 floor pairs x 3 + 2 against sockperf busy + raw below the floor + 2 raw rtt.kernel agreements + 4 against the
+    // slow peers, TCP: 1 against its floor + 3 p50 against peers, 2 rates x 2, event loop, memory, load
+    expect(verdicts).toHaveLength(18 + 4 + 4 + 3);
   });
 
   it('holds default runs to the stamped floor and --ts none to the bare floor, at the issue thresholds', () => {
@@ -115,7 +119,7 @@ describe('judging the performance targets from one benchmark run', () => {
     const absent = "netperf: not in Debian's main archive (non-free); install it from source to add its rows";
     const withoutNetperf = judgeTargets(
       report((r) => {
-        const loopback = r.paths.loopback as { ratios: Record<string, RatioSpread>; tools: Record<string, { skipped?: string }> };
+        const loopback = r.paths.loopback as { ratios: Record<string, RatioSpread>; tools?: Record<string, { skipped?: string }> };
         delete loopback.ratios['rtt-probe CLI --proto tcp / netperf TCP_RR'];
         delete loopback.ratios['rtt-probe CLI --proto tcp --mode connect --ts none / netperf TCP_CRR'];
         loopback.tools = Object.fromEntries(
@@ -135,6 +139,18 @@ describe('judging the performance targets from one benchmark run', () => {
       }),
     );
     expect(udpOnly.filter((v) => v.subject.includes('tcp'))).toEqual([]);
+  });
+
+  it('wants raw ping-pong below the UDP floor, and raw and UDP agreeing on rtt.kernel p50 within 1 µs', () => {
+    const verdicts = judgeTargets(
+      report((r) => {
+        r.paths.loopback.ratios['rtt-probe CLI raw / floor (C busy-poll)'] = ratio(1, 0.9, 1);
+        r.paths.loopback.kernelP50['rtt-probe CLI raw'] = spread(4001);
+      }),
+    );
+    expect(find(verdicts, 'p50 below the UDP floor', 'loopback: rtt-probe CLI raw')).toMatchObject({ met: false, shown: '1.000' });
+    expect(find(verdicts, 'rtt.kernel p50 within 1.00 µs', 'loopback: rtt-probe CLI raw, UDP')).toMatchObject({ met: true, shown: '0.30 µs' });
+    expect(find(verdicts, 'rtt.kernel p50 within 1.00 µs', 'loopback: rtt-probe CLI raw')).toMatchObject({ met: false, shown: '1.00 µs' });
   });
 
   it('fails a rate that drifts more than 0.1 % either way, or a send.error p99 of 2 µs or more', () => {

@@ -10,20 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../src/index';
 import { runCli, startCliReflector } from './support/cli';
-import { createVethPair, namespaceExists, netnsUnavailable, removeLeftovers, type VethPair } from './support/netns';
+import { createVethPair, namespaceExists, nftUnavailable, removeLeftovers, type VethPair } from './support/netns';
 
 const PREFIX = 'rttp-fault-';
-
-function nftUnavailable(): string | null {
-  const netns = netnsUnavailable();
-  if (netns) return netns;
-  try {
-    execFileSync('nft', ['--version'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'needs nftables (`nft`); .ci/run installs it';
-  }
-}
 
 const skipLoss = nftUnavailable();
 if (skipLoss) console.warn(`loss-injection tests skipped: ${skipLoss}`);

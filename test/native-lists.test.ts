@@ -12,7 +12,7 @@ import { fromNative, OptionRangeError } from '../src/errors';
 import { CAPTURE_COLUMNS, CAPTURE_FORMATS, CAPTURE_STATUSES } from '../src/capture';
 import { REFLECTOR_COUNTERS, SENDER_COUNTERS } from '../src/counters';
 import { METRIC_NAMES } from '../src/metrics';
-import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, PROTOCOLS, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, normalizeProbeOptions } from '../src/options';
+import { CLOCK_SOURCES, MAX_PACKET_SIZE, PROBE_MODES, PROTOCOLS, TIMESTAMP_FORMATS, TIMESTAMP_SOURCES, TRANSPORTS, normalizeProbeOptions } from '../src/options';
 import { ProbeResult } from '../src/result';
 
 const native = loadBinding();
@@ -35,6 +35,7 @@ describe('the addon and the library name the same things alike', () => {
     expect([...native.choices.clock]).toEqual([...CLOCK_SOURCES]);
     expect([...native.choices.layout]).toEqual([...WIRE_LAYOUTS]);
     expect([...native.choices.captureFormat]).toEqual([...CAPTURE_FORMATS]);
+    expect([...native.choices.transport]).toEqual([...TRANSPORTS]);
   });
 
   it('the per-probe capture\'s columns, in file order, and its statuses', () => {

@@ -23,6 +23,7 @@ const outOfRange: Array<[ProbeOptions, RegExp]> = [
   [{ protocol: 'sctp' }, /protocol must be one of udp, tcp/],
   [{ protocol: 'tcp', mode: 'rate', port: 8620 }, /rate mode is for UDP; with protocol 'tcp' use mode 'pingpong'.*or 'connect'/],
   [{ mode: 'connect' }, /connect mode opens a TCP connection per probe: add protocol: 'tcp'/],
+  [{ protocol: 'tcp', transport: 'raw', port: 8620 }, /the raw transport carries UDP only: leave out transport: 'raw'/],
   [{ protocol: 'tcp' }, /names no port, and TCP has none by default \(862\/TCP is TWAMP-Control's\)/],
   // @ts-expect-error: not one of the type's choices, on purpose
   [{ timestamps: 'nic' }, /timestamps must be one of auto, software, hardware, none/],
@@ -33,6 +34,17 @@ const outOfRange: Array<[ProbeOptions, RegExp]> = [
   [{ bind: 'localhost' }, /bind "localhost" is not an IPv4 or IPv6 address/],
   [{ progressInterval: '1ms' }, /progressInterval must be at least 10ms/],
   [{ mode: 'rate', rate: 5_000_000, timeout: '1s' }, /5000000 probes in flight.*lower the rate or the timeout/],
+  // @ts-expect-error: not one of the type's choices, on purpose
+  [{ transport: 'tcp' }, /transport must be one of udp, raw/],
+  [{ interface: 'eth0' }, /interface applies to the raw transport only: add transport: 'raw' \(--transport raw\)/],
+  [{ vlan: 5 }, /vlan applies to the raw transport only/],
+  [{ dstMac: '02:00:00:00:00:01' }, /dstMac applies to the raw transport only/],
+  [{ transport: 'raw', vlan: 4095 }, /vlan must be an integer from 1 to 4094/],
+  [{ transport: 'raw', interface: 'eth0/1' }, /interface "eth0\/1" is not an interface name/],
+  [{ transport: 'raw', interface: 'a-very-long-name0' }, /is not an interface name \(1-15 characters/],
+  [{ transport: 'raw', dstMac: '02:00:00:00:01' }, /dstMac "02:00:00:00:01" is not a MAC address: write six hex bytes with colons/],
+  [{ dscp: 64 }, /dscp must be an integer from 0 to 63/],
+  [{ ttl: 0 }, /ttl must be an integer from 1 to 255/],
 ];
 
 describe('probe options', () => {
@@ -66,7 +78,23 @@ describe('probe options', () => {
     expect(call).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
+  it('takes the raw transport\'s options, a MAC lower-cased, and leaves the path defaults as null', () => {
+    expect(normalizeProbeOptions({ transport: 'raw', interface: 'eth1', vlan: 42, dstMac: '02:AB:00:00:00:01', dscp: 46, ttl: 7 })).toMatchObject({
+      transport: 'raw',
+      interface: 'eth1',
+      vlan: 42,
+      dstMac: '02:ab:00:00:00:01',
+      dscp: 46,
+      ttl: 7,
+    });
+    expect(normalizeProbeOptions({})).toMatchObject({ transport: 'udp', interface: null, vlan: null, dstMac: null, dscp: 0, ttl: null });
+  });
+
   it('rejects reflector options the same way, before binding', async () => {
+    await expect(startReflector({ transport: 'raw' })).rejects.toThrow(
+      'a raw reflector bound to the wildcard address :: needs an interface: give interface (--interface IF) or bind to one of its addresses (--bind ADDR)',
+    );
+    await expect(startReflector({ transport: 'raw', bind: '0.0.0.0' })).rejects.toBeInstanceOf(OptionRangeError);
     await expect(startReflector({ port: 70000 })).rejects.toThrow(/port must be an integer from 0 to 65535/);
     await expect(startReflector({ bind: 'nowhere' })).rejects.toBeInstanceOf(OptionRangeError);
     // Zero would read as "no duration": run until stopped.
@@ -80,6 +108,7 @@ describe('probe options', () => {
     [{ port: 0, maxConnections: 10 }, /maxConnections applies to TCP only/],
     [{ port: 0, protocols: 'tcp', maxConnections: 0 }, /maxConnections must be an integer from 1 to 65536/],
     [{ port: 0, protocols: ['udp', 'tcp'], twampLight: true }, /TWAMP-Light test packets, which come over UDP only/],
+    [{ port: 0, protocols: ['udp', 'tcp'], transport: 'raw', interface: 'lo' }, /the raw transport carries UDP only: serve 'tcp' without/],
   ])('refuses the reflector protocol options %j, naming what to give', async (options, message) => {
     // @ts-expect-error: some rows pass values outside the types, as JavaScript callers can
     await expect(startReflector(options)).rejects.toThrow(message);

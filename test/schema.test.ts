@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFLECTOR_COUNTERS, SENDER_COUNTERS, SENDER_COUNTERS_ADDED_LATER } from '../src/counters';
 import { ResultFormatError } from '../src/errors';
 import { METRIC_NAMES } from '../src/metrics';
+import { TRANSPORTS } from '../src/options';
 import { ProbeResult, type KeptProbeResultJSON } from '../src/result';
 import { RESULT_KINDS, SCHEMA_PATH, SCHEMA_VERSION } from '../src/schema';
 import { runCli, startCliReflector } from './support/cli';
@@ -118,6 +119,11 @@ describe('the schema and the library name the same things', () => {
     expect(body.required).toEqual(expect.arrayContaining(SENDER_COUNTERS.filter((c) => !later.includes(c))));
     for (const counter of later) expect(body.required).not.toContain(counter);
     expect(schema.definitions['reflectBody']!.required).toEqual(expect.arrayContaining([...REFLECTOR_COUNTERS]));
+  });
+
+  it('results name exactly the transports there are', () => {
+    const path = schema.definitions['pathOptions']!.properties!['transport'] as { enum: string[] };
+    expect(path.enum).toEqual([...TRANSPORTS]);
   });
 
   it('metric maps take exactly the metric names', () => {

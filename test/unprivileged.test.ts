@@ -53,6 +53,14 @@ describe.skipIf(skip !== null)('as user nobody without capabilities', () => {
     }
   });
 
+  it('--transport raw: the AF_PACKET socket is refused with EPERM, and the error names CAP_NET_RAW and the fix', async () => {
+    for (const command of [['probe', '[::1]:9', '--count', '1'], ['reflect', '--bind', '[::1]:0', '--duration', '1s']]) {
+      const run = await runCli([...command, '--transport', 'raw'], unprivileged);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/the raw transport needs CAP_NET_RAW to open an AF_PACKET socket: run as root, or grant it to node with `sudo setcap cap_net_raw\+ep \$\(readlink -f \$\(which node\)\)`.*\(EPERM\)/);
+    }
+  });
+
   it('caps reads everything but the lab features, which need root', async () => {
     const run = await runCli(['caps', '--interface', 'lo', '--json'], unprivileged);
     expect(run.code, run.stderr).toBe(0);

@@ -22,8 +22,14 @@ export interface RateEntry {
 
 /** The parts of bench/run.mjs's JSON report that the targets are judged from. */
 export interface BenchReport {
-  /** Per path: ratios by "mine / other"; tools, where given, names every tool chosen for the run (skipped ones with the reason). */
-  paths?: Record<string, { ratios: Record<string, RatioSpread>; tools?: Record<string, { skipped?: string; [figure: string]: unknown }> }>;
+  /**
+   * Per path: ratios by "mine / other"; tools, where given, names every tool chosen for the run (skipped ones with
+   * the reason); kernelP50: rtt.kernel p50 per rtt-probe row (UDP and raw), for the raw transport's agreement target.
+   */
+  paths?: Record<
+    string,
+    { ratios: Record<string, RatioSpread>; tools?: Record<string, { skipped?: string; [figure: string]: unknown }>; kernelP50?: Record<string, Spread> }
+  >;
   rate?: RateEntry[];
   eventLoopDelayP99Ns?: number;
   soak?: { probes: number; growthBytes: number };
@@ -52,6 +58,7 @@ export declare const TARGETS: {
   soakProbes: number;
   soakGrowthBytes: number;
   addonLoadMs: number;
+  rawKernelAgreementNs: number;
 };
 
 export declare function judgeTargets(report: BenchReport): Verdict[];

@@ -19,6 +19,7 @@ export const TARGETS = {
   soakProbes: 10_000_000,
   soakGrowthBytes: 4 * MiB, // "no growth beyond a few MB"
   addonLoadMs: 20,
+  rawKernelAgreementNs: 1000, // raw and UDP rtt.kernel p50 within this on one path
 };
 
 // Each rtt-probe row is held to the floor that does the same work: the
@@ -30,6 +31,9 @@ const FLOOR_PAIRS = [
   ['rtt-probe CLI --ts none', 'floor (C busy-poll)'],
 ];
 const AT_LEAST_AS_FAST = [['rtt-probe CLI --ts none', 'sockperf busy']];
+// The raw transport skips the IP/UDP output path and the qdisc on send and is
+// taken at the packet tap on receive: its ping-pong should beat the UDP floor.
+const BELOW_UDP_FLOOR = [['rtt-probe CLI raw', 'floor (C busy-poll)']];
 const FASTER = [
   ['rtt-probe CLI', 'sockperf default'],
   ['rtt-probe CLI', 'irtt 10us'],
@@ -79,6 +83,19 @@ export function judgeTargets(report) {
       const subject = `${pathName}: ${mine} / ${peer}`;
       judge('p50 at least as fast', subject, median(mine, peer, 'p50'), (x) => x <= 1, ratio);
       judge('p99 at least as fast', subject, median(mine, peer, 'p99'), (x) => x <= 1, ratio);
+    }
+    for (const [mine, floor] of BELOW_UDP_FLOOR.filter(([m]) => measured(m))) {
+      judge('p50 below the UDP floor', `${pathName}: ${mine} / ${floor}`, median(mine, floor, 'p50'), (x) => x < 1, ratio);
+    }
+    const kernel = report.paths[pathName].kernelP50 ?? {};
+    for (const raw of ['rtt-probe CLI raw', 'rtt-probe CLI raw, UDP reflector'].filter(measured)) {
+      judge(
+        `rtt.kernel p50 within ${micro(TARGETS.rawKernelAgreementNs)} of UDP`,
+        `${pathName}: ${raw}`,
+        Math.abs(kernel[raw]?.median - kernel['rtt-probe CLI']?.median),
+        (x) => x <= TARGETS.rawKernelAgreementNs,
+        micro,
+      );
     }
     for (const [mine, peer] of FASTER.filter(([m]) => measured(m))) {
       const subject = `${pathName}: ${mine} / ${peer}`;

@@ -1,10 +1,11 @@
 // The round-trip tools the benchmark compares, each with its server and client
 // on the same path, in two groups. udp: the C floor (bare and with the kernel
 // stamps rtt-probe takes, each also with the least STAMP asks), rtt-probe (CLI
-// and library), sockperf in its busy and default modes, and irtt. tcp: the C
-// TCP floor (request/response, and connect per transaction), rtt-probe
-// --proto tcp, sockperf --tcp busy and default, and netperf TCP_RR/TCP_CRR
-// where it is installed. Server on CPU 0, client on CPU 1.
+// and library), sockperf in its busy and default modes, and irtt; rtt-probe's
+// raw transport beside them. tcp: the C TCP floor (request/response, and
+// connect per transaction), rtt-probe --proto tcp, sockperf --tcp busy and
+// default, and netperf TCP_RR/TCP_CRR where it is installed. Server on CPU 0,
+// client on CPU 1.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, inNamespace, runClient, startServer } from './process.mjs';
@@ -33,22 +34,25 @@ function sockperfClient(output) {
 }
 
 /**
- * rtt-probe's CLI at both ends, with the same extra flags on each and the
- * sender's own (`probe`); `metric` is the figure compared (connect mode's is
- * `transaction`, netperf TCP_CRR's).
+ * rtt-probe's CLI at both ends, with the same extra flags on each unless
+ * `reflect` gives the reflector's, and the sender's own (`probe`); `address`
+ * maps the path's address (a raw sender cannot reach a UDP reflector on
+ * 127.0.0.1: the kernel takes 127/8 frames that come in through a packet
+ * socket for martians, so that row uses ::1 on loopback); `metric` is the
+ * figure compared (connect mode's is `transaction`, netperf TCP_CRR's).
  */
-function rttProbeCli(name, extra, { group = 'udp', probe = [], metric = 'rtt.user' } = {}) {
+function rttProbeCli(name, extra, { group = 'udp', reflect = extra, probe = [], address = (a) => a, metric = 'rtt.user' } = {}) {
   return {
     name,
     group,
     missing: () => null,
-    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0', ...extra],
+    server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(address(a), port), '--cpu', '0', ...reflect],
     client: (a, port, s) => {
       const r = JSON.parse(
-        runClient(s.wrap([node, CLI, 'probe', hostPort(a, port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', ...extra, ...probe, '--json'])),
+        runClient(s.wrap([node, CLI, 'probe', hostPort(address(a), port), '--count', String(s.count), '--warmup', '1000', '--cpu', '1', ...extra, ...probe, '--json'])),
       );
       const p = r.metrics[metric].percentiles;
-      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate };
+      return { p50: p['50'], p99: p['99'], p999: p['99.9'], roundTripsPerSecond: r.achievedRate, kernelP50: r.metrics['rtt.kernel']?.percentiles['50'] };
     },
   };
 }
@@ -107,6 +111,8 @@ function cFloor(name, group, binary, serverFlags = [], clientFlags = []) {
   };
 }
 
+const v6OnLoopback = (a) => (a === '127.0.0.1' ? '::1' : a);
+
 /** @type {Array<{name: string, group: 'udp' | 'tcp', missing: () => string | null, server: Function, client: Function}>} */
 export const TOOLS = [
   cFloor('floor (C busy-poll)', 'udp', FLOOR),
@@ -117,6 +123,9 @@ export const TOOLS = [
   rttProbeCli('rtt-probe CLI', []),
   // The peers and the bare floor take no kernel stamps: this row does the same work they do.
   rttProbeCli('rtt-probe CLI --ts none', ['--ts', 'none']),
+  // The raw transport: frames built in user space, no qdisc on send, taken at the packet tap on receive.
+  rttProbeCli('rtt-probe CLI raw', ['--transport', 'raw']),
+  rttProbeCli('rtt-probe CLI raw, UDP reflector', ['--transport', 'raw'], { reflect: [], address: v6OnLoopback }),
   {
     name: 'rtt-probe library',
     group: 'udp',

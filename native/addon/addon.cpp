@@ -29,6 +29,7 @@ void set_function(Napi::Object target, const char* name) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Sender", define_sender(env));
   exports.Set("Reflector", define_reflector(env));
+  exports.Set("Mesh", define_mesh(env));
 
   Napi::Object wire = Napi::Object::New(env);
   wire.Set("packetSize", wire::kPacketSize);
@@ -69,6 +70,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   choices.Set("clock", choice_names_to_js(env, kClockSources));
   choices.Set("layout", choice_names_to_js(env, wire::kLayouts));
   choices.Set("captureFormat", choice_names_to_js(env, kCaptureFormats));
+  choices.Set("transport", choice_names_to_js(env, kTransports));
   exports.Set("choices", choices);
 
   Napi::Object layout = Napi::Object::New(env);

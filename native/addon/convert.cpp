@@ -161,6 +161,12 @@ CommonOptions read_common(const Napi::Object& o) {
   c.pinning.mlock = get_bool(o, "mlock");
   c.duration_ns = int64_t(get_number(o, "durationNs"));
   c.progress_interval_ns = int64_t(get_number(o, "progressIntervalNs"));
+  c.path.transport = get_choice(o, "transport", kTransports);
+  // null: the default (the route's interface, untagged, the system's TTL).
+  if (!get(o, "interface").IsNull()) c.path.link.interface = get_string(o, "interface");
+  if (!get(o, "vlan").IsNull()) c.path.link.vlan = uint16_t(get_uint(o, "vlan", 4094));
+  c.path.dscp = int(get_uint(o, "dscp", 63));
+  if (!get(o, "ttl").IsNull()) c.path.ttl = int(get_uint(o, "ttl", 255));
   return c;
 }
 

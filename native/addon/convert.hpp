@@ -12,6 +12,7 @@
 
 #include "../core/choices.hpp"
 #include "../core/histogram.hpp"
+#include "../core/open_transport.hpp"
 #include "../core/pinning.hpp"
 #include "../core/run_facts.hpp"
 #include "../core/timestamping.hpp"
@@ -88,6 +89,7 @@ struct CommonOptions {
   PinningRequest pinning;
   int64_t duration_ns = 0;
   int64_t progress_interval_ns = 0;
+  PathOptions path;
   // SessionRunner's loop thread publishes without descriptors, so it may always take a file table of its own.
   bool private_file_table = true;
 };

@@ -33,6 +33,7 @@ ReflectorConfig reflector_config_from_js(const Napi::Object& o) {
   c.max_sessions = size_t(get_number(o, "maxSessions"));
   c.session_timeout_ns = int64_t(get_number(o, "sessionTimeoutNs"));
   c.twamp_light = get_bool(o, "twampLight");
+  c.path = common.path;
   return c;
 }
 

@@ -5,10 +5,8 @@
 #include "wraps.hpp"
 
 namespace rtt::addon {
-namespace {
 
-SenderConfig sender_config_from_js(const Napi::Object& o) {
-  CommonOptions common = read_common(o);
+StreamConfig stream_config_from_js(const Napi::Object& o, const CommonOptions& common) {
   StreamConfig c;
   c.target = get_endpoint(o, "host", "port");
   c.bind = common.bind;
@@ -26,6 +24,19 @@ SenderConfig sender_config_from_js(const Napi::Object& o) {
   c.ssid = uint16_t(get_uint(o, "ssid", UINT16_MAX));
   c.key = get_bytes(o, "key");
   c.stop_on_unreachable = get_bool(o, "stopOnUnreachable");
+  c.path = common.path;
+  if (Napi::Value mac = o.Get("dstMac"); !mac.IsNull() && !mac.IsUndefined()) {
+    c.path.link.dst_mac = parse_mac(get_string(o, "dstMac"));
+    if (!c.path.link.dst_mac) throw invalid_value(o.Env(), "option 'dstMac' must be a MAC address like aa:bb:cc:dd:ee:ff");
+  }
+  return c;
+}
+
+namespace {
+
+SenderConfig sender_config_from_js(const Napi::Object& o) {
+  CommonOptions common = read_common(o);
+  StreamConfig c = stream_config_from_js(o, common);
   SenderConfig config;
   config.streams.push_back(c);
   config.busy_poll = common.busy_poll;

@@ -63,6 +63,8 @@ class SessionRunner final : public ProgressSink<Progress> {
 
   Napi::Value promise() const { return promise_.Value(); }
   const Core& core() const { return *core_; }
+  // For the thread-safe parts of a core's API (Mesh's add and remove).
+  Core& core() { return *core_; }
   void stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
   // Set from JS while it has 'progress' listeners; read once per interval.
   void set_progress_wanted(bool wanted) noexcept { progress_wanted_.store(wanted, std::memory_order_relaxed); }

@@ -3,10 +3,29 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 namespace rtt {
 
-Histogram::Histogram() : counts_(new uint64_t[kCountsLength]()) {}
+namespace {
+
+constexpr size_t kCountsBytes = Histogram::kCountsLength * sizeof(uint64_t);
+
+// An anonymous mapping, not new[](): zeroing 221 KiB would make every page
+// resident, and malloc would keep freed histograms' pages for the next one.
+uint64_t* map_counts() {
+  void* p = mmap(nullptr, kCountsBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<uint64_t*>(p);
+}
+
+}  // namespace
+
+void Histogram::Unmap::operator()(uint64_t* p) const noexcept { munmap(p, kCountsBytes); }
+
+Histogram::Histogram() : counts_(map_counts()) {}
 
 void Histogram::reset() noexcept {
   std::memset(counts_.get(), 0, kCountsLength * sizeof(uint64_t));

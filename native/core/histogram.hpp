@@ -1,7 +1,9 @@
 // Log-linear latency histogram with the HdrHistogram bucket layout
 // (lowest trackable 1 ns, 3 significant digits, highest 2^36 - 1 ns ~ 68.7 s),
 // so exported counts line up with the HdrHistogram ecosystem. The counts array
-// is allocated once; record() is O(1) and never allocates.
+// is allocated once, from pages the kernel zeroes on first touch, so a
+// histogram costs memory only where it has counts (a monitor holds ten per
+// target); record() is O(1) and never allocates.
 #pragma once
 
 #include <cstddef>
@@ -70,7 +72,10 @@ class Histogram {
   static int64_t highest_equivalent(size_t index) noexcept;
 
  private:
-  std::unique_ptr<uint64_t[]> counts_;
+  struct Unmap {
+    void operator()(uint64_t* p) const noexcept;
+  };
+  std::unique_ptr<uint64_t[], Unmap> counts_;
   uint64_t total_ = 0;
   int64_t min_ = INT64_MAX;
   int64_t max_ = 0;

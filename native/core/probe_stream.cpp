@@ -8,7 +8,6 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "udp_transport.hpp"
 
 namespace rtt {
 namespace {
@@ -24,7 +23,7 @@ constexpr uint64_t kMaxInFlight = uint64_t(1) << 20;  // TypeScript rejects more
 
 uint32_t ring_size(const StreamConfig& c) {
   // Enough slots for every probe that can be in flight within one timeout.
-  double in_flight = c.mode == SenderMode::Rate ? c.rate_pps * double(c.timeout_ns) / 1e9 : 1;
+  double in_flight = c.mode == SenderMode::Rate ? c.rate_pps / (1 - c.jitter) * double(c.timeout_ns) / 1e9 : 1;
   uint64_t want = uint64_t(std::ceil(in_flight)) + 64;
   if (want > kMaxInFlight) throw ConfigError("rate x timeout allows too many probes in flight; lower the rate or the timeout");
   uint64_t size = 64;
@@ -60,6 +59,10 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
     throw ConfigError("size must be between " + std::to_string(wire::packet_size(layout_)) + " and " +
                       std::to_string(wire::kMaxPacketSize) + " bytes");
   }
+  if (!(config_.jitter >= 0 && config_.jitter <= 0.5)) throw ConfigError("jitter must be between 0 and 0.5");
+  if (!std::is_sorted(config_.bucket_bounds_ns.begin(), config_.bucket_bounds_ns.end())) {
+    throw ConfigError("bucket bounds must be in ascending order");
+  }
   if (config_.bind.family() != config_.target.family()) {
     throw ConfigError("bind address and target must both be IPv4 or both IPv6");
   }
@@ -67,6 +70,7 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
     if (config_.mode == SenderMode::Rate) {
       throw ConfigError("rate mode is for UDP; TCP takes pingpong (request/response) or connect mode");
     }
+    if (config_.path.transport != TransportKind::Udp) throw ConfigError("the raw transport carries UDP only: TCP runs on sockets");
     TcpOptions o;
     o.bind = config_.bind;
     o.target = config_.target;
@@ -74,6 +78,8 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
     o.busy_poll_us = config_.socket_busy_poll_us;
     o.user_clock = &clock_;
     o.packet_size = config_.size;
+    o.dscp = config_.path.dscp;
+    o.ttl = config_.path.ttl;
     auto tcp = std::make_unique<TcpTransport>(o);
     tcp_ = tcp.get();
     transport_ = std::move(tcp);
@@ -86,7 +92,7 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
     o.busy_poll_us = config_.socket_busy_poll_us;
     o.receive_ttl = false;
     o.user_clock = &clock_;
-    transport_ = std::make_unique<UdpTransport>(o);
+    transport_ = open_transport(o, config_.path);
     tx_software_expected_ = transport_->timestamping().software;
   }
 
@@ -99,7 +105,9 @@ ProbeStream::ProbeStream(const StreamConfig& config, UserClock& clock, Capture* 
   header.error_estimate = wire::encode_error_estimate(local_error_estimate(config_.format));
   header.ssid = config_.ssid;
   wire::write_sender(packet_.data(), header, layout_);
-  receive_buffer_.resize(65536);
+  buckets_.assign(kMetricCount * (config_.bucket_bounds_ns.size() + 1), 0);
+  rng_ = config_.seed;
+  receive_buffer_.resize(config_.receive_capacity);
   datagram_.data = receive_buffer_.data();
   datagram_.capacity = receive_buffer_.size();
   if (config_.mode == SenderMode::Rate) interval_ns_ = int64_t(std::llround(1e9 / config_.rate_pps));
@@ -147,13 +155,13 @@ void ProbeStream::send_probe() noexcept {
     p.t.connected = connected_at_;
   }
   int64_t scheduled = next_send_ns_;
-  next_send_ns_ += interval_ns_;
+  next_send_ns_ += config_.jitter > 0 ? int64_t(double(interval_ns_) * (1 + config_.jitter * (2 * uniform() - 1))) : interval_ns_;
 
   p.t.t1_user = clock_.now();
   if (seq == config_.warmup) first_send_ns_ = p.t.t1_user;
   if (p.measured) last_send_ns_ = p.t.t1_user;
   p.send_error = p.t.t1_user - scheduled;
-  if (config_.mode == SenderMode::Rate && p.measured) histograms_[index(Metric::SendError)].record(p.send_error);
+  if (config_.mode == SenderMode::Rate && p.measured) record(Metric::SendError, p.send_error);
   p.t1_wire = wire::encode_timestamp(p.t.t1_user, config_.format);
   wire::update_sender(packet_.data(), seq, p.t1_wire, layout_);
   if (auth_) auth_->sign(packet_.data());
@@ -183,6 +191,14 @@ void ProbeStream::send_probe() noexcept {
     State next = slot(seq + 1).state;
     if (next != State::InFlight && next != State::Answered) capture_before(seq + 1 - mask_, false);
   }
+}
+
+double ProbeStream::uniform() noexcept {
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);  // splitmix64
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return double(z >> 11) * 0x1.0p-53;
 }
 
 bool ProbeStream::drain_tx_stamps(bool all) noexcept {
@@ -360,6 +376,7 @@ void ProbeStream::on_reply(const Datagram& d, int64_t t4_user) noexcept {
   }
   p.state = State::Answered;
   --awaiting_reply_;
+  last_reply_ns_ = t4_user;
 }
 
 void ProbeStream::stop_expecting_tx_stamps() noexcept {
@@ -386,8 +403,17 @@ void ProbeStream::finalize(Probe& p) noexcept {
   ++counters_.received;
   MetricValues v = metric_values(p.t);
   for (size_t m = 0; m < kMetricCount; ++m) {
-    if (v.present & (1u << m)) histograms_[m].record(v.value[m]);
+    if (v.present & (1u << m)) record(Metric(m), v.value[m]);
   }
+}
+
+void ProbeStream::record(Metric m, int64_t value) noexcept {
+  if (config_.keep_histograms) histograms_[index(m)].record(value);
+  if (value < 0) return;  // as the histogram, which counts negatives as underflow
+  const std::vector<int64_t>& bounds = config_.bucket_bounds_ns;
+  size_t b = size_t(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
+  ++buckets_[index(m) * (bounds.size() + 1) + b];
+  bucket_sums_[index(m)] += double(value);
 }
 
 void ProbeStream::settle(int64_t now) noexcept {
@@ -419,7 +445,7 @@ void ProbeStream::settle(int64_t now) noexcept {
 void ProbeStream::start(int64_t now) noexcept {
   total_ = config_.count ? uint64_t(config_.warmup) + config_.count : UINT64_MAX;
   if (total_ > UINT32_MAX) total_ = UINT32_MAX;
-  next_send_ns_ = now;
+  next_send_ns_ = config_.jitter > 0 ? now + int64_t(double(interval_ns_) * uniform()) : now;
   send_until_ns_ = config_.duration_ns ? now + config_.duration_ns : INT64_MAX;
 }
 

@@ -17,6 +17,7 @@
 #include "counters.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
+#include "open_transport.hpp"
 #include "tcp_transport.hpp"
 #include "transport.hpp"
 #include "user_clock.hpp"
@@ -41,6 +42,11 @@ struct StreamConfig {
   int64_t duration_ns = 0;        // 0: until count
   uint32_t warmup = 0;            // probes sent first and left out of results
   double rate_pps = 1000;         // rate mode only
+  // Rate mode: each interval is drawn uniformly from 1/rate x [1 - jitter,
+  // 1 + jitter] and the first send from [0, 1/rate), so streams started
+  // together spread out instead of sending in step; 0: a fixed interval.
+  double jitter = 0;
+  uint64_t seed = 0;              // of the jitter's PRNG: one sequence per stream, reproducible
   size_t size = wire::kPacketSize;
   int64_t timeout_ns = 1000000000;
   int socket_busy_poll_us = 0;    // SO_BUSY_POLL (NIC queue polling), 0: off
@@ -51,6 +57,14 @@ struct StreamConfig {
   // End at the first ICMP error (port, host or network unreachable) instead
   // of waiting out every probe's timeout against a target that refuses them.
   bool stop_on_unreachable = false;
+  // Upper bounds (ns, ascending) of coarse buckets each metric's samples are
+  // also counted in, as Prometheus histograms want them; empty: one bucket.
+  std::vector<int64_t> bucket_bounds_ns;
+  // A full HDR histogram per metric. A mesh keeps only the buckets: the
+  // histograms' pages, touched wherever samples fall, cost ~0.5 MiB a target.
+  bool keep_histograms = true;
+  size_t receive_capacity = 65536;  // bytes read of each reply datagram
+  PathOptions path;               // transport, DSCP, TTL
 };
 
 struct StampCounters {
@@ -91,6 +105,12 @@ class ProbeStream {
   SenderCounters counters() const noexcept;
   const StampCounters& stamps() const noexcept { return stamps_; }
   const Histogram& histogram(Metric m) const noexcept { return histograms_[index(m)]; }
+  // Metric m's samples per coarse bucket (not cumulative): bucket_bounds_ns.size() + 1 counts, the last above every bound.
+  const uint64_t* bucket_counts(Metric m) const noexcept { return buckets_.data() + index(m) * (config_.bucket_bounds_ns.size() + 1); }
+  // The sum of metric m's samples (ns), as counted in the buckets.
+  double bucket_sum(Metric m) const noexcept { return bucket_sums_[index(m)]; }
+  // T4 (user clock) of the last reply accepted as a sample's; -1: none yet.
+  int64_t last_reply_ns() const noexcept { return last_reply_ns_; }
   const TimestampingGrant& timestamping() const noexcept { return transport_->timestamping(); }
   const BusyPollGrant& busy_poll() const noexcept { return transport_->busy_poll(); }
   Endpoint local() const { return transport_->local(); }
@@ -128,6 +148,10 @@ class ProbeStream {
   // The next sequence number's slot, reset for a new probe.
   Probe& take_slot() noexcept;
   void send_probe() noexcept;
+  // One sample of metric m: into its histogram (when kept) and its bucket.
+  void record(Metric m, int64_t value) noexcept;
+  // The jitter's next draw from [0, 1).
+  double uniform() noexcept;
   bool drain_tx_stamps(bool all) noexcept;
   // Connect mode: opens the next probe's connection, then sends it once established.
   bool step_connect(int64_t now) noexcept;
@@ -160,6 +184,8 @@ class ProbeStream {
   std::vector<Probe> probes_;
   std::vector<uint32_t> key_to_seq_;
   uint32_t mask_ = 0;
+  std::vector<uint64_t> buckets_;
+  std::array<double, kMetricCount> bucket_sums_{};
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> receive_buffer_;
   Datagram datagram_;
@@ -178,6 +204,8 @@ class ProbeStream {
   int64_t send_until_ns_ = 0;
   int64_t first_send_ns_ = 0;
   int64_t last_send_ns_ = 0;
+  int64_t last_reply_ns_ = -1;
+  uint64_t rng_ = 0;
   bool hw_tx_seen_ = false;
   bool tx_software_expected_ = false;  // granted, and not yet found missing on this path
   bool ack_expected_ = false;          // TCP: the peer's ACK of each request is stamped too

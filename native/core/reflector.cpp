@@ -6,7 +6,6 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "udp_transport.hpp"
 
 namespace rtt {
 namespace {
@@ -135,13 +134,16 @@ void Responder::sweep(int64_t now) noexcept {
 Reflector::Reflector(const ReflectorConfig& config)
     : config_(config), clock_(config.clock), responder_(config_, random_seed(), clock_) {
   if (!config_.udp && !config_.tcp) throw ConfigError("a reflector serves udp, tcp or both");
+  if (config_.tcp && config_.path.transport != TransportKind::Udp) {
+    throw ConfigError("the raw transport carries UDP only: serve TCP on sockets");
+  }
   if (config_.udp) {
     UdpOptions o;
     o.bind = config_.bind;
     o.timestamps = config_.timestamps;
     o.busy_poll_us = config_.socket_busy_poll_us;
     o.tx_timestamps = false;
-    transport_ = std::make_unique<UdpTransport>(o);
+    transport_ = open_transport(o, config_.path);
   }
   if (config_.tcp) {
     TcpServerOptions o;
@@ -150,6 +152,8 @@ Reflector::Reflector(const ReflectorConfig& config)
     if (transport_) o.bind = transport_->local();
     o.timestamps = config_.timestamps;
     o.max_connections = config_.max_connections;
+    o.dscp = config_.path.dscp;
+    o.ttl = config_.path.ttl;
     tcp_ = std::make_unique<TcpServer>(o);
   }
   buffer_.resize(65536);

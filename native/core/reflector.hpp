@@ -13,6 +13,7 @@
 
 #include "allow_list.hpp"
 #include "auth.hpp"
+#include "open_transport.hpp"
 #include "counters.hpp"
 #include "pinning.hpp"
 #include "progress.hpp"
@@ -51,7 +52,8 @@ struct ReflectorConfig {
   bool stateful = false;
   size_t max_sessions = 1024;        // stateful mode
   int64_t session_timeout_ns = 60000000000;
-  bool twamp_light = false;          // also answer 14..43-byte TWAMP-Light requests (replies may be larger)
+  bool twamp_light = false;
+  PathOptions path;                  // transport, DSCP, TTL          // also answer 14..43-byte TWAMP-Light requests (replies may be larger)
 };
 
 class Responder {

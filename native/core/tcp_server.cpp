@@ -8,7 +8,7 @@
 
 #include "errors.hpp"
 #include "reflector.hpp"
-#include "socket_calls.hpp"
+#include "sockets.hpp"
 
 namespace rtt {
 namespace {
@@ -37,6 +37,7 @@ TcpServer::TcpServer(const TcpServerOptions& options) : options_(options) {
   if (options_.bind.family() == AF_INET6) setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   // Accepted connections inherit it: a reply leaves at once.
   setsockopt(listen_fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  set_ip_header_fields(listen_fd_, options_.bind.family(), options_.dscp, options_.ttl);
   if (bind(listen_fd_, options_.bind.sa(), options_.bind.length) != 0 || listen(listen_fd_, kBacklog) != 0) {
     int err = errno;
     close();

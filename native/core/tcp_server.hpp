@@ -26,6 +26,8 @@ struct TcpServerOptions {
   TimestampSource timestamps = TimestampSource::Auto;
   size_t max_connections = 1024;
   int64_t request_timeout_ns = 2000000000;  // a partial request older than this closes its connection
+  int dscp = 0;  // of the replies (accepted connections inherit the listener's)
+  int ttl = 0;
 };
 
 class TcpServer {

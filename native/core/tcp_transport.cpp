@@ -10,7 +10,7 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "socket_calls.hpp"
+#include "sockets.hpp"
 
 namespace rtt {
 namespace {
@@ -44,6 +44,7 @@ bool TcpTransport::begin_connect() noexcept {
   // connection after connection never runs out of ephemeral ports.
   linger reset{1, 0};
   setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  set_ip_header_fields(fd_, options_.target.family(), options_.dscp, options_.ttl);
   if (!wildcard_any_port(options_.bind)) {
     // The port is chosen at connect, per destination, as without a bind.
     setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
@@ -87,11 +88,11 @@ void TcpTransport::set_up_stamping() noexcept {
     local_.length = sizeof local_.storage;
     getsockname(fd_, local_.sa(), &local_.length);
     timestamping_ = enable_timestamping(fd_, options_.timestamps, true, true);
-    busy_poll_ = set_busy_poll(fd_, options_.busy_poll_us);
+    busy_poll_ = request_busy_poll(fd_, options_.busy_poll_us);
     first_ = false;
   } else {
     apply_timestamping(fd_, timestamping_);
-    if (busy_poll_.granted) set_busy_poll(fd_, options_.busy_poll_us);
+    if (busy_poll_.granted) request_busy_poll(fd_, options_.busy_poll_us);
   }
 }
 
@@ -208,12 +209,7 @@ ssize_t TcpTransport::receive(Datagram& d) noexcept {
 
 bool TcpTransport::read_tx_stamp(TxStamp& out) noexcept {
   if (fd_ < 0) return false;
-  for (;;) {
-    msghdr msg{};
-    msg.msg_control = error_control_;
-    msg.msg_controllen = sizeof error_control_;
-    if (receive_message(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return false;
-    if (!parse_tx_stamp(msg, out)) continue;
+  while (rtt::read_tx_stamp(fd_, error_control_, sizeof error_control_, out)) {
     // A stamp whose key is not a request's last byte marks part of one
     // (written in two pieces): only the whole request's stamp counts.
     uint64_t end = uint64_t(out.id) + 1;
@@ -221,6 +217,7 @@ bool TcpTransport::read_tx_stamp(TxStamp& out) noexcept {
     out.id = uint32_t(stamp_base_ + end / frame_size_ - 1);
     return true;
   }
+  return false;
 }
 
 }  // namespace rtt

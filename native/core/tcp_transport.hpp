@@ -20,6 +20,8 @@ struct TcpOptions {
   int busy_poll_us = 0;
   UserClock* user_clock = nullptr;  // Datagram::user_ns is read on it as a reply completes
   size_t packet_size = 0;           // STAMP bytes per request; each frame adds kLengthBytes
+  int dscp = 0;
+  int ttl = 0;                      // 0: the system default
 };
 
 class TcpTransport final : public Transport {

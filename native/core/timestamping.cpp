@@ -2,6 +2,7 @@
 
 #include <ifaddrs.h>
 #include <linux/errqueue.h>
+#include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -100,9 +101,20 @@ HardwareSupport hardware_support(int fd) noexcept {
   return h;
 }
 
+HardwareSupport interface_support(int fd, const std::string& name) noexcept {
+  HardwareSupport h;
+  h.interface = name;
+  h.capable = interface_capable(fd, name.c_str());
+  return h;
+}
+
 TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx, bool tx_ack) noexcept {
+  return enable_timestamping(fd, source, tx, hardware_support(fd), tx_ack);
+}
+
+TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx, const HardwareSupport& support,
+                                      bool tx_ack) noexcept {
   TimestampingGrant g;
-  HardwareSupport support = hardware_support(fd);
   g.interface = support.interface;
   g.hardware_capable = support.capable;
   g.software_requested = source != TimestampSource::None;
@@ -158,7 +170,8 @@ bool parse_tx_stamp(const msghdr& msg, TxStamp& out) noexcept {
     if (read_stamps(c, out.software, out.hardware)) {
       have_stamp = out.software >= 0 || out.hardware >= 0;
     } else if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR) ||
+                (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_TX_TIMESTAMP)) &&
                c->cmsg_len >= CMSG_LEN(sizeof(sock_extended_err))) {
       sock_extended_err err;
       std::memcpy(&err, CMSG_DATA(c), sizeof err);

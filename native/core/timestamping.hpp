@@ -54,6 +54,12 @@ struct HardwareSupport {
 // The interface owning the socket's local address and whether it can stamp in
 // hardware; for a wildcard address, whether any interface can.
 HardwareSupport hardware_support(int fd) noexcept;
+// Whether the named interface can stamp in hardware (fd: any socket, for the ioctl).
+HardwareSupport interface_support(int fd, const std::string& name) noexcept;
+// enable_timestamping for a socket whose interface is known otherwise (a
+// packet socket has no IP address to find it by).
+TimestampingGrant enable_timestamping(int fd, TimestampSource source, bool tx, const HardwareSupport& support,
+                                      bool tx_ack = false) noexcept;
 
 struct RxStamps {
   int64_t software = -1;  // ns, CLOCK_REALTIME; -1 when absent

@@ -7,14 +7,9 @@
 #include <cerrno>
 
 #include "errors.hpp"
-#include "socket_calls.hpp"
+#include "sockets.hpp"
 
 namespace rtt {
-namespace {
-
-constexpr int kSocketBufferBytes = 4 << 20;
-
-}  // namespace
 
 UdpTransport::UdpTransport(const UdpOptions& o) {
   fd_ = socket(o.bind.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -25,13 +20,8 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
     int off = 0;
     setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   }
-  // Room for bursts while this thread is descheduled; FORCE passes rmem_max when privileged.
-  int buffer = kSocketBufferBytes;
-  for (int opt : {SO_RCVBUF, SO_SNDBUF}) {
-    if (setsockopt(fd_, SOL_SOCKET, opt == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0) {
-      setsockopt(fd_, SOL_SOCKET, opt, &buffer, sizeof buffer);
-    }
-  }
+  enlarge_buffers(fd_);
+  set_ip_header_fields(fd_, o.bind.family(), o.dscp, o.ttl);
   // A TTL control message costs every recvmsg; only ask when it is used.
   if (o.receive_ttl) {
     if (o.bind.family() == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
@@ -52,7 +42,7 @@ UdpTransport::UdpTransport(const UdpOptions& o) {
   local_.length = sizeof local_.storage;
   getsockname(fd_, local_.sa(), &local_.length);
 
-  busy_poll_ = set_busy_poll(fd_, o.busy_poll_us);
+  busy_poll_ = request_busy_poll(fd_, o.busy_poll_us);
   timestamping_ = enable_timestamping(fd_, o.timestamps, o.tx_timestamps);
   control_expected_ = o.receive_ttl || timestamping_.software || timestamping_.hardware;
   user_clock_ = o.user_clock;
@@ -77,20 +67,9 @@ ssize_t UdpTransport::receive(Datagram& d) noexcept {
     d.stamps = RxStamps{};
     return n;
   }
-  iovec iov{d.data, d.capacity};
-  msghdr msg = message_into(iov, control_, sizeof control_);
   // A connected socket only hears its peer: no address to copy out.
-  if (!connected_) {
-    msg.msg_name = &d.peer.storage;
-    msg.msg_namelen = sizeof d.peer.storage;
-  }
-  ssize_t n = receive_message(fd_, &msg, MSG_DONTWAIT);
-  if (n < 0) return n;
-  // Before the control messages are parsed: the time the application has the datagram.
-  if (user_clock_) d.user_ns = user_clock_->now();
-  d.length = size_t(n);
-  d.peer.length = msg.msg_namelen;
-  parse_rx_control(msg, d.stamps);
+  ssize_t n = receive_stamped(fd_, d.data, d.capacity, !connected_, control_, sizeof control_, user_clock_, d);
+  if (n >= 0) d.length = size_t(n);
   return n;
 }
 
@@ -99,15 +78,7 @@ ssize_t UdpTransport::send(const uint8_t* data, size_t length, const Endpoint* p
 }
 
 bool UdpTransport::read_tx_stamp(TxStamp& out) noexcept {
-  // ICMP errors share the error queue; skip them until a stamp or EAGAIN.
-  for (;;) {
-    msghdr msg{};
-    msg.msg_control = error_control_;
-    msg.msg_controllen = sizeof error_control_;
-    if (receive_message(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return false;
-    if (parse_tx_stamp(msg, out)) return true;
-  }
+  return rtt::read_tx_stamp(fd_, error_control_, sizeof error_control_, out);
 }
-
 
 }  // namespace rtt

@@ -14,6 +14,8 @@ struct UdpOptions {
   bool tx_timestamps = true;  // TX stamps on the error queue (senders)
   bool receive_ttl = true;    // IP_RECVTTL / IPV6_RECVHOPLIMIT (reflectors report the sender's TTL)
   int busy_poll_us = 0;       // SO_BUSY_POLL; 0 leaves the socket default
+  int dscp = 0;               // 0..63, the upper six bits of the TOS / traffic class
+  int ttl = 0;                // TTL / hop limit; 0: the system default
   UserClock* user_clock = nullptr;  // when set, Datagram::user_ns is read on it as the receive returns (the sender's T4)
 };
 

@@ -4,6 +4,7 @@
  */
 import { OptionRangeError, OptionTypeError, OutputPathError, ResultFormatError, RttProbeError } from '../errors';
 import { InputError } from '../lab/budget-input';
+import { ProfileError } from '../qualify/profile';
 import { EXIT } from './exit-codes';
 import { KeyError } from './key';
 
@@ -40,6 +41,7 @@ const USAGE_ERRORS: ReadonlyArray<{ type: ErrorClass; hint: boolean }> = [
   { type: InputError, hint: false },
   { type: ResultFormatError, hint: false },
   { type: OutputPathError, hint: false },
+  { type: ProfileError, hint: false },
 ];
 
 /** The exit status an error ends the CLI with, and whether to point at --help. */

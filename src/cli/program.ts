@@ -6,7 +6,9 @@ import { addCapsCommand } from './commands/caps';
 import { addCompareCommand } from './commands/compare';
 import { addDefaultAction } from './commands/default';
 import { addLabCommand } from './commands/lab';
+import { addMonitorCommand } from './commands/monitor';
 import { addProbeCommand } from './commands/probe';
+import { addQualifyCommand } from './commands/qualify';
 import { addReflectCommand } from './commands/reflect';
 import { addReportCommand } from './commands/report';
 import { exitStatusHelp } from './exit-codes';
@@ -27,11 +29,13 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
   addDefaultAction(program, io, outcome);
   addProbeCommand(program, io, outcome);
   addReflectCommand(program, io, outcome);
+  addMonitorCommand(program, io, outcome);
   addLabCommand(program, io, outcome);
   addBudgetCommand(program, io, outcome);
   addReportCommand(program, io, outcome);
   addCompareCommand(program, io, outcome);
   addCapsCommand(program, io);
+  addQualifyCommand(program, io, outcome);
   for (const command of [program, ...program.commands]) command.addHelpText('after', exitStatusHelp());
   // A word that names no command reaches the default action, which says so
   // rather than "too many arguments". Set last: commands made after it would inherit it.

@@ -12,10 +12,14 @@ import {
   DEFAULT_PORT,
   TIMESTAMP_FORMATS,
   TIMESTAMP_SOURCES,
+  TRANSPORTS,
+  MAX_DSCP,
+  MAX_VLAN_ID,
   parseTarget,
   type ClockSource,
   type TimestampFormat,
   type TimestampSource,
+  type Transport,
 } from '../options';
 import { integer } from './arguments';
 import { hardwareShortfall, rtThrottlingStop } from './format';
@@ -33,6 +37,11 @@ export interface SessionFlags extends KeyFlags {
   clock: ClockSource;
   json?: boolean;
   duration?: string;
+  transport: Transport;
+  interface?: string;
+  vlan?: number;
+  dscp?: number;
+  ttl?: number;
 }
 
 export function sessionOptions(cmd: Command): Command {
@@ -61,6 +70,18 @@ export function sessionOptions(cmd: Command): Command {
         .choices(CLOCK_SOURCES)
         .default('auto'),
     )
+    .addOption(
+      new Option(
+        '--transport <kind>',
+        'how packets reach the wire: udp (sockets), raw (Ethernet frames built in user space on an AF_PACKET socket; needs CAP_NET_RAW, see docs/transports.md)',
+      )
+        .choices(TRANSPORTS)
+        .default('udp'),
+    )
+    .option('--interface <if>', 'raw: the interface to use (default: the route\'s to the target; a reflector\'s: its --bind address\'s, required with a wildcard bind)')
+    .option('--vlan <id>', 'raw: tag frames with this 802.1Q VLAN ID and take only frames tagged with it', integer(1, MAX_VLAN_ID))
+    .option('--dscp <n>', `DSCP of the packets this end sends (0-${MAX_DSCP})`, integer(0, MAX_DSCP))
+    .option('--ttl <n>', 'TTL / hop limit of the packets this end sends (default: the system\'s)', integer(1, 255))
     .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
     .option('--key-env [name]', `authenticated STAMP: read the shared key, as hex or base64:..., from this environment variable (${DEFAULT_KEY_VARIABLE})`)
     .option('--insecure-key-file', 'take a --key-file that every user can read, or that its group or every user can change (refused otherwise, as ssh does)')
@@ -79,6 +100,11 @@ export function commonOptions(flags: SessionFlags) {
     timestamps: flags.ts,
     timestampFormat: flags.timestampFormat,
     clock: flags.clock,
+    transport: flags.transport,
+    interface: flags.interface,
+    vlan: flags.vlan,
+    dscp: flags.dscp,
+    ttl: flags.ttl,
   };
 }
 

@@ -3,7 +3,7 @@
  * fails at once, naming the path and the reason, rather than after the run
  * has measured for minutes.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { OutputPathError } from '../errors';
 
@@ -27,5 +27,15 @@ export function checkWritable(what: string, file: string): void {
     accessSync(stat ? file : path.dirname(path.resolve(file)), constants.W_OK);
   } catch (error) {
     throw failure(what, file, error);
+  }
+}
+
+/** Creates `dir` (and its parents) where it does not exist; throws an OutputPathError when files cannot be written in it. */
+export function prepareDirectory(what: string, dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw failure(what, dir, error);
   }
 }

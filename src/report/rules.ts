@@ -259,6 +259,11 @@ export interface AbsoluteOutcome {
   measured: number | CapsVerdict;
 }
 
+/** Whether a caps rule holds for the host's worst caps verdict: a result has nothing to add to it. */
+export function evaluateCaps(rule: CapsRule, caps: CapsVerdict): AbsoluteOutcome {
+  return { holds: compareWith(rule.op, CAPS_VERDICTS.indexOf(caps), CAPS_VERDICTS.indexOf(rule.verdict)), measured: caps };
+}
+
 /**
  * Whether an absolute rule holds for one result. `metric` stands in for a
  * rule that names none; `caps` is the host's verdict, which caps rules need.
@@ -280,7 +285,7 @@ export function evaluateAbsolute(rule: AbsoluteRule, result: ProbeResult, contex
     }
     case 'caps': {
       if (context.caps === undefined) throw new RuleError(`rule "${rule.text}": no caps verdict to check it against`);
-      return { holds: compareWith(rule.op, CAPS_VERDICTS.indexOf(context.caps), CAPS_VERDICTS.indexOf(rule.verdict)), measured: context.caps };
+      return evaluateCaps(rule, context.caps);
     }
   }
 }

@@ -4,6 +4,16 @@
 import {
   probe,
   startReflector,
+  startMesh,
+  MeshError,
+  MESH_BUCKET_BOUNDS_NS,
+  type MeshOptions,
+  type MeshSession,
+  type MeshSnapshot,
+  type MeshTarget,
+  type MeshTargetSnapshot,
+  type MeshMetricTotals,
+  type MeshResult,
   ProbeResult,
   RttProbeError,
   OptionRangeError,
@@ -55,6 +65,7 @@ import {
   type TimestampSource,
   type TimestampFormat,
   type ClockSource,
+  type Transport,
   type Duration,
   type Target,
   type TargetInput,
@@ -70,7 +81,16 @@ import { HistogramLogWriter, percentileDistribution, writeHistogramLog } from 'r
 const fromFlags: { rate?: number | undefined; cpu?: number | undefined } = {};
 const pinning: PinningOptions = { cpu: fromFlags.cpu };
 const common: CommonOptions = { ...pinning, progressInterval: undefined satisfies Duration | undefined };
-const options: ProbeOptions = { ...common, count: 10, rate: fromFlags.rate, mode: 'pingpong' satisfies ProbeMode, stopOnUnreachable: true };
+const options: ProbeOptions = {
+  ...common,
+  count: 10,
+  rate: fromFlags.rate,
+  mode: 'pingpong' satisfies ProbeMode,
+  stopOnUnreachable: true,
+  transport: 'raw' satisfies Transport,
+  interface: undefined,
+  dstMac: undefined,
+};
 const reflectorOptions: ReflectorOptions = { bind: '127.0.0.1', port: 0, duration: undefined, allow: undefined, protocols: ['udp', 'tcp'] satisfies Protocol[] };
 const tcpOptions: ProbeOptions = { protocol: 'tcp', mode: 'connect', count: 10 };
 const target: TargetInput = { host: '127.0.0.1', port: undefined };
@@ -78,8 +98,8 @@ const parsed: Target = { host: '127.0.0.1', port: 862 };
 const capsOptions: CapsOptions = { interfaces: ['lo'] };
 
 // The options a result ran with are their unions, not string.
-function describeOptions(o: ProbeOptionsUsed): [TimestampSource, TimestampFormat, ClockSource] {
-  return [o.timestamps, o.timestampFormat, o.clock];
+function describeOptions(o: ProbeOptionsUsed): [TimestampSource, TimestampFormat, ClockSource, Transport | undefined] {
+  return [o.timestamps, o.timestampFormat, o.clock, o.transport];
 }
 
 function onProgress(p: ProbeProgress): number | undefined {
@@ -160,4 +180,23 @@ export async function main(): Promise<void> {
   describeCaps(caps(capsOptions));
   describeWire(wire);
   void parsed;
+}
+
+// A fleet monitor's view: one mesh, targets in and out, the figures of each.
+export async function watchFleet(targets: MeshTarget[], options: MeshOptions = { rate: 10, jitter: 0.1 }): Promise<MeshResult> {
+  const mesh: MeshSession = startMesh(options);
+  for (const t of targets) await mesh.add(t);
+  const snapshot: MeshSnapshot = await mesh.snapshot();
+  for (const t of snapshot.targets) {
+    const named: MeshTargetSnapshot = t;
+    const user: MeshMetricTotals | undefined = t.metrics['rtt.user'];
+    console.log(named.target.name, t.up, t.lastReplyNs, t.counters.lost, user?.buckets[MESH_BUCKET_BOUNDS_NS.length]);
+  }
+  try {
+    await mesh.add(targets[0]!);
+  } catch (error) {
+    if (error instanceof MeshError) console.error(error.code === 'ERR_MESH_DUPLICATE_TARGET');
+  }
+  mesh.remove(targets[0]!);
+  return mesh.close();
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 /** The layers from the top down (docs/design.md): an import may point down or stay level, never up. */
 export const LAYERS = [
   { name: 'cli', folders: ['cli'] },
+  { name: 'qualify', folders: ['qualify'] },
   { name: 'monitor/lab/report', folders: ['monitor', 'lab', 'report'] },
   { name: 'library', folders: [''] },
 ] as const;

@@ -24,6 +24,18 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
+/** Why tests that filter with nftables inside namespaces cannot run here, or null when they can. */
+export function nftUnavailable(): string | null {
+  const netns = netnsUnavailable();
+  if (netns) return netns;
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'needs nftables (`nft`); .ci/run installs it';
+  }
+}
+
 /**
  * Removes namespaces of test processes that no longer exist: names are
  * `<prefix><pid>-...`, and test files running at the same time keep theirs.

@@ -37,6 +37,7 @@ interface ProbeFlags extends SessionFlags {
   interval?: string;
   raw?: string;
   rawBuffer?: number;
+  dstMac?: string;
 }
 
 
@@ -135,6 +136,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
     .option('--hgrm <file>', 'also write HdrHistogram percentile distributions (in µs): rtt.user to FILE, each other metric to FILE with its name before the extension')
     .option('--raw <file>', 'write one row per probe (timestamps, metrics, status) to FILE: .csv, or .jsonl for JSON Lines')
     .option('--raw-buffer <rows>', `rows --raw buffers for its writer (default ${DEFAULT_CAPTURE_BUFFER_ROWS}); rows that find it full are dropped and counted`, integer(2, MAX_CAPTURE_BUFFER_ROWS))
+    .option('--dst-mac <mac>', 'raw: the destination MAC (aa:bb:cc:dd:ee:ff) instead of the neighbour table\'s')
     .option('--no-stop-on-unreachable', 'ping-pong and connect: keep probing a target that refuses (ICMP unreachable, TCP connection refused; by default the run stops at the first)')
     .action(async (target: string, flags: ProbeFlags) => {
       if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
@@ -154,6 +156,7 @@ export function addProbeCommand(program: Command, io: Io, outcome: Outcome): voi
         timeout: flags.timeout,
         bind: flags.bind,
         ssid: flags.ssid,
+        dstMac: flags.dstMac,
         stopOnUnreachable: flags.stopOnUnreachable && flags.mode !== 'rate',
         // The log's intervals are the session's snapshots.
         ...(flags.hlog !== undefined ? { progressInterval: flags.interval ?? '1s' } : {}),
