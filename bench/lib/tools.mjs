@@ -17,6 +17,8 @@ export const TCP_FLOOR = path.join(root, 'bench', 'out', 'tcp_pingpong');
 const CLI = path.join(root, 'dist', 'cli', 'main.js');
 const LIBRARY = path.join(root, 'bench', 'library-probe.mjs');
 const node = process.execPath;
+/** What rtt-probe's reflector and the C floors print once they listen. */
+const LISTENING = /^listening/m;
 const hostPort = (address, port) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
 function sockperfClient(output) {
@@ -46,6 +48,7 @@ function rttProbeCli(name, extra, { group = 'udp', reflect = extra, probe = [], 
     name,
     group,
     missing: () => null,
+    ready: LISTENING,
     server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(address(a), port), '--cpu', '0', ...reflect],
     client: (a, port, s) => {
       const r = JSON.parse(
@@ -106,6 +109,7 @@ function cFloor(name, group, binary, serverFlags = [], clientFlags = []) {
     name,
     group,
     missing: () => null,
+    ready: LISTENING,
     server: (a, port) => [binary, 'server', a, String(port), '0', ...serverFlags],
     client: (a, port, s) => JSON.parse(runClient(s.wrap([binary, 'client', a, String(port), String(s.count), '1000', '1', ...clientFlags]))),
   };
@@ -130,6 +134,7 @@ export const TOOLS = [
     name: 'rtt-probe library',
     group: 'udp',
     missing: () => null,
+    ready: LISTENING,
     server: (a, port) => [node, CLI, 'reflect', '--bind', hostPort(a, port), '--cpu', '0'],
     client: (a, port, s) => JSON.parse(runClient(s.wrap([node, LIBRARY, a, String(port), String(s.count), '--cpu', '1']))),
   },
@@ -166,7 +171,7 @@ export const TOOLS = [
 
 /** One measurement of one tool on one path. */
 export async function measure(tool, pathSpec, port, settings) {
-  const server = await startServer(inNamespace(pathSpec.serverNs, tool.server(pathSpec.address, port)));
+  const server = await startServer(inNamespace(pathSpec.serverNs, tool.server(pathSpec.address, port)), { ready: tool.ready ?? null });
   try {
     return tool.client(pathSpec.address, port, { ...settings, wrap: (argv) => inNamespace(pathSpec.clientNs, argv) });
   } finally {
