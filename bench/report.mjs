@@ -32,6 +32,7 @@ export function targetsList() {
     `- rtt-probe against the C floor doing the same work (the default run against the floor with kernel stamps, \`--ts none\` against the bare floor): p50 at most ${t.floorP50} ×, p99 at most ${t.floorP99} ×, round trips per second at least ${t.floorRoundTrips} ×.`,
     '- `--ts none` at least as fast as sockperf busy at p50 and p99; the CLI faster than sockperf default and irtt at p50 and p99.',
     `- The raw transport: raw ping-pong (raw sender and reflector) p50 below the bare UDP floor's; a raw sender's \`rtt.kernel\` p50 within ${us(t.rawKernelAgreementNs)} µs of a UDP sender's against the same UDP reflector.`,
+    `- TCP: \`--proto tcp --ts none\` p50 at most ${t.tcpFloorP50} × the C TCP floor; \`--proto tcp\` faster than sockperf \`--tcp\` default and netperf TCP_RR at p50, connect mode's \`transaction\` faster than netperf TCP_CRR at p50 (netperf where installed).`,
     `- Rate mode up to ${t.rateUpTo} probes/s: achieved rate within ${t.rateAccuracy * 100} % of target, \`send.error\` p99 under ${us(t.sendErrorP99Ns)} µs.`,
     `- Node event-loop delay p99 under ${t.eventLoopDelayP99Ns / 1e6} ms while a library session spins on another core.`,
     `- RSS growth at most ${t.soakGrowthBytes / MiB} MiB over ${t.soakProbes} probes.`,

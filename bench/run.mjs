@@ -8,6 +8,7 @@
 //   npm run bench -- --quick           fewer rounds and probes, no soak, no callgrind
 //   npm run bench -- --rounds 5 --count 200000 --soak 10000000 --only loopback
 //   npm run bench -- --tools floor,'rtt-probe CLI' --only loopback   those tools' comparison alone
+//   npm run bench -- --tools tcp --only loopback   one group of tools (udp or tcp) alone
 //   npm run bench -- --sections rate,instructions   only these sections (compare rate settings status startup soak instructions monitor)
 //   npm run bench -- --sections monitor --quick      one mesh probing 1 000 addresses at 10/s each: CPU, RSS, churn
 //   npm run bench -- --sections rate --rt-unthrottled   also rate mode under SCHED_FIFO, with
@@ -20,7 +21,7 @@ import { LOOPBACK, createLabPath } from './lib/paths.mjs';
 import { hasCommand, inNamespace, runClient, startServer } from './lib/process.mjs';
 import { median, ratio, spread, us } from './lib/stats.mjs';
 import { judgeTargets, targetsMarkdown } from './lib/targets.mjs';
-import { FLOOR, TOOLS, measure } from './lib/tools.mjs';
+import { FLOOR, TCP_FLOOR, TOOLS, measure } from './lib/tools.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', 'out');
@@ -57,6 +58,7 @@ const report = { settings, startedAt: new Date().toISOString(), host: {}, paths:
 function prepare() {
   mkdirSync(out, { recursive: true });
   execFileSync('cc', ['-O2', '-o', FLOOR, path.join(root, 'bench/floor/udp_pingpong.c')]);
+  execFileSync('cc', ['-O2', '-o', TCP_FLOOR, path.join(root, 'bench/floor/tcp_pingpong.c')]);
   if (process.arch === 'x64') {
     const core = path.join(root, 'native', 'core');
     execFileSync('g++', ['-std=c++17', '-O2', `-I${core}`, '-o', path.join(out, 'clock_cost'), path.join(root, 'bench/clock_cost.cpp'),
@@ -83,8 +85,23 @@ function prepare() {
 let nextPort = 19000;
 const RAW_ROWS = ['rtt-probe CLI raw', 'rtt-probe CLI raw --ts none', 'rtt-probe CLI raw, UDP reflector'];
 
+// Each rtt-probe row over the tools that do its work: each STAMP floor beside
+// the rtt-probe rows that take the same stamps; connect mode (its
+// `transaction` figure) beside the connect-per-transaction floor and netperf TCP_CRR.
+const UDP_PEERS = ['floor (C busy-poll)', 'floor + kernel stamps (C)', 'sockperf busy', 'sockperf default', 'irtt 10us'];
+const TCP_PEERS = ['tcp floor (C busy-poll)', 'sockperf --tcp busy', 'sockperf --tcp default', 'netperf TCP_RR'];
+const RATIO_PAIRS = [
+  ['rtt-probe CLI', [...UDP_PEERS, 'floor + kernel stamps + STAMP (C)']],
+  ['rtt-probe CLI --ts none', [...UDP_PEERS, 'floor + STAMP (C)']],
+  ['rtt-probe library', [...UDP_PEERS, 'floor + kernel stamps + STAMP (C)']],
+  ...RAW_ROWS.map((raw) => [raw, [...UDP_PEERS, raw.endsWith('--ts none') ? 'floor + STAMP (C)' : 'floor + kernel stamps + STAMP (C)']]),
+  ['rtt-probe CLI --proto tcp', TCP_PEERS],
+  ['rtt-probe CLI --proto tcp --ts none', TCP_PEERS],
+  ['rtt-probe CLI --proto tcp --mode connect --ts none', ['tcp floor crr (C)', 'netperf TCP_CRR']],
+];
+
 async function comparePath(pathSpec) {
-  const chosen = TOOLS.filter((t) => !settings.tools || settings.tools.some((w) => t.name.includes(w)));
+  const chosen = TOOLS.filter((t) => !settings.tools || settings.tools.some((w) => t.name.includes(w) || t.group === w));
   const tools = chosen.map((tool) => ({ tool, why: tool.missing() }));
   const runs = Object.fromEntries(chosen.map((t) => [t.name, []]));
   for (let round = 1; round <= settings.rounds; round++) {
@@ -107,10 +124,8 @@ async function comparePath(pathSpec) {
   }
   // Ratios per round (rtt-probe over the other tool in the same round), then their spread.
   const ratios = {};
-  // Each STAMP floor is set beside the rtt-probe rows that take the same stamps.
-  const stampFloor = (mine) => (mine.endsWith('--ts none') ? 'floor + STAMP (C)' : 'floor + kernel stamps + STAMP (C)');
-  for (const mine of ['rtt-probe CLI', 'rtt-probe CLI --ts none', 'rtt-probe library', ...RAW_ROWS]) {
-    for (const other of ['floor (C busy-poll)', 'floor + kernel stamps (C)', stampFloor(mine), 'sockperf busy', 'sockperf default', 'irtt 10us']) {
+  for (const [mine, others] of RATIO_PAIRS) {
+    for (const other of others) {
       const a = runs[mine];
       const b = runs[other];
       if (!a?.length || !b?.length) continue;
@@ -125,21 +140,28 @@ async function comparePath(pathSpec) {
   );
   report.paths[pathSpec.name] = { tools: summary, ratios, kernelP50: kernel };
 
-  say(`### ${pathSpec.name}: user RTT, median of ${settings.rounds} rounds (min-max)`);
-  say();
-  say('| tool | p50 µs | p99 µs | p99.9 µs | round trips/s |');
-  say('|---|---|---|---|---|');
   const cell = (s) => `${us(s.median)} (${us(s.min)}-${us(s.max)})`;
-  for (const [name, s] of Object.entries(summary)) {
-    if (s.skipped) say(`| ${name} | skipped: ${s.skipped} | | | |`);
-    else say(`| ${name} | ${cell(s.p50)} | ${cell(s.p99)} | ${cell(s.p999)} | ${Math.round(s.roundTripsPerSecond.median)} |`);
-  }
-  say();
-  say('| ratio | p50 | p99 | round trips/s |');
-  say('|---|---|---|---|');
   const rc = (s) => `${ratio(s.median)} (${ratio(s.min)}-${ratio(s.max)})`;
-  for (const [name, r] of Object.entries(ratios)) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
-  say();
+  for (const group of ['udp', 'tcp']) {
+    const inGroup = chosen.filter((t) => t.group === group).map((t) => t.name);
+    if (inGroup.length === 0) continue;
+    say(`### ${pathSpec.name}, ${group}: user RTT, median of ${settings.rounds} rounds (min-max)`);
+    say();
+    say('| tool | p50 µs | p99 µs | p99.9 µs | round trips/s |');
+    say('|---|---|---|---|---|');
+    for (const name of inGroup) {
+      const s = summary[name];
+      if (s.skipped) say(`| ${name} | skipped: ${s.skipped} | | | |`);
+      else say(`| ${name} | ${cell(s.p50)} | ${cell(s.p99)} | ${cell(s.p999)} | ${Math.round(s.roundTripsPerSecond.median)} |`);
+    }
+    say();
+    const groupRatios = Object.entries(ratios).filter(([name]) => inGroup.some((t) => name.startsWith(`${t} / `)));
+    if (groupRatios.length === 0) continue;
+    say('| ratio | p50 | p99 | round trips/s |');
+    say('|---|---|---|---|');
+    for (const [name, r] of groupRatios) say(`| ${name} | ${rc(r.p50)} | ${rc(r.p99)} | ${rc(r.roundTripsPerSecond)} |`);
+    say();
+  }
   if (Object.keys(kernel).length > 1) {
     say('| rtt.kernel p50 µs (min-max) | Δ against rtt-probe CLI (UDP) µs |');
     say('|---|---|');

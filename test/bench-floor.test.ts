@@ -10,7 +10,7 @@ import dgram from 'node:dgram';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probe, startReflector } from '../src/index';
-import { cProgram } from './support/c-program';
+import { cProgram, stopProgram } from './support/c-program';
 
 const floor = cProgram(path.join(__dirname, '..', 'bench', 'floor', 'udp_pingpong.c'));
 
@@ -26,13 +26,6 @@ async function floorServer(...flags: string[]): Promise<{ port: number; child: C
   const child = spawn(floor(), ['server', '127.0.0.1', String(port), '-', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   return { port, child };
-}
-
-/** Stops a floor server and waits until it has exited. */
-function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill();
-  return exited;
 }
 
 const floorClient = (port: number, ...flags: string[]) =>
@@ -51,7 +44,7 @@ describe('the C floor in its STAMP modes', () => {
       expect(r.metrics.residence!.count).toBe(2000);
       expect(r.metrics.residence!.max).toBeLessThan(r.metrics['rtt.user']!.max);
     } finally {
-      await stop(server.child);
+      await stopProgram(server.child);
     }
   });
 
@@ -77,7 +70,7 @@ describe('the C floor in its STAMP modes', () => {
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(/^reply does not echo the T1 of probe 0$/m);
     } finally {
-      await stop(echo.child);
+      await stopProgram(echo.child);
     }
   });
 });

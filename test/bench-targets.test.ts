@@ -29,6 +29,10 @@ function report(change: (r: FullReport) => void = () => {}): BenchReport {
           'rtt-probe CLI --ts none / sockperf busy': ratio(0.95, 0.97, 1.05),
           'rtt-probe CLI / sockperf default': ratio(0.05, 0.04, 18),
           'rtt-probe CLI / irtt 10us': ratio(0.06, 0.04, 20),
+          'rtt-probe CLI --proto tcp --ts none / tcp floor (C busy-poll)': ratio(1.04, 1.1, 0.96),
+          'rtt-probe CLI --proto tcp / sockperf --tcp default': ratio(0.3, 0.2, 3),
+          'rtt-probe CLI --proto tcp / netperf TCP_RR': ratio(0.4, 0.3, 2.5),
+          'rtt-probe CLI --proto tcp --mode connect --ts none / netperf TCP_CRR': ratio(0.7, 0.6, 1.4),
           'rtt-probe CLI raw / floor (C busy-poll)': ratio(0.9, 0.95, 1.1),
         },
         kernelP50: { 'rtt-probe CLI': spread(3000), 'rtt-probe CLI raw': spread(3400), 'rtt-probe CLI raw, UDP reflector': spread(2700) },
@@ -58,8 +62,9 @@ describe('judging the performance targets from one benchmark run', () => {
     const verdicts = judgeTargets(report());
     expect(verdicts.filter((v) => v.met !== true)).toEqual([]);
     expect(verdicts.some((v) => v.subject.includes('300000'))).toBe(false);
-    // 3 floor pairs x 3 + 2 against sockperf busy + raw below the floor + raw rtt.kernel agreement + 4 against the slow peers, 2 rates x 2, event loop, memory, load
-    expect(verdicts).toHaveLength(17 + 4 + 3);
+    // 3 floor pairs x 3 + 2 against sockperf busy + raw below the floor + raw rtt.kernel agreement + 4 against the
+    // slow peers, TCP: 1 against its floor + 3 p50 against peers, 2 rates x 2, event loop, memory, load
+    expect(verdicts).toHaveLength(17 + 4 + 4 + 3);
   });
 
   it('holds default runs to the stamped floor and --ts none to the bare floor, at the issue thresholds', () => {
@@ -93,6 +98,47 @@ describe('judging the performance targets from one benchmark run', () => {
     expect(find(verdicts, 'p99 at least as fast', 'loopback').met).toBe(false);
     expect(find(verdicts, 'p50 faster', 'loopback: rtt-probe CLI / irtt').met).toBe(false);
     expect(find(verdicts, 'p99 faster', 'loopback: rtt-probe CLI / irtt').met).toBe(true);
+  });
+
+  it('holds TCP --ts none to 1.05 × the TCP floor at p50, and rtt-probe ahead of sockperf --tcp default and netperf at p50', () => {
+    const verdicts = judgeTargets(
+      report((r) => {
+        const ratios = r.paths.loopback.ratios;
+        ratios['rtt-probe CLI --proto tcp --ts none / tcp floor (C busy-poll)'] = ratio(TARGETS.tcpFloorP50 + 0.001, 1, 1);
+        ratios['rtt-probe CLI --proto tcp / netperf TCP_RR'] = ratio(1, 0.5, 1);
+      }),
+    );
+    const floor = 'loopback: rtt-probe CLI --proto tcp --ts none / tcp floor (C busy-poll)';
+    expect(find(verdicts, 'p50 ≤ 1.05 × TCP floor', floor)).toMatchObject({ met: false, shown: '1.051' });
+    expect(find(verdicts, 'p50 faster', 'loopback: rtt-probe CLI --proto tcp / sockperf --tcp default').met).toBe(true);
+    expect(find(verdicts, 'p50 faster', 'loopback: rtt-probe CLI --proto tcp / netperf TCP_RR').met).toBe(false);
+    expect(find(verdicts, 'p50 faster', 'loopback: rtt-probe CLI --proto tcp --mode connect --ts none / netperf TCP_CRR').met).toBe(true);
+  });
+
+  it('leaves the netperf targets unjudged where netperf is absent, with the reason, and a run of the udp tools alone judges no TCP target', () => {
+    const absent = "netperf: not in Debian's main archive (non-free); install it from source to add its rows";
+    const withoutNetperf = judgeTargets(
+      report((r) => {
+        const loopback = r.paths.loopback as { ratios: Record<string, RatioSpread>; tools?: Record<string, { skipped?: string }> };
+        delete loopback.ratios['rtt-probe CLI --proto tcp / netperf TCP_RR'];
+        delete loopback.ratios['rtt-probe CLI --proto tcp --mode connect --ts none / netperf TCP_CRR'];
+        loopback.tools = Object.fromEntries(
+          ['rtt-probe CLI --proto tcp', 'rtt-probe CLI --proto tcp --ts none', 'rtt-probe CLI --proto tcp --mode connect --ts none'].map((t) => [t, {}]),
+        );
+        loopback.tools['netperf TCP_RR'] = { skipped: absent };
+        loopback.tools['netperf TCP_CRR'] = { skipped: absent };
+      }),
+    );
+    expect(find(withoutNetperf, 'p50 faster', 'loopback: rtt-probe CLI --proto tcp / netperf TCP_RR')).toMatchObject({ met: null, why: absent });
+    expect(find(withoutNetperf, 'p50 faster', 'loopback: rtt-probe CLI --proto tcp --mode connect --ts none / netperf TCP_CRR').why).toBe(absent);
+    expect(find(withoutNetperf, 'p50 ≤ 1.05 × TCP floor', 'loopback').met).toBe(true);
+
+    const udpOnly = judgeTargets(
+      report((r) => {
+        (r.paths.loopback as { tools?: Record<string, object> }).tools = { 'rtt-probe CLI': {}, 'floor (C busy-poll)': {} };
+      }),
+    );
+    expect(udpOnly.filter((v) => v.subject.includes('tcp'))).toEqual([]);
   });
 
   it('wants raw ping-pong below the UDP floor, and a raw sender agreeing with UDP on rtt.kernel p50 within 1 µs', () => {

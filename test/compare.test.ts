@@ -191,6 +191,28 @@ describe('two lab reports: per topology, size and metric, with the rounds\' spre
     expect(p50('veth').rounds!.distinct).toBe(false);
     expect(p50('bridge').rounds!.base.min).toBeLessThanOrEqual(p50('bridge').rounds!.base.max);
   });
+
+  it('compares UDP runs with UDP and TCP runs with TCP: a lab report of both gives veth and veth/tcp, never mixed', async () => {
+    const both = (tcpShift: number, seed: number) => {
+      // The same UDP runs in both reports: only TCP changes.
+      const r = report(0, 100) as unknown as { settings: Record<string, unknown>; topologies: { runs: Record<string, unknown>[] }[] };
+      r.settings.protocols = ['udp', 'tcp'];
+      for (const t of r.topologies) {
+        const udp = t.runs.map((run) => ({ ...run, protocol: 'udp' }));
+        const tcp = [1, 2, 3].map((k) => ({ ...round(latencies(5000, tcpShift, seed + 20 + k), 64, k), protocol: 'tcp' }));
+        t.runs = [...udp, ...tcp];
+      }
+      return r;
+    };
+    const before = write('lab-both-before.json', both(0, 300));
+    const after = write('lab-both-after.json', both(SHIFT, 400));
+    const out = JSON.parse((await runCli(['compare', before, after, '--json'])).stdout) as CompareJSON;
+    expect(out.comparisons.map((c) => c.topology)).toEqual(['veth', 'bridge', 'veth/tcp', 'bridge/tcp']);
+    const p50 = (topology: string) => out.comparisons.find((c) => c.topology === topology)!.statistics[1]!;
+    // Only the TCP runs moved: pooled with them, the UDP comparison would have moved too.
+    expect(p50('veth')).toMatchObject({ significant: false, rounds: { distinct: false } });
+    expect(p50('veth/tcp')).toMatchObject({ significant: true, rounds: { distinct: true } });
+  });
 });
 
 describe('bad input: exit 2, naming the file and what was expected', () => {

@@ -150,18 +150,23 @@ describe('--hlog: an HdrHistogram interval log', () => {
 const labSkip = netnsUnavailable();
 
 describe.skipIf(labSkip !== null)(`lab --hlog (needs root and network namespaces${labSkip ? `: ${labSkip}` : ''})`, () => {
-  it('one interval per run per metric, tagged <topology>/<size>/<metric>, each adding up to its run', async () => {
+  it('one interval per run per metric, tagged <topology>/<size>/<metric> (TCP runs <topology>/tcp/<size>/<metric>), each adding up to its run', async () => {
     const file = path.join(dir, 'lab.hlog');
-    const run = await runCli(['lab', '--topologies', 'veth,bridge', '--count', '200', '--repeat', '2', '--hlog', file, '--json'], { timeoutMs: 120_000 });
+    const args = ['lab', '--proto', 'udp,tcp', '--topologies', 'veth,bridge', '--count', '200', '--repeat', '2', '--hlog', file, '--json'];
+    const run = await runCli(args, { timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as LabReportJSON;
     const intervals = readLog(file);
     for (const topology of report.topologies.filter((t) => t.status === 'measured')) {
-      const own = intervals.filter((i) => i.tag === `${topology.name}/64/rtt.user`);
-      expect(own.map((i) => i.histogram.totalCount)).toEqual(topology.runs.map((r) => r.sender.metrics['rtt.user']!.count));
+      for (const [protocol, tag] of [['udp', `${topology.name}/64/rtt.user`], ['tcp', `${topology.name}/tcp/64/rtt.user`]] as const) {
+        const own = intervals.filter((i) => i.tag === tag);
+        const runs = topology.runs.filter((r) => r.protocol === protocol);
+        expect(runs).toHaveLength(2);
+        expect(own.map((i) => i.histogram.totalCount)).toEqual(runs.map((r) => r.sender.metrics['rtt.user']!.count));
+      }
     }
     expect(new Set(intervals.map((i) => i.tag.split('/')[0]))).toEqual(new Set(report.topologies.filter((t) => t.runs.length > 0).map((t) => t.name)));
-  });
+  }, 120_000);
 });
 
 describe('--hgrm: the percentile distribution', () => {

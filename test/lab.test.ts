@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Histogram } from '../src/histogram';
 import { CSV_COLUMNS } from '../src/lab/csv';
+import { formatLab } from '../src/lab/format';
 import type { LabReportJSON } from '../src/lab/report';
 import { Sandbox } from '../src/lab/sandbox';
 import { median, type MetricSummary } from '../src/lab/summary';
@@ -127,13 +128,13 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     expect(out.settings.baseline).toBe('veth');
     expect(out.topologies.map((t) => t.name).sort()).toEqual([...ALL].sort());
     expect(out.topologies[0]!.name).toBe('veth');
-    expect(out.protocol).toBe('UDP');
-    expect(out.note).toMatch(/no TCP mode/);
+    expect(out.settings.protocols).toEqual(['udp']);
     for (const t of out.topologies) {
       if (can[t.name]) {
         expect(t.status, `${t.name}: ${t.reason}`).toBe('measured');
         expect(t.runs.map((r) => r.repeat)).toEqual([1, 2]);
         for (const r of t.runs) {
+          expect(r.protocol).toBe('udp');
           expect(r.size).toBe(64);
           expect(r.sender.sent).toBe(300);
           expect(r.sender.received).toBeGreaterThan(0);
@@ -168,7 +169,56 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
       expect([r[0], r[2], r[5], r[6], r[7]]).toEqual(['UDP_RR', 'local', '300', '64', 'UDP']);
       expect(Number(r[13])).toBeGreaterThan(0);
     }
-  });
+  }, 300_000);
+
+  it('--proto udp,tcp: each topology in both, each run labelled, CSV rows UDP_RR and TCP_RR, summary and tables per protocol; TCP crosses bridge-nat', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rttp-lab-'));
+    const [csv, html] = [path.join(dir, 'study.csv'), path.join(dir, 'lab.html')];
+    const measured = hasNft() ? ['veth', 'bridge-nat'] : ['veth'];
+    const run = await runCli(['lab', '--proto', 'udp,tcp', '--topologies', 'veth,bridge-nat', '--count', '200', '--json', '--csv', csv, '--html', html], {
+      timeoutMs: 180_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as LabOutputJSON;
+    expect(out.settings.protocols).toEqual(['udp', 'tcp']);
+    for (const name of measured) {
+      const t = out.topologies.find((x) => x.name === name)!;
+      expect(t.status, `${name}: ${t.reason}`).toBe('measured');
+      expect(t.runs.map((r) => r.protocol)).toEqual(['udp', 'tcp']);
+      for (const r of t.runs) {
+        expect(r.sender.options.protocol).toBe(r.protocol);
+        expect(r.sender.received).toBe(200);
+        expect(r.reflector!.reflected).toBeGreaterThanOrEqual(200);
+      }
+      // The TCP run is one connection, request/response, as netperf TCP_RR.
+      expect(t.runs[1]!.reflector!.connections).toBe(1);
+    }
+    // Each protocol's differences are against the baseline in the same protocol, never across.
+    for (const protocol of ['udp', 'tcp'] as const) {
+      const rows = out.summary.filter((r) => r.protocol === protocol && r.metric === 'rtt.user');
+      expect(rows.map((r) => r.topology)).toEqual(measured);
+      expect(rows[0]!.vsBaseline).toBeNull();
+      const p50 = (name: string) => {
+        const r = out.topologies.find((x) => x.name === name)!.runs.find((x) => x.protocol === protocol)!;
+        return Histogram.fromJSON(r.sender.metrics['rtt.user']!).percentile(50);
+      };
+      for (const r of rows.slice(1)) expect(r.vsBaseline!.p50.ns).toBeCloseTo(p50(r.topology) - p50('veth'), 6);
+    }
+    expect(out.budget!.entries.map((e) => e.label)).toEqual([...measured, ...measured.map((n) => `${n}/tcp`)]);
+
+    const text = formatLab(out, ['rtt.user']);
+    expect(text).toMatch(/^rtt-probe lab: \d of 2 topologies measured; UDP and TCP$/m);
+    expect(text).toMatch(/^UDP, 64 B payload \(µs, median of 1 round; Δ against veth UDP\)$/m);
+    expect(text).toMatch(/^TCP, 64 B payload \(µs, median of 1 round; Δ against veth TCP\)$/m);
+
+    const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(rows.map((r) => [r[0], r[1], r[7]])).toEqual(measured.flatMap((name) => [['UDP_RR', name, 'UDP'], ['TCP_RR', name, 'TCP']]));
+    // The HTML report pools a topology's runs in its plots, so each protocol is a lab section of its own there.
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<h3>lab UDP (lab)</h3>');
+    expect(page).toContain('<h3>lab TCP (lab)</h3>');
+  }, 180_000);
 
   it('--baseline loopback: every difference is against loopback, which is measured even when not listed', async () => {
     const run = await runCli(['lab', '--baseline', 'loopback', '--topologies', 'veth,bridge', '--count', '200', '--json'], { timeoutMs: 120_000 });
@@ -186,14 +236,14 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(readFileSync(saved, 'utf8')) as LabOutputJSON;
     expect(report.topologies.map((t) => t.status)).toEqual(['measured', 'measured']);
-    expect(run.stdout).toMatch(/UDP only: rtt-probe has no TCP mode/);
-    expect(run.stdout).toMatch(/64 B payload \(µs, median of 1 round; Δ against veth\)/);
+    expect(run.stdout).toMatch(/^rtt-probe lab: 2 of 2 topologies measured; UDP$/m);
+    expect(run.stdout).toMatch(/^UDP, 64 B payload \(µs, median of 1 round; Δ against veth UDP\)$/m);
     // Figures of 10 ms and more print without decimals (a stalled host reaches them).
     expect(run.stdout).toMatch(/^veth\s+rtt\.user(\s+\d+(\.\d+)?){5}\s+baseline$/m);
     expect(run.stdout).toMatch(/^bridge\s+rtt\.user(\s+\d+(\.\d+)?){5}\s+[+-]\d+(\.\d+)?\s+[+-]\d+\.\d%\s+[+-]\d+(\.\d+)?\s+[+-]\d+\.\d%$/m);
     expect(run.stdout).toMatch(/^bridge\s+\d+%\s+\d+%\s+200\s+\d+$/m);
     expect(run.stdout).toMatch(/^choosing (bridge over veth|veth over bridge) costs .* at p50 and .* at p99 for a chain of 10 calls \(naive 10 × Δp50: .*\)$/m);
-    expect(run.stderr).toMatch(/^lab: bridge: 64 B$/m);
+    expect(run.stderr).toMatch(/^lab: bridge: UDP 64 B$/m);
   });
 
   it.each([
@@ -222,7 +272,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     lab.child.stderr!.on('data', (d) => (log += d));
     try {
       // Past the calibration: veth's reflector and sender are running.
-      expect(await waitFor(() => log.includes('lab: veth: 64 B') && labProcesses().filter((p) => p.owner === owner).length >= 2)).toBe(true);
+      expect(await waitFor(() => log.includes('lab: veth: UDP 64 B') && labProcesses().filter((p) => p.owner === owner).length >= 2)).toBe(true);
     } finally {
       lab.child.kill('SIGKILL');
     }
@@ -315,7 +365,7 @@ describe.skipIf(skip !== null)('rtt-probe lab (root)', () => {
     let log = '';
     lab.child.stderr!.on('data', (d) => (log += d));
     try {
-      expect(await waitFor(() => log.includes('lab: tun-udp: 64 B') && tunForwarders(owner).length === 2)).toBe(true);
+      expect(await waitFor(() => log.includes('lab: tun-udp: UDP 64 B') && tunForwarders(owner).length === 2)).toBe(true);
     } finally {
       lab.child.kill('SIGKILL');
     }

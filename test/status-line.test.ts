@@ -120,8 +120,8 @@ describe.skipIf(!hasScript)('on a terminal (skipped: needs util-linux script for
     expect(run.code).toBe(0);
     const { lines, after } = statusLines(run.output);
     expect(lines.length).toBeLessThanOrEqual(Math.ceil(run.seconds * 4.5));
-    expect(lines.some((l) => /^\d+\.\ds {2}run 1 of 2: veth 64 B round 1/.test(l))).toBe(true);
-    expect(lines.some((l) => /run 2 of 2: loopback 64 B round 1 {2}remaining ~\d+\.\ds {2}last veth 64 B: sent 2000 {2}lost \d+/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\d+\.\ds {2}run 1 of 2: veth UDP 64 B round 1/.test(l))).toBe(true);
+    expect(lines.some((l) => /run 2 of 2: loopback UDP 64 B round 1 {2}remaining ~\d+\.\ds {2}last veth UDP 64 B: sent 2000 {2}lost \d+/.test(l))).toBe(true);
     expect(after).toMatch(/^rtt-probe lab: 2 of 2 topologies measured/);
     const quiet = await onTerminal(['lab', '--topologies', 'loopback', '--count', '500', '--quiet'], 60_000);
     expect(quiet.code).toBe(0);

@@ -14,16 +14,30 @@ export function inNamespace(netns, argv) {
   return netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
 }
 
-/** Starts a server and waits until its port answers (or `ready` says so). */
-export async function startServer(argv, { settleMs = 300 } = {}) {
+/**
+ * Starts a server and waits settleMs, or, with `ready` (a pattern of its
+ * output), until it prints that it listens: a TCP client that comes before the
+ * listener is refused, where a UDP one only loses its first datagrams.
+ */
+export async function startServer(argv, { settleMs = 300, ready = null, readyLimitMs = 30_000 } = {}) {
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  const listening = new Promise((resolve) => {
+    const seen = (d) => {
+      output += d;
+      if (ready?.test(output)) resolve();
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.on('exit', resolve);
+  });
   child.on('exit', () => live.delete(child));
-  await new Promise((r) => setTimeout(r, settleMs));
+  const limit = ready ? readyLimitMs : settleMs;
+  const waited = new Promise((r) => setTimeout(r, limit));
+  await (ready ? Promise.race([listening, waited]) : waited);
   if (child.exitCode !== null) throw new Error(`server ${argv.join(' ')} exited: ${output}`);
+  if (ready && !ready.test(output)) throw new Error(`server ${argv.join(' ')} did not say it listens within ${limit} ms: ${output}`);
   return {
     stop: () =>
       new Promise((resolve) => {

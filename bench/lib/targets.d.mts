@@ -22,8 +22,14 @@ export interface RateEntry {
 
 /** The parts of bench/run.mjs's JSON report that the targets are judged from. */
 export interface BenchReport {
-  /** kernelP50: rtt.kernel p50 per rtt-probe row (UDP and raw), for the raw transport's agreement target. */
-  paths?: Record<string, { ratios: Record<string, RatioSpread>; kernelP50?: Record<string, Spread> }>;
+  /**
+   * Per path: ratios by "mine / other"; tools, where given, names every tool chosen for the run (skipped ones with
+   * the reason); kernelP50: rtt.kernel p50 per rtt-probe row (UDP and raw), for the raw transport's agreement target.
+   */
+  paths?: Record<
+    string,
+    { ratios: Record<string, RatioSpread>; tools?: Record<string, { skipped?: string; [figure: string]: unknown }>; kernelP50?: Record<string, Spread> }
+  >;
   rate?: RateEntry[];
   eventLoopDelayP99Ns?: number;
   soak?: { probes: number; growthBytes: number };
@@ -44,6 +50,7 @@ export declare const TARGETS: {
   floorP50: number;
   floorP99: number;
   floorRoundTrips: number;
+  tcpFloorP50: number;
   rateAccuracy: number;
   rateUpTo: number;
   sendErrorP99Ns: number;

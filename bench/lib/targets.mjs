@@ -11,6 +11,7 @@ export const TARGETS = {
   floorP50: 1.02, // rtt-probe p50 at most this times the floor's
   floorP99: 1.1,
   floorRoundTrips: 0.98, // round trips per second at least this times the floor's
+  tcpFloorP50: 1.05, // rtt-probe --proto tcp --ts none p50 at most this times the TCP floor's
   rateAccuracy: 0.001, // achieved rate within 0.1 % of target ...
   rateUpTo: 100_000, // ... and send.error p99 below the bound, up to this rate
   sendErrorP99Ns: 2000,
@@ -38,6 +39,14 @@ const FASTER = [
   ['rtt-probe CLI', 'irtt 10us'],
 ];
 
+// TCP: --ts none against the TCP floor; ahead of the peers at p50, netperf only where it is installed.
+const TCP_FLOOR_PAIR = ['rtt-probe CLI --proto tcp --ts none', 'tcp floor (C busy-poll)'];
+const TCP_FASTER = [
+  ['rtt-probe CLI --proto tcp', 'sockperf --tcp default'],
+  ['rtt-probe CLI --proto tcp', 'netperf TCP_RR'],
+  ['rtt-probe CLI --proto tcp --mode connect --ts none', 'netperf TCP_CRR'],
+];
+
 const micro = (ns) => `${us(ns)} µs`;
 
 /**
@@ -55,9 +64,10 @@ export function judgeTargets(report) {
 
   const notRun = (target, why) => verdicts.push({ target, subject: 'all', value: null, shown: 'n/a', met: null, why });
   if (!Object.keys(report.paths ?? {}).length) notRun('ping-pong against the floor and the peers', 'the compare section did not run');
-  for (const [pathName, { ratios }] of Object.entries(report.paths ?? {})) {
+  for (const [pathName, { ratios, tools }] of Object.entries(report.paths ?? {})) {
     const median = (mine, other, k) => ratios[`${mine} / ${other}`]?.[k]?.median;
-    for (const [mine, floor] of FLOOR_PAIRS) {
+    const measured = (name) => tools === undefined || name in tools;
+    for (const [mine, floor] of FLOOR_PAIRS.filter(([m]) => measured(m))) {
       const subject = `${pathName}: ${mine} / ${floor}`;
       judge(`p50 ≤ ${TARGETS.floorP50} × floor`, subject, median(mine, floor, 'p50'), (x) => x <= TARGETS.floorP50, ratio);
       judge(`p99 ≤ ${TARGETS.floorP99} × floor`, subject, median(mine, floor, 'p99'), (x) => x <= TARGETS.floorP99, ratio);
@@ -69,27 +79,42 @@ export function judgeTargets(report) {
         ratio,
       );
     }
-    for (const [mine, peer] of AT_LEAST_AS_FAST) {
+    for (const [mine, peer] of AT_LEAST_AS_FAST.filter(([m]) => measured(m))) {
       const subject = `${pathName}: ${mine} / ${peer}`;
       judge('p50 at least as fast', subject, median(mine, peer, 'p50'), (x) => x <= 1, ratio);
       judge('p99 at least as fast', subject, median(mine, peer, 'p99'), (x) => x <= 1, ratio);
     }
-    for (const [mine, floor] of BELOW_UDP_FLOOR) judge('p50 below the UDP floor', `${pathName}: ${mine} / ${floor}`, median(mine, floor, 'p50'), (x) => x < 1, ratio);
+    for (const [mine, floor] of BELOW_UDP_FLOOR.filter(([m]) => measured(m))) {
+      judge('p50 below the UDP floor', `${pathName}: ${mine} / ${floor}`, median(mine, floor, 'p50'), (x) => x < 1, ratio);
+    }
     // rtt.kernel leaves out the sender's own stack, not the reflector's: the
     // raw sender is held to UDP's against the same UDP reflector (raw to raw
     // also skips the reflector's UDP path, which the bench shows beside).
     const kernel = report.paths[pathName].kernelP50 ?? {};
-    judge(
-      `rtt.kernel p50 within ${micro(TARGETS.rawKernelAgreementNs)} of UDP`,
-      `${pathName}: rtt-probe CLI raw, UDP reflector`,
-      Math.abs(kernel['rtt-probe CLI raw, UDP reflector']?.median - kernel['rtt-probe CLI']?.median),
-      (x) => x <= TARGETS.rawKernelAgreementNs,
-      micro,
-    );
-    for (const [mine, peer] of FASTER) {
+    for (const raw of ['rtt-probe CLI raw, UDP reflector'].filter(measured)) {
+      judge(
+        `rtt.kernel p50 within ${micro(TARGETS.rawKernelAgreementNs)} of UDP`,
+        `${pathName}: ${raw}`,
+        Math.abs(kernel[raw]?.median - kernel['rtt-probe CLI']?.median),
+        (x) => x <= TARGETS.rawKernelAgreementNs,
+        micro,
+      );
+    }
+    for (const [mine, peer] of FASTER.filter(([m]) => measured(m))) {
       const subject = `${pathName}: ${mine} / ${peer}`;
       judge('p50 faster', subject, median(mine, peer, 'p50'), (x) => x < 1, ratio);
       judge('p99 faster', subject, median(mine, peer, 'p99'), (x) => x < 1, ratio);
+    }
+    // A run of the udp tools alone says nothing about TCP, and the other way round.
+    if (measured(TCP_FLOOR_PAIR[0])) {
+      const [mine, floor] = TCP_FLOOR_PAIR;
+      judge(`p50 ≤ ${TARGETS.tcpFloorP50} × TCP floor`, `${pathName}: ${mine} / ${floor}`, median(mine, floor, 'p50'), (x) => x <= TARGETS.tcpFloorP50, ratio);
+    }
+    for (const [mine, peer] of TCP_FASTER.filter(([m]) => measured(m))) {
+      const subject = `${pathName}: ${mine} / ${peer}`;
+      const skipped = tools?.[peer]?.skipped;
+      if (skipped) verdicts.push({ target: 'p50 faster', subject, value: null, shown: 'n/a', met: null, why: skipped });
+      else judge('p50 faster', subject, median(mine, peer, 'p50'), (x) => x < 1, ratio);
     }
   }
 

@@ -84,11 +84,11 @@ export function probeStatus(p: ProbeProgress, limits: { count: number; durationN
  * the lab's senders are processes of their own, and report when done.
  */
 export function labStatus(p: LabProgress, elapsedNs: number, doneAtNs: number): string {
-  const now = p.current ? `  run ${p.done + 1} of ${p.planned}: ${p.current.topology} ${p.current.size} B round ${p.current.round}` : '';
+  const now = p.current ? `  run ${p.done + 1} of ${p.planned}: ${p.current.topology} ${p.current.protocol.toUpperCase()} ${p.current.size} B round ${p.current.round}` : '';
   // The runs so far took doneAtNs; the one measuring now has had part of its share.
   const left = p.done > 0 ? `  remaining ~${seconds(Math.max(0, (doneAtNs / p.done) * (p.planned - p.done) - (elapsedNs - doneAtNs)))}` : '';
   const s = p.last?.run.sender;
   const user = s?.metrics['rtt.user'];
-  const last = s ? `  last ${p.last!.topology} ${p.last!.run.size} B: ${figures(s, user ? { p50: user.percentiles['50']!, p99: user.percentiles['99']! } : null)}` : '';
+  const last = s ? `  last ${p.last!.topology} ${p.last!.run.protocol.toUpperCase()} ${p.last!.run.size} B: ${figures(s, user ? { p50: user.percentiles['50']!, p99: user.percentiles['99']! } : null)}` : '';
   return `${seconds(elapsedNs)}${now}${left}${last}`;
 }

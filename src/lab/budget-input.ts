@@ -11,7 +11,7 @@ import { Histogram, type HistogramJSON } from '../histogram';
 import type { MetricName } from '../metrics';
 import { checkResult } from '../schema';
 import { HopDistribution, type BudgetInput } from './budget';
-import type { LabReportJSON } from './report';
+import { hopLabel, onProtocol, reportProtocols, type LabReportJSON } from './report';
 import { roundHistograms } from './summary';
 
 /** An input file that cannot be used: its path, what is wrong, what to give instead. */
@@ -64,10 +64,13 @@ function fromLab(report: LabReportJSON, file: string, label: string | null, metr
   const chosen = size ?? sizes[0]!;
   if (!sizes.includes(chosen)) throw new InputError(`${file} has no ${chosen} B runs (it has ${sizes.join(', ')}): choose one with --size`);
   const inputs: BudgetInput[] = [];
-  for (const t of report.topologies) {
-    const histograms = roundHistograms(t, chosen, metric);
-    if (histograms.length === 0) continue;
-    inputs.push({ label: label ? `${label}:${t.name}` : t.name, distribution: new HopDistribution(histograms) });
+  for (const protocol of reportProtocols(report)) {
+    for (const t of onProtocol(report, protocol).topologies) {
+      const histograms = roundHistograms(t, chosen, metric);
+      if (histograms.length === 0) continue;
+      const hop = hopLabel(t.name, protocol);
+      inputs.push({ label: label ? `${label}:${hop}` : hop, distribution: new HopDistribution(histograms) });
+    }
   }
   if (inputs.length === 0) throw new InputError(`${file} has no ${metric} results at ${chosen} B: measure again, or choose another --metric`);
   return inputs;

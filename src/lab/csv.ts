@@ -1,7 +1,9 @@
 /**
  * The lab's runs in the study's own CSV columns, one row per run, so they
- * sit next to the original netperf data. Latencies are rtt.user (what the
- * application sees, as netperf's) in microseconds. RT_LATENCY is, as in
+ * sit next to the original netperf data: test UDP_RR or TCP_RR (TCP_CRR in
+ * connect mode), protocol UDP or TCP, as the study writes them. Latencies
+ * are rtt.user (what the application sees, as netperf's; in connect mode
+ * `transaction`, connect to reply read, as TCP_CRR's) in microseconds. RT_LATENCY is, as in
  * netperf, wall-clock time per transaction (warm-up included). The study's
  * LOCAL_CPU_UTIL is netperf's system-wide figure; here it is the sending
  * thread's CPU time as a percentage of all this host's CPUs.
@@ -53,19 +55,21 @@ export function labCsv(report: LabReportJSON): string {
   for (const t of report.topologies) {
     for (const run of t.runs) {
       const s = run.sender;
-      const user = s.metrics['rtt.user'];
+      const connect = s.options.mode === 'connect';
+      const user = s.metrics[connect ? 'transaction' : 'rtt.user'];
+      const protocol = (run.protocol ?? 'udp').toUpperCase();
       if (!user || user.count === 0) continue;
       const transactions = s.sent + s.options.warmup;
       rows.push(
         [
-          'UDP_RR',
+          `${protocol}_${connect ? 'CRR' : 'RR'}`,
           t.name,
           report.hosttype,
           t.from,
           t.to,
           s.sent,
           run.size,
-          'UDP',
+          protocol,
           ((100 * s.cpu.utilization) / s.host.cpus).toFixed(2),
           us(isoSpanNs(s.startedAt, s.endedAt) / transactions),
           us(user.mean),

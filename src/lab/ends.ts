@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { ProbeMode, TimestampSource } from '../options';
+import type { ProbeMode, Protocol, TimestampSource } from '../options';
 import type { ProbeResultJSON, ReflectorResult } from '../result';
 import { firstLine, spawnOwned } from './sandbox';
 import { LabError } from './system';
@@ -111,11 +111,14 @@ function common(s: EndSettings, cpu: number | undefined): string[] {
 }
 
 /**
- * Runs one sender against one reflector in a built topology. An abort stops
- * the sender early (SIGINT: it prints what it measured, `stopped: true`).
+ * Runs one sender against one reflector in a built topology, over UDP or TCP
+ * (the reflector then serves that protocol alone; the port is always given,
+ * as TCP has no default). An abort stops the sender early (SIGINT: it prints
+ * what it measured, `stopped: true`).
  */
 export async function measure(
   built: BuiltTopology,
+  protocol: Protocol,
   size: number,
   s: EndSettings,
   owner: number,
@@ -132,6 +135,8 @@ export async function measure(
         'reflect',
         '--bind',
         hostPort(built.reflector.bind),
+        '--proto',
+        protocol,
         '--json',
         // Bounds an orphaned reflector should the lab be killed outright.
         '--duration',
@@ -149,6 +154,8 @@ export async function measure(
       [
         'probe',
         hostPort(built.sender.target),
+        '--proto',
+        protocol,
         '--json',
         '--count',
         String(s.count),

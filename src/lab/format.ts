@@ -2,7 +2,8 @@
 import type { MetricName } from '../metrics';
 import { micros, pad } from '../text';
 import type { BudgetReport, Estimate, PairCost } from './budget';
-import type { LabReportJSON } from './report';
+import type { Protocol } from '../options';
+import { reportProtocols, type LabReportJSON } from './report';
 import { SUMMARY_STATISTICS, summarize, summarizeCpu, type Difference, type MetricSummary } from './summary';
 
 /** A duration in the unit that suits its size: µs below 1 ms, then ms, then s. */
@@ -35,7 +36,7 @@ function settingsLine(report: LabReportJSON): string {
   const far = s.remote ? `${s.remote.host}:${s.remote.port}${s.remote.address !== s.remote.host ? ` (${s.remote.address})` : ''}` : '';
   const target = s.remote ? `reflector on ${far}` : 'both ends on this host';
   return [
-    `rtt-probe lab: ${measured} of ${report.topologies.length} topologies measured; ${report.note}`,
+    `rtt-probe lab: ${measured} of ${report.topologies.length} topologies measured; ${reportProtocols(report).map((p) => p.toUpperCase()).join(' and ')}`,
     `${s.mode}${s.rate ? ` at ${s.rate}/s` : ''}, ${s.count} probes per run, sizes ${s.sizes.join(', ')} B, ` +
       `${s.repeat} round${s.repeat > 1 ? 's' : ''}; ${pinned}; ${s.busyPoll ? 'busy polling' : 'blocking (ppoll)'}`,
     `${target}; baseline ${s.baseline}` +
@@ -58,16 +59,16 @@ function metricTable(rows: MetricSummary[], rounds: number): string {
   return pad(table, 2);
 }
 
-function cpuTable(report: LabReportJSON, size: number): string {
+function cpuTable(report: LabReportJSON, protocol: Protocol, size: number): string {
   const table = [['topology', 'sender cpu', 'reflector cpu', 'sent', 'lost']];
-  for (const c of summarizeCpu(report).filter((x) => x.size === size)) {
+  for (const c of summarizeCpu(report).filter((x) => x.protocol === protocol && x.size === size)) {
     const pct = (u: number) => `${(100 * u).toFixed(0)}%`;
     table.push([c.topology, pct(c.sender.median), c.reflector ? pct(c.reflector.median) : 'n/a', String(c.sent), String(c.lost)]);
   }
   return pad(table);
 }
 
-/** The lab's table: per size, topology × metric percentiles with the difference from the baseline, then CPU and loss. */
+/** The lab's tables: per protocol and size, topology × metric percentiles with the difference from the baseline, then CPU and loss. */
 export function formatLab(report: LabReportJSON, metrics: readonly MetricName[]): string {
   const out = [settingsLine(report)];
   const unmeasured = report.topologies.filter((t) => t.status !== 'measured');
@@ -77,13 +78,16 @@ export function formatLab(report: LabReportJSON, metrics: readonly MetricName[])
   }
   const summary = summarize(report, metrics);
   const rounds = report.settings.repeat;
-  for (const size of report.settings.sizes) {
-    const rows = summary.filter((r) => r.size === size);
-    if (rows.length === 0) continue;
-    const baseline = report.settings.baseline;
-    const base = rows.some((r) => r.topology === baseline) ? `Δ against ${baseline}` : `no ${baseline} results: no differences`;
-    out.push('', `${size} B payload (µs, median of ${rounds} round${rounds > 1 ? 's' : ''}; ${base})`, metricTable(rows, rounds));
-    out.push('', `CPU of each end's session thread (share of one core) and loss, ${size} B`, cpuTable(report, size));
+  for (const protocol of reportProtocols(report)) {
+    const name = protocol.toUpperCase();
+    for (const size of report.settings.sizes) {
+      const rows = summary.filter((r) => r.protocol === protocol && r.size === size);
+      if (rows.length === 0) continue;
+      const baseline = report.settings.baseline;
+      const base = rows.some((r) => r.topology === baseline) ? `Δ against ${baseline} ${name}` : `no ${baseline} ${name} results: no differences`;
+      out.push('', `${name}, ${size} B payload (µs, median of ${rounds} round${rounds > 1 ? 's' : ''}; ${base})`, metricTable(rows, rounds));
+      out.push('', `CPU of each end's session thread (share of one core) and loss, ${name} ${size} B`, cpuTable(report, protocol, size));
+    }
   }
   if (rounds > 1) out.push('', `~ marks a difference inside the rounds' spread (their ranges overlap): not shown to be real.`);
   if (report.interrupted) out.push('', 'interrupted: partial results');

@@ -6,6 +6,7 @@
  * budget.ts), so a saved report can be re-read by `rtt-probe budget`.
  */
 import type { HostInfo } from '../host';
+import type { Protocol } from '../options';
 import { resultHeader, type ResultHeader } from '../schema';
 import type { ProbeResultJSON, ReflectorResult } from '../result';
 import type { EndSettings } from './ends';
@@ -13,10 +14,9 @@ import type { TopologyName } from './topologies';
 
 export const LAB_REPORT_KIND = resultHeader('lab').kind;
 
-/** The lab measures UDP only; said wherever results are shown. */
-export const PROTOCOL_NOTE = 'UDP only: rtt-probe has no TCP mode';
-
 export interface LabSettingsJSON extends EndSettings {
+  /** Each topology is measured in each of these, in this order (reports written before TCP have none: UDP). */
+  protocols: Protocol[];
   topologies: TopologyName[];
   baseline: TopologyName;
   sizes: number[];
@@ -26,6 +26,7 @@ export interface LabSettingsJSON extends EndSettings {
 }
 
 export interface LabRunJSON {
+  protocol: Protocol;
   size: number;
   /** 1-based repeat round. */
   repeat: number;
@@ -47,8 +48,6 @@ export interface LabTopologyJSON {
 }
 
 export interface LabReportJSON extends ResultHeader<'lab'> {
-  protocol: 'UDP';
-  note: string;
   /** 'local': both ends on this host; 'remote': the reflector on another host. */
   hosttype: 'local' | 'remote';
   settings: LabSettingsJSON;
@@ -62,4 +61,26 @@ export interface LabReportJSON extends ResultHeader<'lab'> {
   /** Cleanup steps that failed (empty when everything was removed). */
   cleanupErrors: string[];
   topologies: LabTopologyJSON[];
+}
+
+/** The protocols a report measured; UDP for reports written before the lab took TCP. */
+export function reportProtocols(report: LabReportJSON): Protocol[] {
+  return report.settings.protocols ?? ['udp'];
+}
+
+/** The report with only the runs of one protocol, for what summarizes runs of one kind (summary, budget, plots). */
+export function onProtocol(report: LabReportJSON, protocol: Protocol): LabReportJSON {
+  return {
+    ...report,
+    settings: { ...report.settings, protocols: [protocol] },
+    topologies: report.topologies.map((t) => ({ ...t, runs: t.runs.filter((r) => (r.protocol ?? 'udp') === protocol) })),
+  };
+}
+
+/**
+ * A topology's name as a hop where protocols meet (budget inputs, hlog tags):
+ * bare for UDP, as before the lab took TCP, and with /tcp for TCP.
+ */
+export function hopLabel(topology: string, protocol: Protocol): string {
+  return protocol === 'udp' ? topology : `${topology}/${protocol}`;
 }

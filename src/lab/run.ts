@@ -1,16 +1,17 @@
 /**
  * The lab run: removes leftovers of killed earlier runs, finds what the
  * kernel can build, then for each repeat round builds each topology,
- * measures every payload size in it and tears it down again, so no two
- * topologies ever share the machine and a round-to-round drift shows up as
- * spread rather than as a difference between topologies.
+ * measures every protocol at every payload size in it and tears it down
+ * again, so no two topologies ever share the machine and a round-to-round
+ * drift shows up as spread rather than as a difference between topologies.
  */
 import { readFileSync } from 'node:fs';
 import { hostInfo } from '../host';
+import type { Protocol } from '../options';
 import { resultHeader } from '../schema';
 import { killEnds, measure, type SenderStatuses } from './ends';
 import { detectFeatures, type FeatureSupport } from './features';
-import { PROTOCOL_NOTE, type LabReportJSON, type LabRunJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
+import { type LabReportJSON, type LabRunJSON, type LabSettingsJSON, type LabTopologyJSON } from './report';
 import { Sandbox, removeLeftovers } from './sandbox';
 import { LabError, hasCommand } from './system';
 import { topology, type RemoteTarget, type Topology } from './topologies';
@@ -43,7 +44,7 @@ export interface LabProgress {
   done: number;
   planned: number;
   /** The run measuring now; null between runs. */
-  current: { topology: string; size: number; round: number } | null;
+  current: { topology: string; protocol: Protocol; size: number; round: number } | null;
   /** The last finished run and its topology. */
   last: { topology: string; run: LabRunJSON } | null;
 }
@@ -102,7 +103,8 @@ export class LabRun {
     });
     const cleanupErrors: string[] = [];
     const signal = this.#controller.signal;
-    const planned = entries.filter((e) => e.entry.status === 'measured').length * settings.sizes.length * settings.repeat;
+    const planned =
+      entries.filter((e) => e.entry.status === 'measured').length * settings.protocols.length * settings.sizes.length * settings.repeat;
     let done = 0;
     let last: LabProgress['last'] = null;
     for (let round = 1; round <= settings.repeat && !signal.aborted; round++) {
@@ -112,17 +114,21 @@ export class LabRun {
         this.#current = sandbox;
         try {
           const built = await spec.build(sandbox);
-          for (const size of settings.sizes) {
-            if (signal.aborted) break;
-            log(`${spec.name}: ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);
-            progress({ done, planned, current: { topology: spec.name, size, round }, last });
-            const m = await measure(built, size, settings, sandbox.owner, signal, this.#statuses, settings.timestamps);
-            const run = { size, repeat: round, sender: m.sender, reflector: m.reflector };
-            entry.runs.push(run);
-            last = { topology: spec.name, run };
-            progress({ done: ++done, planned, current: null, last });
-            if (m.sender.received === 0 && !m.sender.stopped) {
-              throw new LabError(`no replies arrived (${m.sender.sent} probes sent${remote ? '; is the far reflector running and reachable?' : ''})`);
+          for (const protocol of settings.protocols) {
+            for (const size of settings.sizes) {
+              if (signal.aborted) break;
+              log(`${spec.name}: ${protocol.toUpperCase()} ${size} B${settings.repeat > 1 ? `, round ${round} of ${settings.repeat}` : ''}`);
+              progress({ done, planned, current: { topology: spec.name, protocol, size, round }, last });
+              const m = await measure(built, protocol, size, settings, sandbox.owner, signal, this.#statuses, settings.timestamps);
+              const run = { protocol, size, repeat: round, sender: m.sender, reflector: m.reflector };
+              entry.runs.push(run);
+              last = { topology: spec.name, run };
+              progress({ done: ++done, planned, current: null, last });
+              if (m.sender.received === 0 && !m.sender.stopped) {
+                throw new LabError(
+                  `no ${protocol.toUpperCase()} replies arrived (${m.sender.sent} probes sent${remote ? '; is the far reflector running and reachable?' : ''})`,
+                );
+              }
             }
           }
         } catch (error) {
@@ -140,8 +146,6 @@ export class LabRun {
     }
     return {
       ...resultHeader('lab'),
-      protocol: 'UDP',
-      note: PROTOCOL_NOTE,
       hosttype: remote ? 'remote' : 'local',
       settings,
       host: hostInfo(),

@@ -1,14 +1,15 @@
 /**
- * Figures derived from a lab report: per topology, size and metric, each
+ * Figures derived from a lab report: per protocol, topology, size and metric, each
  * percentile as the median over the repeat rounds with the rounds' range,
- * and the difference from the baseline topology in ns and percent. A
+ * and the difference from the baseline topology (in the same protocol) in ns and percent. A
  * difference is `distinct` only when the two topologies' ranges over the
  * rounds do not overlap: with one round there is no range, and nothing is
  * claimed either way (distinct is null).
  */
 import { Histogram } from '../histogram';
 import { METRIC_NAMES, type MetricName } from '../metrics';
-import type { LabReportJSON, LabRunJSON, LabTopologyJSON } from './report';
+import type { Protocol } from '../options';
+import { onProtocol, reportProtocols, type LabReportJSON, type LabRunJSON, type LabTopologyJSON } from './report';
 
 export const SUMMARY_PERCENTILES = [50, 90, 99, 99.9] as const;
 /** A summary's statistics: the percentiles above and the mean. */
@@ -33,6 +34,7 @@ export interface Difference {
 
 export interface MetricSummary {
   topology: string;
+  protocol: Protocol;
   size: number;
   metric: MetricName;
   rounds: number;
@@ -43,6 +45,7 @@ export interface MetricSummary {
 
 export interface CpuSummary {
   topology: string;
+  protocol: Protocol;
   size: number;
   /** Share of one core each end's session thread used (1 = one core spinning), over the rounds. */
   sender: Spread;
@@ -90,8 +93,18 @@ function difference(here: Spread, base: Spread, rounds: number): Difference {
   };
 }
 
-/** Every measured topology × size × metric, with differences from the report's baseline. */
+/** Every measured protocol × topology × size × metric, with differences from the report's baseline in the same protocol. */
 export function summarize(report: LabReportJSON, metrics: readonly MetricName[] = METRIC_NAMES): MetricSummary[] {
+  return reportProtocols(report).flatMap((protocol) => summarizeProtocol(onProtocol(report, protocol), protocol, metrics));
+}
+
+/** CPU use of each end and the loss, per protocol, measured topology and size. */
+export function summarizeCpu(report: LabReportJSON): CpuSummary[] {
+  return reportProtocols(report).flatMap((protocol) => cpuOfProtocol(onProtocol(report, protocol), protocol));
+}
+
+/** summarize() for a report holding the runs of one protocol. */
+function summarizeProtocol(report: LabReportJSON, protocol: Protocol, metrics: readonly MetricName[]): MetricSummary[] {
   const baseline = report.topologies.find((t) => t.name === report.settings.baseline);
   const out: MetricSummary[] = [];
   for (const size of report.settings.sizes) {
@@ -105,6 +118,7 @@ export function summarize(report: LabReportJSON, metrics: readonly MetricName[] 
         const rounds = Math.min(histograms.length, baseHistograms.length);
         out.push({
           topology: t.name,
+          protocol,
           size,
           metric,
           rounds: histograms.length,
@@ -120,8 +134,8 @@ export function summarize(report: LabReportJSON, metrics: readonly MetricName[] 
   return out;
 }
 
-/** CPU use of each end and the loss, per measured topology and size. */
-export function summarizeCpu(report: LabReportJSON): CpuSummary[] {
+/** summarizeCpu() for a report holding the runs of one protocol. */
+function cpuOfProtocol(report: LabReportJSON, protocol: Protocol): CpuSummary[] {
   const out: CpuSummary[] = [];
   for (const size of report.settings.sizes) {
     for (const t of report.topologies) {
@@ -130,6 +144,7 @@ export function summarizeCpu(report: LabReportJSON): CpuSummary[] {
       const reflectors = runs.map((r) => r.reflector).filter((r) => r !== null);
       out.push({
         topology: t.name,
+        protocol,
         size,
         sender: spread(runs.map((r) => r.sender.cpu.utilization)),
         reflector: reflectors.length > 0 ? spread(reflectors.map((r) => r.cpu.utilization)) : null,

@@ -11,7 +11,7 @@ import { ipIn, nft, sysctl } from './system';
 
 /** The STAMP port reflectors listen on inside the lab's own namespaces (fresh ones: nothing else binds there). */
 export const LAB_PORT = 862;
-/** The host port bridge-nat maps to the container's reflector, as `docker run -p 8862:862` would. */
+/** The host port bridge-nat maps to the container's reflector, UDP and TCP, as `docker run -p 8862:862/udp -p 8862:862/tcp` would. */
 export const MAPPED_PORT = 8862;
 /** The UDP port tun-udp's forwarders exchange packets on: flannel's UDP backend's default. */
 export const TUN_UDP_PORT = 8285;
@@ -268,7 +268,7 @@ const TOPOLOGIES: Record<LocalTopologyName, Topology> = {
         `table ip ${sandbox.tableName} {
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    iifname "uplink" udp dport ${MAPPED_PORT} dnat to 198.18.3.2:${LAB_PORT}
+    iifname "uplink" meta l4proto { udp, tcp } th dport ${MAPPED_PORT} dnat to 198.18.3.2:${LAB_PORT}
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

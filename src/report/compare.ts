@@ -17,7 +17,7 @@ import { ProbeResult, type KeptProbeResultJSON } from '../result';
 import { checkResult } from '../schema';
 import { SeededRandom, normalQuantile } from '../lab/budget';
 import { InputError } from '../lab/budget-input';
-import type { LabReportJSON } from '../lab/report';
+import { hopLabel, onProtocol, reportProtocols, type LabReportJSON } from '../lab/report';
 import { roundHistograms, spread, type Spread } from '../lab/summary';
 import { STATISTICS, change, relativeOutcome, statisticOf, type RelativeRule, type StatisticName } from './rules';
 
@@ -234,12 +234,16 @@ function labComparisons(
   settings: CompareSettings,
 ): Comparison[] {
   const out: Comparison[] = [];
-  for (const size of base.settings.sizes.filter((s) => next.settings.sizes.includes(s))) {
-    for (const t of base.topologies) {
-      const other = next.topologies.find((o) => o.name === t.name);
-      if (!other) continue;
-      const [b, n] = [roundHistograms(t, size, metric), roundHistograms(other, size, metric)];
-      if (b.length > 0 && n.length > 0) out.push(compareHistograms(b, n, { topology: t.name, size, metric }, random, settings, true));
+  for (const protocol of reportProtocols(base).filter((p) => reportProtocols(next).includes(p))) {
+    const [baseRuns, nextRuns] = [onProtocol(base, protocol), onProtocol(next, protocol)];
+    for (const size of base.settings.sizes.filter((s) => next.settings.sizes.includes(s))) {
+      for (const t of baseRuns.topologies) {
+        const other = nextRuns.topologies.find((o) => o.name === t.name);
+        if (!other) continue;
+        const [b, n] = [roundHistograms(t, size, metric), roundHistograms(other, size, metric)];
+        const topology = hopLabel(t.name, protocol);
+        if (b.length > 0 && n.length > 0) out.push(compareHistograms(b, n, { topology, size, metric }, random, settings, true));
+      }
     }
   }
   if (out.length === 0) {

@@ -17,7 +17,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Histogram, indexOf } from '../histogram';
 import { VERSION } from '../host';
 import { METRIC_NAMES, type MetricName } from '../metrics';
-import type { LabReportJSON } from '../lab/report';
+import { hopLabel, type LabReportJSON } from '../lab/report';
 import type { ProbeResult } from '../result';
 import type { ProbeProgress, ProbeSession } from '../session';
 import { hdrFromHistogram, hdrFromIndexCounts } from './hdr';
@@ -115,8 +115,8 @@ export class HistogramLogWriter {
   /**
    * A lab report's runs on the lab's timeline: one interval per run per
    * metric, from the run's start to its end, tagged
-   * `<topology>/<size>/<metric>` (repeat rounds are later intervals of the
-   * same tag); closes the file.
+   * `<topology>/<size>/<metric>` for UDP and `<topology>/tcp/<size>/<metric>`
+   * for TCP (repeat rounds are later intervals of the same tag); closes the file.
    */
   labRuns(report: LabReportJSON): void {
     const startMs = Date.parse(report.startedAt);
@@ -127,7 +127,7 @@ export class HistogramLogWriter {
       const [from, to] = [run.sender.startedAt, run.sender.endedAt].map((t) => (Date.parse(t) - startMs) * 1e6) as [number, number];
       for (const name of METRIC_NAMES) {
         const h = run.sender.metrics[name];
-        if (h) this.#line(`${topology}/${run.size}/${name}`, hdrFromHistogram(Histogram.fromJSON(h)), from, to);
+        if (h) this.#line(`${hopLabel(topology, run.protocol ?? 'udp')}/${run.size}/${name}`, hdrFromHistogram(Histogram.fromJSON(h)), from, to);
       }
     }
     this.close();

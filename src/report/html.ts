@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { reportProtocols } from '../lab/report';
 import type { ReportSource } from './inputs';
 import { reportPlots, type PlotSection } from './plots';
 
@@ -68,7 +69,7 @@ function recorded(source: ReportSource): string {
     const r = source.report;
     const status = r.topologies.map((t): Row => [t.name, t.reason ? `${t.status}: ${t.reason}` : `${t.status}, ${t.runs.length} runs`]);
     return [
-      table('run', [['started', r.startedAt], ['ended', r.endedAt], ['interrupted', String(r.interrupted)], ['protocol', r.note]]),
+      table('run', [['started', r.startedAt], ['ended', r.endedAt], ['interrupted', String(r.interrupted)], ['protocols', reportProtocols(r).join(', ')]]),
       table('settings', rows(r.settings)),
       table('topologies', status),
       table('host', rows(r.host)),

@@ -3,7 +3,7 @@
  * benchmark's floor, the flooder): compiled once per test file into a
  * temporary folder that is removed when the file's tests end.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,4 +26,11 @@ export function cProgram(source: string): () => string {
     if (!binary) throw new Error(`${source} is not built: call cProgram() at the top of a test file, outside its tests`);
     return binary;
   };
+}
+
+/** Stops a program a test started (SIGTERM) and waits until it has exited. */
+export function stopProgram(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill();
+  return exited;
 }

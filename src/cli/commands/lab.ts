@@ -10,7 +10,7 @@ import { DEFAULT_BUDGET_SETTINGS, HopDistribution, budget, type BudgetReport, ty
 import { labCsv } from '../../lab/csv';
 import { SENDER_TIMESTAMPS, type SenderTimestamps } from '../../lab/ends';
 import { formatBudget, formatLab } from '../../lab/format';
-import type { LabReportJSON, LabSettingsJSON } from '../../lab/report';
+import { hopLabel, onProtocol, reportProtocols, type LabReportJSON, type LabSettingsJSON } from '../../lab/report';
 import { LabRun, type LabProgress } from '../../lab/run';
 import { roundHistograms, summarize, type MetricSummary } from '../../lab/summary';
 import { LabError, hasLabPrivileges } from '../../lab/system';
@@ -18,10 +18,10 @@ import { LOCAL_TOPOLOGIES, REMOTE_TOPOLOGIES, TOPOLOGY_NAMES, type TopologyName 
 import { METRIC_NAMES, type MetricName } from '../../metrics';
 import { htmlReport } from '../../report/html';
 import { labSource } from '../../report/inputs';
-import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode } from '../../options';
+import { DEFAULT_PORT, MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, parseDuration, parseTarget, type ProbeMode, type Protocol } from '../../options';
 import { HistogramLogWriter } from '../../report/hlog';
 import { checkWritable } from '../../report/output';
-import { duration, integer, integers, names, positive } from '../arguments';
+import { duration, integer, integers, names, positive, protocolList } from '../arguments';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import type { Io, Outcome } from '../io';
@@ -33,6 +33,7 @@ import { CALLS, CALLS_HELP, budgetSettings } from './budget';
 export type LabOutputJSON = LabReportJSON & { summary: MetricSummary[]; budget: BudgetReport | null };
 
 interface LabFlags {
+  proto: Protocol[];
   topologies?: TopologyName[];
   baseline?: string;
   count: number;
@@ -55,7 +56,7 @@ interface LabFlags {
   csv?: string;
   html?: string;
   hlog?: string;
-  remote?: { host: string; port: number };
+  remote?: { host: string; port: number; portGiven: boolean };
 }
 
 function cpuPair(value: string): { reflector: number; sender: number } | 'none' {
@@ -65,11 +66,24 @@ function cpuPair(value: string): { reflector: number; sender: number } | 'none' 
   return { reflector: Number(m[1]), sender: Number(m[2]) };
 }
 
-function remoteTarget(value: string): { host: string; port: number } {
+/** The far reflector; `portGiven` is false where the port is UDP's default, which TCP does not take. */
+function remoteTarget(value: string): { host: string; port: number; portGiven: boolean } {
+  let target: { host: string; port: number };
   try {
-    return parseTarget(value, DEFAULT_PORT);
+    target = parseTarget(value, DEFAULT_PORT);
   } catch (error) {
     throw new InvalidArgumentError(`${(error as Error).message}; give HOST or HOST:PORT of a running \`rtt-probe reflect\`.`);
+  }
+  return { host: target.host, port: target.port, portGiven: namesPort(value) };
+}
+
+/** Whether a target names its port: parseTarget without a default refuses one that does not. */
+function namesPort(value: string): boolean {
+  try {
+    parseTarget(value, null);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -97,12 +111,26 @@ function labSettings(flags: LabFlags): Omit<LabSettingsJSON, 'remote'> {
     );
   }
   if (flags.rate !== undefined && flags.mode !== 'rate') throw new UsageError('--rate needs --mode rate');
+  const protocols = [...new Set(flags.proto)];
+  if (flags.mode === 'rate' && protocols.includes('tcp')) {
+    throw new UsageError('--mode rate is for UDP: with --proto tcp choose --mode pingpong (request/response, as netperf TCP_RR) or connect (as TCP_CRR)');
+  }
+  if (flags.remote && !flags.remote.portGiven && protocols.includes('tcp')) {
+    throw new UsageError(
+      `--remote ${flags.remote.host} names no port, and TCP has none by default (862/TCP is TWAMP-Control's): ` +
+        'give HOST:PORT of a reflector started with --proto udp,tcp',
+    );
+  }
+  if (flags.mode === 'connect' && protocols.includes('udp')) {
+    throw new UsageError('--mode connect opens a TCP connection per probe: use it with --proto tcp alone');
+  }
   const cpu = flags.cpu === 'none' ? null : (flags.cpu ?? defaultCpus());
   if (cpu && Math.max(cpu.reflector, cpu.sender) >= os.cpus().length) {
     throw new UsageError(`--cpu ${cpu.reflector},${cpu.sender}: this machine has CPUs 0-${os.cpus().length - 1}`);
   }
   const topologies = [baseline, ...chosen.filter((t) => t !== baseline)];
   return {
+    protocols,
     topologies,
     baseline,
     sizes: flags.sizes,
@@ -128,11 +156,13 @@ async function resolveRemote(remote: { host: string; port: number }): Promise<{ 
   }
 }
 
-/** The lab's own budget: rtt.user per hop at the first size, every measured topology pooled over its rounds. */
+/** The lab's own budget: rtt.user per hop at the first size, every measured topology and protocol pooled over its rounds. */
 function labBudget(report: LabReportJSON, settings: BudgetSettings): BudgetReport | null {
   const size = report.settings.sizes[0]!;
-  const inputs = report.topologies
-    .map((t) => ({ label: t.name, histograms: roundHistograms(t, size, 'rtt.user') }))
+  const inputs = reportProtocols(report)
+    .flatMap((protocol) =>
+      onProtocol(report, protocol).topologies.map((t) => ({ label: hopLabel(t.name, protocol), histograms: roundHistograms(t, size, 'rtt.user') })),
+    )
     .filter((t) => t.histograms.length > 0)
     .map((t) => ({ label: t.label, distribution: new HopDistribution(t.histograms) }));
   return inputs.length > 0 ? budget(inputs, settings) : null;
@@ -189,7 +219,12 @@ async function runLab(io: Io, flags: LabFlags): Promise<number> {
     const ownBudget = labBudget(report, chainSettings);
     const whole: LabOutputJSON = { ...report, summary: summarize(report), budget: ownBudget };
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(whole)}\n`);
-    if (flags.html) writeFileSync(flags.html, htmlReport([labSource('lab', whole)]));
+    // Plots pool a topology's runs, so each protocol is a report of its own there.
+    const protocols = reportProtocols(whole);
+    if (flags.html) {
+      const sources = protocols.length > 1 ? protocols.map((p) => labSource(`lab ${p.toUpperCase()}`, onProtocol(whole, p))) : [labSource('lab', whole)];
+      writeFileSync(flags.html, htmlReport(sources));
+    }
     if (flags.json) {
       io.stdout.write(`${JSON.stringify(whole)}\n`);
     } else {
@@ -219,14 +254,15 @@ export function addLabCommand(program: Command, io: Io, outcome: Outcome): void 
     .command('lab')
     .description(
       'build container-networking topologies as network namespaces on this host (root), measure each the same way, ' +
-        'and compare them with a baseline; UDP only (rtt-probe has no TCP mode)',
+        'and compare them with a baseline, over UDP, TCP (request/response, as netperf TCP_RR) or both',
     )
+    .option('--proto <list>', 'udp, tcp or udp,tcp: measure each topology in each, in that order (see docs/lab.md)', protocolList, ['udp'] as Protocol[])
     .option('--topologies <list>', `comma-separated, from ${LOCAL_TOPOLOGIES.join(', ')} (default: all; with --remote: ${REMOTE_TOPOLOGIES.join(', ')})`, names(TOPOLOGY_NAMES, 'topology'))
     .option('--baseline <name>', 'what differences are measured against: loopback or veth (default veth; host with --remote)')
     .option('--count <n>', 'probes measured per run (the study: 50000 transactions)', integer(1, 10_000_000), 50_000)
-    .option('--sizes <list>', `UDP payload sizes in bytes, >= ${MIN_PACKET_SIZE} (the study: 300,500,1024,2048)`, integers(MIN_PACKET_SIZE, MAX_PACKET_SIZE), [64])
+    .option('--sizes <list>', `payload sizes in bytes (UDP datagrams, TCP requests), >= ${MIN_PACKET_SIZE} (the study: 300,500,1024,2048)`, integers(MIN_PACKET_SIZE, MAX_PACKET_SIZE), [64])
     .option('--repeat <n>', 'rounds over all topologies, to see which differences are real', integer(1, 100), 1)
-    .addOption(new Option('--mode <mode>', 'pingpong: next probe after the reply; rate: fixed interval').choices(PROBE_MODES).default('pingpong'))
+    .addOption(new Option('--mode <mode>', 'pingpong: next probe after the reply; rate: fixed interval (UDP); connect: a connection per probe (TCP)').choices(PROBE_MODES).default('pingpong'))
     .option('--rate <pps>', 'probes per second in rate mode (1000)', positive)
     .option('--warmup <n>', 'probes sent first and left out of each run', integer(0, 1_000_000), 10)
     .option('--timeout <d>', 'how long each probe waits for its reply', duration, '1s')
@@ -249,7 +285,7 @@ export function addLabCommand(program: Command, io: Io, outcome: Outcome): void 
     .option('--hlog <file>', 'also write an HdrHistogram log: one interval per run per metric, tagged <topology>/<size>/<metric> (values in ns)')
     .option(
       '--remote <host[:port]>',
-      'probe a reflector on another host (start it there: rtt-probe reflect --bind 0.0.0.0:862) from this host and from a container here',
+      'probe a reflector on another host (start it there: rtt-probe reflect --bind 0.0.0.0:862, with --proto udp,tcp for TCP) from this host and from a container here',
       remoteTarget,
     )
     .action(async (flags: LabFlags) => {
