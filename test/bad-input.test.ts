@@ -108,7 +108,7 @@ describe('the CLI refuses bad input with exit 2, the problem and the fix', () =>
     // never a key on the command line
     ['a key as an argument', ['probe', T, '--key', 'secret'], /unknown option '--key'/],
     ['unknown option', ['probe', T, '--frobnicate'], /unknown option '--frobnicate'/],
-    ['unknown command', ['fly'], /unknown command 'fly' \(the commands are probe, reflect, lab, budget, report, compare, caps; with none, rtt-probe probes loopback\)/],
+    ['unknown command', ['fly'], /unknown command 'fly' \(the commands are probe, reflect, monitor, lab, budget, report, compare, caps, qualify; with none, rtt-probe probes loopback\)/],
     ['an extra argument after a command', ['probe', T, 'extra'], /too many arguments for 'probe'/],
     ['missing target', ['probe'], /missing required argument 'target'/],
   ])('%s', async (_name, args, message, env) => {
