@@ -4,6 +4,7 @@
  * a failure becomes a LabError that quotes the command and what it printed.
  */
 import { execFileSync } from 'node:child_process';
+import { CAP_NET_ADMIN, CAP_SYS_ADMIN, holdsCapabilities } from '../capabilities';
 import { RttProbeError } from '../errors';
 
 /** A lab step failed: a command the lab ran, the topology it built, or a measurement. */
@@ -65,14 +66,7 @@ export function hasCommand(command: string, versionFlag = '--version'): boolean 
   }
 }
 
-/** Capability bits the lab needs: CAP_NET_ADMIN (links, nftables) and CAP_SYS_ADMIN (`ip netns add` mounts). */
-const CAP_NET_ADMIN = 12n;
-const CAP_SYS_ADMIN = 21n;
-
-/** Whether this process may create network namespaces and links. */
+/** Whether this process may create network namespaces and links: CAP_NET_ADMIN (links, nftables) and CAP_SYS_ADMIN (`ip netns add` mounts). */
 export function hasLabPrivileges(status: string): boolean {
-  const line = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  if (!line) return false;
-  const caps = BigInt(`0x${line[1]}`);
-  return ((caps >> CAP_NET_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_ADMIN) & 1n) === 1n;
+  return holdsCapabilities([CAP_NET_ADMIN, CAP_SYS_ADMIN], status);
 }

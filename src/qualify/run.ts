@@ -4,7 +4,7 @@
  * and measures the round trip the estimate uses; then the cells run one
  * after another against the target, each a probe session of its own.
  */
-import { readFileSync } from 'node:fs';
+import { CAP_NET_RAW, holdsCapabilities } from '../capabilities';
 import type { CapsReport } from '../caps';
 import { RttProbeError } from '../errors';
 import type { ProbeResult } from '../result';
@@ -24,13 +24,9 @@ export class QualifyError extends RttProbeError {
   }
 }
 
-/** CAP_NET_RAW's bit in the capability sets (linux/capability.h). */
-const CAP_NET_RAW = 13n;
-
-/** Whether this process holds CAP_NET_RAW in its effective set (CapEff of /proc/self/status). */
-export function holdsNetRaw(status = readFileSync('/proc/self/status', 'utf8')): boolean {
-  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  return eff !== undefined && ((BigInt(`0x${eff}`) >> CAP_NET_RAW) & 1n) === 1n;
+/** Whether this process holds CAP_NET_RAW, which the raw transport needs. */
+export function holdsNetRaw(status?: string): boolean {
+  return holdsCapabilities([CAP_NET_RAW], status);
 }
 
 export interface QualifyOptions {
