@@ -6,7 +6,7 @@ export const EXIT_STATUSES = {
   ok: { code: 0, meaning: 'success (a probe run: replies were measured)' },
   failure: { code: 1, meaning: 'failure: nothing was measured (no reply came back) or the system refused something; stderr says why' },
   usage: { code: 2, meaning: 'bad usage: an option, argument or input file the command cannot take; stderr says what to give' },
-  check: { code: 3, meaning: 'a check the command was asked to make did not pass (compare: a --fail-if rule tripped)' },
+  check: { code: 3, meaning: 'a check the command was asked to make did not pass (compare: a --fail-if rule tripped; qualify: a rule failed or went unchecked)' },
   sigint: { code: 130, meaning: 'stopped by SIGINT (Ctrl-C), after printing what was measured' },
   sigterm: { code: 143, meaning: 'stopped by SIGTERM, after printing what was measured' },
 } as const;
