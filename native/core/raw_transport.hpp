@@ -87,7 +87,6 @@ class RawTransport final : public Transport {
   bool answers_ = false;  // a reflector: each request readdresses tx_address_
   bool control_expected_ = true;  // RX stamps arrive as control messages (the TTL is read from the frame)
   FrameAddress tx_address_;  // the sender's, fixed; the reflector's, from the last request
-  size_t max_payload_ = 0;
   UserClock* user_clock_ = nullptr;
   TimestampingGrant timestamping_;
   BusyPollGrant busy_poll_;
