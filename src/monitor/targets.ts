@@ -12,7 +12,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { RttProbeError } from '../errors';
-import { isMapping, parseYaml } from './yaml-input';
+import { isMapping, parseYaml } from '../yaml-input';
 
 /** One host the monitor probes. Identity is name + address + port. */
 export interface MonitorTarget {

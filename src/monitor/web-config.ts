@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { RttProbeError } from '../errors';
-import { isMapping, parseYaml } from './yaml-input';
+import { isMapping, parseYaml } from '../yaml-input';
 
 /** A web-config file that cannot be used; the message names the file, the key and the fix. */
 export class WebConfigError extends RttProbeError {

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { RttProbeError } from '../errors';
+import { isMapping, parseYaml } from '../yaml-input';
 import { MAX_PACKET_SIZE, MIN_PACKET_SIZE, PROBE_MODES, TIMESTAMP_SOURCES, TRANSPORTS, parseDuration, type ProbeMode, type TimestampSource, type Transport } from '../options';
 import type { MetricName } from '../metrics';
 import { RuleError, parseRule, type CapsRule, type CounterRule, type PercentileRule } from '../report/rules';
@@ -131,10 +131,10 @@ function timeout(value: unknown, source: string): string {
  * naming `source` and what is wrong.
  */
 export function checkProfile(json: unknown, source: string, extraRules: readonly string[] = []): QualifyProfile {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isMapping(json)) {
     throw new ProfileError(`${source}: a profile is an object with the keys ${PROFILE_KEYS.join(', ')}, e.g. {"rules": ["loss == 0"]}`);
   }
-  const given = json as Record<string, unknown>;
+  const given = json;
   const unknown = Object.keys(given).filter((k) => !(PROFILE_KEYS as string[]).includes(k));
   if (unknown.length > 0) throw new ProfileError(`${source}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')}: a profile takes ${PROFILE_KEYS.join(', ')}`);
   const has = (key: keyof QualifyProfile) => given[key] !== undefined;
@@ -169,11 +169,16 @@ export function loadProfile(file: string, extraRules: readonly string[] = []): Q
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     throw new ProfileError(`cannot read the profile "${file}" (${code}); give a JSON or YAML file such as docs/profiles/low-latency-25g.yaml`);
   }
+  const format = path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML';
+  const invalid = (problem: string) => new ProfileError(`the profile "${file}" is not valid ${format}: ${problem}`);
   let json: unknown;
-  try {
-    json = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ProfileError(`the profile "${file}" is not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+  if (format === 'YAML') json = parseYaml(text, invalid);
+  else {
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw invalid((error as Error).message.split('\n')[0]!);
+    }
   }
   return checkProfile(json, `profile "${file}"`, extraRules);
 }

@@ -1,4 +1,4 @@
-/** What the monitor's YAML inputs (targets, web-config) share: parsing with the first line of the parser's complaint, and the mapping check. */
+/** What the YAML inputs (monitor targets and web-config, qualify profiles) share: parsing with the first line of the parser's complaint, and the mapping check. */
 import { parse } from 'yaml';
 
 /** Parses YAML (and so JSON); a syntax error becomes `fail(first line of the parser's message)`. */
