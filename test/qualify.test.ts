@@ -14,8 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit-codes';
-import type { QualifyJSON } from '../src/qualify/report';
+import { summaryLine, type QualifyJSON } from '../src/qualify/report';
 import { checkResult } from '../src/schema';
+import { browserUnavailable, openReport } from './support/browser';
 import { runCli, spawnCli, startCliReflector } from './support/cli';
 import { createVethPair, namespaceExists, netnsUnavailable, nftUnavailable, removeLeftovers, type VethPair } from './support/netns';
 
@@ -25,6 +26,7 @@ const skip = netnsUnavailable();
 if (skip) console.warn(`qualify tests skipped: ${skip}`);
 const skipLoss = nftUnavailable();
 if (skipLoss && !skip) console.warn(`qualify loss test skipped: ${skipLoss}`);
+const browserSkip = browserUnavailable();
 
 /** A small matrix: two sizes, software and hardware timestamps (veth has no NIC stamps: those cells are skipped), ping-pong and one rate. */
 const SMALL = { sizes: [64, 256], timestamps: ['software', 'hardware'], modes: ['pingpong', 'rate'], rates: [2000], count: 300 };
@@ -131,6 +133,18 @@ describe.skipIf(skip !== null)('rtt-probe qualify across a veth pair', () => {
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('udp-software-64-pingpong');
     expect(html).toContain('udp-software-64-rate2000');
+    if (browserSkip) console.warn(`the report's rendering is not checked: ${browserSkip}`);
+    else {
+      // The report leads with the verdicts, as a browser shows them, then plots every cell.
+      const page = await openReport(path.join(out, 'report.html'), path.join(dir, 'qualify.png'));
+      expect(page.errors).toEqual([]);
+      expect(page.text).toContain(summaryLine(verdicts));
+      expect(page.text).toMatch(/verdict\s+rule\s+detail\s+ok\s+loss == 0\s+2 of 2 checks ok/);
+      expect(page.text).toMatch(/udp-software-64-rate2000\s+loss == 0\s+ok\s+0\s/);
+      expect(page.text.indexOf('Verdicts')).toBeLessThan(page.text.indexOf(page.plots[0]!.title));
+      expect(page.plots.length).toBeGreaterThan(0);
+      for (const plot of page.plots) expect(plot.pixels.some((n) => n > 0), plot.title).toBe(true);
+    }
     // The same directory again: refused, then written into with --force.
     expect((await qualify(['--out', out, '--profile', profile('again.json', { ...SMALL, sizes: [128], modes: ['pingpong'], rules: ['loss == 0'] })])).code).toBe(EXIT.usage);
     const again = await qualify(['--out', out, '--force', '--profile', path.join(dir, 'again.json')]);

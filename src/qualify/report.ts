@@ -7,7 +7,7 @@ import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CapsReport } from '../caps';
 import { OutputPathError } from '../errors';
-import { htmlReport } from '../report/html';
+import { htmlReport, type ReportPreface } from '../report/html';
 import { probeSource } from '../report/inputs';
 import { prepareDirectory } from '../report/output';
 import type { ProbeResultJSON } from '../result';
@@ -108,10 +108,16 @@ function measuredText(c: Check): string {
   return c.unit === '%' ? `${c.measured.toFixed(3)}%` : String(c.measured);
 }
 
-function ruleLine(r: RuleVerdict): string[] {
+/** cell, rule, verdict, measured, reason. */
+function checkRow(c: Check): string[] {
+  return [c.cell ?? 'host', c.rule, c.verdict === 'ok' ? 'ok' : 'FAIL', measuredText(c), c.reason ?? ''];
+}
+
+/** verdict, rule, detail. */
+function ruleRow(r: RuleVerdict): string[] {
   const verdict = r.verdict === 'ok' ? 'ok' : r.verdict === 'fail' ? 'FAIL' : 'UNCHECKED';
   const detail = r.verdict === 'unchecked' ? r.reason! : `${r.checked - r.failed} of ${plural(r.checked, 'check')} ok`;
-  return [`  ${verdict}`, r.rule, detail];
+  return [verdict, r.rule, detail];
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -128,11 +134,24 @@ export function summaryLine(q: QualifyJSON): string {
   return `qualify: ${verdict}: ${rules}; ${cells}`;
 }
 
+/** The verdicts as the HTML report leads with them: the summary line, each rule's verdict, and every check. */
+function verdictPreface(q: QualifyJSON): ReportPreface {
+  const checks = q.checks.map(checkRow);
+  return {
+    heading: 'Verdicts',
+    lines: [summaryLine(q), elapsedLine(q)],
+    tables: [
+      { caption: 'rules', columns: ['verdict', 'rule', 'detail'], rows: q.rules.map(ruleRow) },
+      { caption: 'checks', columns: ['cell', 'rule', 'verdict', 'measured', 'reason'], rows: checks },
+    ],
+  };
+}
+
 /** The verdict table (cell × rule: verdict and measured value), each rule's verdict, and the summary line. */
 export function formatVerdicts(q: QualifyJSON): string {
-  const checks = q.checks.map((c) => [c.cell ?? 'host', c.rule, c.verdict === 'ok' ? 'ok' : 'FAIL', measuredText(c), c.reason ?? '']);
+  const checks = q.checks.map(checkRow);
   const table = checks.length > 0 ? pad([['cell', 'rule', 'verdict', 'measured', ''], ...checks].map((r) => [r[0]!, r[1]!, r[2]!, r[4] ? `${r[3]!}  ${r[4]}` : r[3]!]), 3) : 'no checks were made';
-  return [table, '', 'rules', pad(q.rules.map(ruleLine), 3), ...capsToFix(q), '', summaryLine(q)].join('\n');
+  return [table, '', 'rules', pad(q.rules.map(ruleRow).map(([verdict, ...rest]) => [`  ${verdict!}`, ...rest]), 3), ...capsToFix(q), '', summaryLine(q)].join('\n');
 }
 
 /** Where a caps rule failed: the settings caps judged warn or fail, each with its fix (`rtt-probe caps` has them all). */
@@ -164,7 +183,7 @@ export function writeOut(dir: string, json: QualifyJSON, timelines: ReadonlyMap<
   files.push(['verdicts.json', `${JSON.stringify(json)}\n`]);
   if (measured.length > 0) {
     const sources = measured.map((c) => probeSource(c.id, c.result!, timelines.get(c.id) ?? null));
-    files.push(['report.html', htmlReport(sources, `rtt-probe qualify ${json.target}: ${json.verdict}`)]);
+    files.push(['report.html', htmlReport(sources, `rtt-probe qualify ${json.target}: ${json.verdict}`, verdictPreface(json))]);
   }
   mkdirSync(path.join(dir, 'results'), { recursive: true });
   for (const [name, text] of files) writeFileSync(path.join(dir, name), text);

@@ -41,6 +41,30 @@ function table(caption: string, body: Row[]): string {
   return `<table><caption>${escapeHtml(caption)}</caption>${tr}</table>`;
 }
 
+/** A table of findings shown above the plots (qualify's verdicts); a cell that reads FAIL is marked. */
+export interface ReportTable {
+  caption: string;
+  columns: readonly string[];
+  rows: readonly (readonly string[])[];
+}
+
+/** What a report leads with before its plots: a heading, lines of text (a summary) and tables. */
+export interface ReportPreface {
+  heading: string;
+  lines: readonly string[];
+  tables: readonly ReportTable[];
+}
+
+function findingsTable(t: ReportTable): string {
+  const head = `<tr>${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const body = t.rows.map((r) => `<tr>${r.map((v) => `<td${v === 'FAIL' ? ' class="fail"' : ''}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('');
+  return `<table class="findings"><caption>${escapeHtml(t.caption)}</caption>${head}${body}</table>`;
+}
+
+function prefaceHtml(p: ReportPreface): string {
+  return `<h2>${escapeHtml(p.heading)}</h2>${p.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}<div>${p.tables.map(findingsTable).join('')}</div>`;
+}
+
 function recorded(source: ReportSource): string {
   if (source.kind === 'probe') {
     const r = source.result;
@@ -88,6 +112,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom
 table { border-collapse: collapse; margin: 0.5em 1em 1em 0; display: inline-table; vertical-align: top; font-size: 12px; }
 caption { font-weight: bold; text-align: left; } th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
 th { font-weight: normal; color: #555; }
+.findings th { font-weight: bold; } .fail { color: #b00; font-weight: bold; }
 `;
 
 /** Draws every plot of the data element with uPlot; runs in the page. */
@@ -154,8 +179,15 @@ function sectionHtml(section: PlotSection, si: number): string {
   return `<h2>${escapeHtml(section.title)}</h2>${notes}<div class="plots">${plots}</div>`;
 }
 
-/** The whole page for the sources, in the order given; a plot overlays every source that has its data. */
-export function htmlReport(sources: readonly ReportSource[], title = `rtt-probe report: ${sources.map((s) => s.label).join(', ')}`): string {
+/**
+ * The whole page for the sources, in the order given; a plot overlays every
+ * source that has its data. A preface, when given, comes before the plots.
+ */
+export function htmlReport(
+  sources: readonly ReportSource[],
+  title = `rtt-probe report: ${sources.map((s) => s.label).join(', ')}`,
+  preface: ReportPreface | null = null,
+): string {
   const sections = reportPlots(sources);
   const runs = sources.map((s) => `<h3>${escapeHtml(s.label)} (${s.kind})</h3>${recorded(s)}`).join('');
   return [
@@ -165,6 +197,7 @@ export function htmlReport(sources: readonly ReportSource[], title = `rtt-probe 
     `<style>${uplotAsset('uPlot.min.css')}</style><style>${STYLE}</style>`,
     '</head><body>',
     `<h1>${escapeHtml(title)}</h1>`,
+    preface ? prefaceHtml(preface) : '',
     sections.map(sectionHtml).join(''),
     `<h2>What the runs recorded</h2>${runs}`,
     `<script id="rtt-data" type="application/json">${scriptJson({ sections })}</script>`,
