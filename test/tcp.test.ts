@@ -132,6 +132,20 @@ describe('one library reflector serving udp,tcp on one port number', () => {
   });
 });
 
+describe('SO_BUSY_POLL on TCP', () => {
+  it('a TCP-only reflector sets it on its listener and every connection, and reports the grant as UDP does', async () => {
+    const reflector = await startReflector({ bind: '127.0.0.1', port: 0, protocols: ['tcp'], socketBusyPollUs: 50, busyPoll: false });
+    const sent = await probe({ host: '127.0.0.1', port: reflector.address.port }, { count: 200, protocol: 'tcp', socketBusyPollUs: 50, busyPoll: false }).result;
+    const served = await reflector.stop();
+    expect(sent.received).toBe(200);
+    for (const granted of [sent.granted.socketBusyPoll, served.granted.socketBusyPoll]) {
+      expect(granted.socketBusyPollUs).toBe(50);
+      if (process.getuid?.() === 0) expect(granted).toMatchObject({ granted: true, refused: null });
+      else expect(granted.granted || granted.refused === 'EPERM').toBe(true);
+    }
+  }, 60_000);
+});
+
 describe('an echo service as the peer', () => {
   let server: net.Server;
   let port: number;

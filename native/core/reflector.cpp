@@ -154,6 +154,7 @@ Reflector::Reflector(const ReflectorConfig& config)
     o.max_connections = config_.max_connections;
     o.dscp = config_.path.dscp;
     o.ttl = config_.path.ttl;
+    o.busy_poll_us = config_.socket_busy_poll_us;
     tcp_ = std::make_unique<TcpServer>(o);
   }
   buffer_.resize(65536);

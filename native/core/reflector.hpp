@@ -117,7 +117,7 @@ class Reflector {
   const TimestampingGrant& timestamping() const noexcept {
     return transport_ ? transport_->timestamping() : tcp_->timestamping();
   }
-  const BusyPollGrant& busy_poll() const noexcept { return transport_ ? transport_->busy_poll() : no_busy_poll_; }
+  const BusyPollGrant& busy_poll() const noexcept { return transport_ ? transport_->busy_poll() : tcp_->busy_poll(); }
   Endpoint local() const { return transport_ ? transport_->local() : tcp_->local(); }
 
  private:
@@ -126,7 +126,6 @@ class Reflector {
   Responder responder_;
   std::unique_ptr<Transport> transport_;  // UDP; null when only TCP is served
   std::unique_ptr<TcpServer> tcp_;        // null when only UDP is served
-  BusyPollGrant no_busy_poll_;
   std::vector<uint8_t> buffer_;
   Datagram datagram_;
   RunFacts run_facts_;

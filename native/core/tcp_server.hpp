@@ -28,6 +28,7 @@ struct TcpServerOptions {
   int64_t request_timeout_ns = 2000000000;  // a partial request older than this closes its connection
   int dscp = 0;  // of the replies (accepted connections inherit the listener's)
   int ttl = 0;
+  int busy_poll_us = 0;  // SO_BUSY_POLL on the listener and every accepted connection
 };
 
 class TcpServer {
@@ -48,6 +49,7 @@ class TcpServer {
   int fd() const noexcept { return epoll_fd_; }
   int listener() const noexcept { return listen_fd_; }
   const TimestampingGrant& timestamping() const noexcept { return timestamping_; }
+  const BusyPollGrant& busy_poll() const noexcept { return busy_poll_; }
   Endpoint local() const { return local_; }
   // Closes the listener and every connection; idempotent.
   void close() noexcept;
@@ -69,6 +71,7 @@ class TcpServer {
   int epoll_fd_ = -1;
   Endpoint local_;
   TimestampingGrant timestamping_;
+  BusyPollGrant busy_poll_;
   std::vector<Connection> connections_;
   std::vector<uint32_t> free_;  // indices of unused slots, a stack
   epoll_event events_[64];
