@@ -6,14 +6,15 @@
  * exit 0 on SIGTERM, and binds /metrics to localhost unless told otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startReflector, type Reflector } from '../src/index';
+import { probe, startReflector, type Reflector } from '../src/index';
 import { MESH_BUCKET_BOUNDS_NS } from '../src/mesh';
 import { LAST_REPLY_SERIES, PROBE_COUNTER_SERIES, RTT_SERIES, SERIES, TARGET_UP_SERIES, seriesPerTarget } from '../src/monitor/series';
-import { spawnCli } from './support/cli';
+import { runCli, spawnCli } from './support/cli';
 import { netnsUnavailable, PREFIX, removeLeftovers } from './support/netns';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -135,6 +136,51 @@ describe('rtt-probe monitor', () => {
     expect((await scrape(monitor.url)).get(sentA)!).toBeGreaterThan(after.get(sentA)!);
     monitor.child.kill('SIGTERM');
     expect((await monitor.done).code).toBe(0);
+  }, 30_000);
+
+  it('--key-file authenticates both ends with one key, and --cpu pins the mesh and reflector threads', async () => {
+    const keyFile = path.join(dir, 'stamp.key');
+    writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
+    const keyed = await startReflector({ bind: '127.0.0.1', port: 0, busyPoll: false, key: readFileSync(keyFile) });
+    try {
+      const file = path.join(dir, 'keyed.json');
+      const k = { name: 'k', address: '127.0.0.1', port: keyed.address.port };
+      const u = target('u', 0);  // answers without a key: its replies cannot be verified
+      writeTargets(file, [k, u]);
+      const pinned = os.cpus().length > 1 ? ['--cpu', '0'] : [];
+      monitor = await startMonitor(['--targets', file, '--reflect', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--name', 'node-1', '--rate', '20', '--key-file', keyFile, ...pinned]);
+      const port = Number(/reflecting on port (\d+)/.exec(monitor.log())![1]);
+      await sleep(1500);
+      const series = await scrape(monitor.url);
+      expect(series.get(`rtt_probe_probes_received_total${labels(k)}`)).toBeGreaterThan(10);
+      expect(series.get(`rtt_probe_probes_lost_total${labels(k)}`)).toBe(0);
+      expect(series.get(`rtt_probe_probes_received_total${labels(u)}`)).toBe(0);
+      expect(series.get(`rtt_probe_probes_lost_total${labels(u)}`)).toBeGreaterThan(0);
+      // Its own reflector answers the key, and nothing without it.
+      const withKey = await probe({ host: '127.0.0.1', port }, { count: 20, warmup: 0, busyPoll: false, key: readFileSync(keyFile) }).result;
+      expect(withKey.received).toBe(20);
+      const without = await probe({ host: '127.0.0.1', port }, { count: 5, warmup: 0, busyPoll: false, timeout: '100ms' }).result;
+      expect(without.received).toBe(0);
+      if (pinned.length > 0) {
+        const tasks = readdirSync(`/proc/${monitor.child.pid}/task`);
+        const allowed = tasks.map((t) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${monitor!.child.pid}/task/${t}/status`, 'utf8'))![1]);
+        // The mesh's thread and the reflector's; Node's own threads stay where they were.
+        expect(allowed.filter((a) => a === '0').length).toBe(2);
+      }
+      monitor.child.kill('SIGTERM');
+      expect((await monitor.done).code).toBe(0);
+    } finally {
+      await keyed.stop();
+    }
+  }, 30_000);
+
+  it('refuses a key file that others can read, before it starts, with exit 2', async () => {
+    const keyFile = path.join(dir, 'open.key');
+    writeFileSync(keyFile, randomBytes(32), { mode: 0o644 });
+    chmodSync(keyFile, 0o644);
+    const run = await runCli(['monitor', '--targets', path.join(dir, 'serve.json'), '--no-reflect', '--metrics', '127.0.0.1:0', '--key-file', keyFile]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/chmod 600/);
   }, 30_000);
 
   const noNetns = netnsUnavailable();

@@ -12,6 +12,7 @@
  * hex, or base64 after "base64:".
  */
 import fs from 'node:fs';
+import type { Command } from 'commander';
 import { MAX_KEY_SIZE, MIN_KEY_SIZE } from '../options';
 
 export const DEFAULT_KEY_VARIABLE = 'RTT_PROBE_KEY';
@@ -25,6 +26,14 @@ export interface KeyFlags {
   keyEnv?: string | boolean;
   /** Take a key file that other users can read or change. */
   insecureKeyFile?: boolean;
+}
+
+/** The flags that name a key: --key-file, --key-env, --insecure-key-file. */
+export function keyOptions(cmd: Command): Command {
+  return cmd
+    .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
+    .option('--key-env [name]', `authenticated STAMP: read the shared key, as hex or base64:..., from this environment variable (${DEFAULT_KEY_VARIABLE})`)
+    .option('--insecure-key-file', 'take a --key-file that every user can read, or that its group or every user can change (refused otherwise, as ssh does)');
 }
 
 const MAKE_ONE = `(make one with: head -c 32 /dev/urandom > stamp.key; chmod 600 stamp.key)`;

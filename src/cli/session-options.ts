@@ -24,7 +24,7 @@ import {
 import { integer } from './arguments';
 import { hardwareShortfall, rtThrottlingStop } from './format';
 import type { Io } from './io';
-import { DEFAULT_KEY_VARIABLE, keyFromFlags, type KeyFlags } from './key';
+import { keyFromFlags, keyOptions, type KeyFlags } from './key';
 
 export interface SessionFlags extends KeyFlags {
   cpu?: number;
@@ -45,7 +45,7 @@ export interface SessionFlags extends KeyFlags {
 }
 
 export function sessionOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--cpu <n>', 'pin the session thread to this CPU', integer(0, 1023))
     .option('--rt-priority <n>', 'run the session thread SCHED_FIFO at this priority (1-99; needs root)', integer(1, 99))
     .option('--mlock', 'lock memory (mlockall) so page faults cannot stall the loop')
@@ -81,11 +81,8 @@ export function sessionOptions(cmd: Command): Command {
     .option('--interface <if>', 'raw: the interface to use (default: the route\'s to the target; a reflector\'s: its --bind address\'s, required with a wildcard bind)')
     .option('--vlan <id>', 'raw: tag frames with this 802.1Q VLAN ID and take only frames tagged with it', integer(1, MAX_VLAN_ID))
     .option('--dscp <n>', `DSCP of the packets this end sends (0-${MAX_DSCP})`, integer(0, MAX_DSCP))
-    .option('--ttl <n>', 'TTL / hop limit of the packets this end sends (default: the system\'s)', integer(1, 255))
-    .option('--key-file <path>', 'authenticated STAMP: read the shared key (16-4096 bytes) from this file')
-    .option('--key-env [name]', `authenticated STAMP: read the shared key, as hex or base64:..., from this environment variable (${DEFAULT_KEY_VARIABLE})`)
-    .option('--insecure-key-file', 'take a --key-file that every user can read, or that its group or every user can change (refused otherwise, as ssh does)')
-    .option('--json', 'print the result as JSON only');
+    .option('--ttl <n>', 'TTL / hop limit of the packets this end sends (default: the system\'s)', integer(1, 255));
+  return keyOptions(cmd).option('--json', 'print the result as JSON only');
 }
 
 /** The library options the shared flags stand for. */
