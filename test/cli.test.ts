@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { rtThrottling, rtThrottlingStallUs } from '../src/caps';
 import { EXIT_STATUSES } from '../src/cli/exit-codes';
 import { METRIC_NAMES } from '../src/metrics';
-import { firstLine, runCli, spawnCli, startCliReflector } from './support/cli';
+import { firstLine, runCli, spawnCli, startCliReflector, stderrLine } from './support/cli';
 import { replyTo, startDouble } from './support/reflector-double';
 
 const NO_STACK = /^\s+at /m;
@@ -83,10 +83,11 @@ describe('probe and reflect in two processes', () => {
   });
 
   it('SIGINT to a probe prints the partial table and exits 130', async () => {
-    const reflector = await startCliReflector('127.0.0.1:0');
+    const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--no-busy-poll'] });
     try {
-      const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--duration', '60s']);
-      await new Promise((r) => setTimeout(r, 1500));
+      const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--duration', '60s', '--progress']);
+      // Stopped once it has measured for a second, however long a loaded host took to start it.
+      await stderrLine(probe.child, /^1\.\ds {2}sent/);
       probe.child.kill('SIGINT');
       const run = await probe.done;
       expect(run.code).toBe(130);
@@ -99,10 +100,10 @@ describe('probe and reflect in two processes', () => {
   });
 
   it('SIGTERM to a probe writes the complete JSON of everything recorded and exits 143', async () => {
-    const reflector = await startCliReflector('127.0.0.1:0');
+    const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--no-busy-poll'] });
     try {
-      const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--mode', 'rate', '--rate', '2000', '--duration', '60s', '--json']);
-      await new Promise((r) => setTimeout(r, 1500));
+      const probe = spawnCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--mode', 'rate', '--rate', '2000', '--duration', '60s', '--json', '--progress']);
+      await stderrLine(probe.child, /^1\.\ds {2}sent/);
       probe.child.kill('SIGTERM');
       const run = await probe.done;
       expect(run.code).toBe(143);
@@ -144,14 +145,16 @@ describe('probe and reflect in two processes', () => {
   });
 
   it('--progress prints a line to stderr every second, and the result on stdout', async () => {
-    const reflector = await startCliReflector('127.0.0.1:0');
+    // Blocking, not spinning: the probe spins, and the machine is shared.
+    const reflector = await startCliReflector('127.0.0.1:0', { extra: ['--no-busy-poll'] });
     try {
       const run = await runCli(['probe', `127.0.0.1:${reflector.listening.port}`, '--duration', '2300ms', '--progress', '--json']);
       expect(run.code).toBe(0);
       const lines = run.stderr.trim().split('\n');
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(/^1\.0s {2}sent \d+ {2}received \d+ {2}lost 0 {2}rtt\.user p50 [\d.]+ µs {2}p99 [\d.]+ µs/);
-      expect(lines[1]).toMatch(/^2\.0s {2}sent \d+/);
+      // A line each second: 1.0s, 2.0s, or a tenth or two later on a host that delays the thread.
+      expect(lines[0]).toMatch(/^1\.\ds {2}sent \d+ {2}received \d+ {2}lost 0 {2}rtt\.user p50 [\d.]+ µs {2}p99 [\d.]+ µs/);
+      expect(lines[1]).toMatch(/^2\.\ds {2}sent \d+/);
       expect(JSON.parse(run.stdout).received).toBeGreaterThan(0);
     } finally {
       reflector.child.kill('SIGINT');

@@ -62,6 +62,19 @@ export function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/** Waits for a stderr line matching `pattern` (a probe's first --progress line: it is measuring), rejecting if the child exits first. */
+export function stderrLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stderr! });
+    rl.on('line', (line) => {
+      if (!pattern.test(line)) return;
+      rl.close();
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing a line matching ${pattern}`)));
+  });
+}
+
 /** Starts `rtt-probe reflect --json` and returns its port once it listens. */
 export async function startCliReflector(bind: string, options: Omit<CliOptions, 'timeoutMs'> & { extra?: string[] } = {}) {
   const run = spawnCli(['reflect', '--bind', bind, '--json', ...(options.extra ?? [])], { ...options, timeoutMs: 120_000 });
