@@ -45,7 +45,7 @@ TcpServer::TcpServer(const TcpServerOptions& options) : options_(options) {
   }
   local_.length = sizeof local_.storage;
   getsockname(listen_fd_, local_.sa(), &local_.length);
-  // Accepted sockets inherit the listener's stamping flags.
+  // Accepted sockets inherit the listener's stamping flags and SO_BUSY_POLL.
   timestamping_ = enable_timestamping(listen_fd_, options_.timestamps, false);
   busy_poll_ = request_busy_poll(listen_fd_, options_.busy_poll_us);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -102,8 +102,6 @@ void TcpServer::accept_waiting(ReflectorCounters& counters) noexcept {
     if (!c.reader) c.reader = std::make_unique<tcp::FrameReader>();
     c.fd = fd;
     c.peer = peer;
-    // Set again, as the UDP transport does on its socket: once per connection, not per request.
-    if (busy_poll_.granted) request_busy_poll(fd, options_.busy_poll_us);
     epoll_event e{};
     e.events = EPOLLIN;
     e.data.u64 = index;

@@ -28,7 +28,7 @@ struct TcpServerOptions {
   int64_t request_timeout_ns = 2000000000;  // a partial request older than this closes its connection
   int dscp = 0;  // of the replies (accepted connections inherit the listener's)
   int ttl = 0;
-  int busy_poll_us = 0;  // SO_BUSY_POLL on the listener and every accepted connection
+  int busy_poll_us = 0;  // SO_BUSY_POLL on the listener, which accepted connections inherit
 };
 
 class TcpServer {

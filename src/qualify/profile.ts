@@ -130,11 +130,10 @@ function timeout(value: unknown, source: string): string {
  * `extraRules` (--require) are added to its rules. Throws a ProfileError
  * naming `source` and what is wrong.
  */
-export function checkProfile(json: unknown, source: string, extraRules: readonly string[] = []): QualifyProfile {
-  if (!isMapping(json)) {
+export function checkProfile(given: unknown, source: string, extraRules: readonly string[] = []): QualifyProfile {
+  if (!isMapping(given)) {
     throw new ProfileError(`${source}: a profile is an object with the keys ${PROFILE_KEYS.join(', ')}, e.g. {"rules": ["loss == 0"]}`);
   }
-  const given = json;
   const unknown = Object.keys(given).filter((k) => !(PROFILE_KEYS as string[]).includes(k));
   if (unknown.length > 0) throw new ProfileError(`${source}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')}: a profile takes ${PROFILE_KEYS.join(', ')}`);
   const has = (key: keyof QualifyProfile) => given[key] !== undefined;

@@ -136,13 +136,12 @@ export function summaryLine(q: QualifyJSON): string {
 
 /** The verdicts as the HTML report leads with them: the summary line, each rule's verdict, and every check. */
 function verdictPreface(q: QualifyJSON): ReportPreface {
-  const checks = q.checks.map(checkRow);
   return {
     heading: 'Verdicts',
     lines: [summaryLine(q), elapsedLine(q)],
     tables: [
       { caption: 'rules', columns: ['verdict', 'rule', 'detail'], rows: q.rules.map(ruleRow) },
-      { caption: 'checks', columns: ['cell', 'rule', 'verdict', 'measured', 'reason'], rows: checks },
+      { caption: 'checks', columns: ['cell', 'rule', 'verdict', 'measured', 'reason'], rows: q.checks.map(checkRow) },
     ],
   };
 }
