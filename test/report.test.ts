@@ -9,10 +9,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SENDER_COUNTERS, type SenderCounters } from '../src/counters';
 import { Histogram } from '../src/histogram';
 import { summarize } from '../src/lab/summary';
-import { labSource, loadReportSources, type LabSource, type ProbeSource } from '../src/report/inputs';
+import { htmlReport } from '../src/report/html';
+import { labSource, loadReportSources, probeSource, type LabSource, type ProbeSource } from '../src/report/inputs';
 import { reportPlots, type Plot } from '../src/report/plots';
+import type { KeptProbeResultJSON } from '../src/result';
+import type { ProbeProgress } from '../src/session';
 import { browserUnavailable, openReport, type OpenedReport } from './support/browser';
 import { runCli, startCliReflector } from './support/cli';
 import { netnsUnavailable } from './support/netns';
@@ -128,6 +132,22 @@ describe('reports of real probe runs', () => {
     expect(page.legends).toEqual(expect.arrayContaining(['before', 'after']));
     expect(page.text).toMatch(/before: no time data/);
     expect(page.text).toMatch(/after: no time data/);
+  });
+
+  it.skipIf(browserSkip !== null)('latency over time keeps p50, p99 and max apart when one stall is thousands of times the median', async () => {
+    const json = JSON.parse(readFileSync(runs[0]!.json, 'utf8')) as KeptProbeResultJSON;
+    const counters = Object.fromEntries(SENDER_COUNTERS.map((c) => [c, 0])) as SenderCounters;
+    const snapshot = (seconds: number, max: number): ProbeProgress => ({
+      ...counters,
+      elapsedNs: seconds * 1e9,
+      metrics: {
+        'rtt.user': { count: 1000 * seconds, min: 8_000, p50: 10_000, p90: 11_000, p99: 14_000, p999: 20_000, max, countsFrom: 0, counts: new Float64Array() },
+      },
+    });
+    const file = path.join(dir, 'stall.html');
+    writeFileSync(file, htmlReport([probeSource('stall', json, [snapshot(1, 30_000), snapshot(2, 40_000_000)])]));
+    const page = await openReport(file, path.join(dir, 'stall.png'));
+    expectEveryPlotDrawn(page);
   });
 
   it('plots the figures the histograms hold: the spectrum at 1/(1-p), a CDF reaching 1, histogram shares adding to 1', () => {

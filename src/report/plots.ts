@@ -233,12 +233,13 @@ function overTime(sources: readonly ReportSource[]): PlotSection {
       plots.push({
         title: `${source.label}: rtt.user over time (running percentiles since the start)`,
         x: { label: 'seconds since the start', log: false, values: xs },
-        y: { label: 'rtt.user (µs)', log: false },
+        // Log scale: on a linear one, a single stall flattens p50 and p99 into one line along the bottom.
+        y: { label: 'rtt.user (µs, log scale)', log: true },
         series: TIMELINE_PERCENTILES.map(([key, percentile], i) => ({
           label: key,
           style: 'line',
           group: i,
-          values: [...snapshots.map((p) => p.metrics['rtt.user']![key] / US), ...(last ? [percentile(whole) / US] : [])],
+          values: [...snapshots.map((p) => p.metrics['rtt.user']![key]), ...(last ? [percentile(whole)] : [])].map((ns) => (ns > 0 ? ns / US : null)),
         })),
         bands: [],
       });
