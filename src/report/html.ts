@@ -165,6 +165,8 @@ const DRAW = `
         series: plot.series.map(function (s) { return s.label; }),
         colours: plot.series.map(function (s) { return palette[s.group % palette.length]; }),
         lengths: columns.map(function (c) { return c.length; }),
+        // Canvas rows of each value once drawn, so that a check can tell a series hidden under an equal later one from one not drawn.
+        rows: function () { return plot.series.map(function (s) { return s.values.map(function (v) { return v == null ? null : u.valToPos(v, 'y', true); }); }); },
         canvas: u.ctx.canvas,
       });
     });

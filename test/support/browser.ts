@@ -21,6 +21,8 @@ export interface DrawnPlot {
   lengths: number[];
   /** Pixels of each series' colour on the plot's canvas. */
   pixels: number[];
+  /** Canvas row of each series' values (null where it has none). */
+  rows: Array<Array<number | null>>;
 }
 
 export interface OpenedReport {
@@ -29,6 +31,17 @@ export interface OpenedReport {
   /** Every legend entry's text. */
   legends: string[];
   text: string;
+}
+
+/**
+ * The series of a plot whose colour is nowhere on its canvas, except those
+ * lying under a series drawn later: same values to within a canvas pixel
+ * (two lab rounds with one p50 draw the highest point over the lowest).
+ */
+export function undrawnSeries(plot: DrawnPlot): string[] {
+  const covers = (later: Array<number | null>, under: Array<number | null>) =>
+    under.every((row, k) => row === null || (later[k] != null && Math.abs(later[k]! - row) <= 1));
+  return plot.series.filter((_, i) => plot.pixels[i] === 0 && !plot.rows.slice(i + 1).some((later) => covers(later, plot.rows[i]!)));
 }
 
 /** Loads `file`, checks what it drew, saves a full-page screenshot to `screenshot`; the browser is closed whatever happens. */
@@ -48,7 +61,7 @@ export async function openReport(file: string, screenshot: string, timeoutMs = 3
     });
     await page.goto(`file://${file}`, { waitUntil: 'load' });
     const found = await page.evaluate(() => {
-      type Drawn = { title: string; series: string[]; colours: string[]; lengths: number[]; canvas: HTMLCanvasElement };
+      type Drawn = { title: string; series: string[]; colours: string[]; lengths: number[]; rows: () => Array<Array<number | null>>; canvas: HTMLCanvasElement };
       const drawn = ((window as unknown as { rttReport?: { plots: Drawn[] } }).rttReport?.plots ?? []) as Drawn[];
       const near = (d: Uint8ClampedArray, i: number, rgb: number[]) =>
         d[i + 3]! > 200 && Math.abs(d[i]! - rgb[0]!) + Math.abs(d[i + 1]! - rgb[1]!) + Math.abs(d[i + 2]! - rgb[2]!) < 40;
@@ -61,7 +74,7 @@ export async function openReport(file: string, screenshot: string, timeoutMs = 3
             for (let i = 0; i < data.length; i += 4) if (near(data, i, rgb)) n++;
             return n;
           });
-          return { title: p.title, series: p.series, lengths: p.lengths, pixels };
+          return { title: p.title, series: p.series, lengths: p.lengths, pixels, rows: p.rows() };
         }),
         legends: Array.from(document.querySelectorAll('.u-legend .u-label')).map((e) => e.textContent ?? ''),
         text: document.body.innerText,
