@@ -67,8 +67,10 @@ describe('probe and reflect in two processes', () => {
       const kernel = r.metrics['rtt.kernel'];
       for (const p of ['50', '90', '99', '99.9', '99.99']) {
         expect(kernel.percentiles[p]).toBeLessThanOrEqual(user.percentiles[p]);
-        expect(r.metrics['rtt.net'].percentiles[p]).toBeLessThan(user.percentiles[p]);
+        expect(r.metrics['rtt.net'].percentiles[p]).toBeLessThanOrEqual(user.percentiles[p]);
       }
+      // Strictly below at p50 only: in the tail a stall of milliseconds can put both in one histogram bucket.
+      expect(r.metrics['rtt.net'].percentiles['50']).toBeLessThan(user.percentiles['50']);
       expect(r.metrics.residence.min).toBeGreaterThan(0);
       expect(r.missing['rtt.hw']).toBeTypeOf('string');
       expect(r.caveats['owd.fwd']).toMatch(/one clock/);

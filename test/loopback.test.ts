@@ -20,7 +20,9 @@ function expectConsistentKernelMetrics(result: ProbeResult): void {
   for (const p of STANDARD) expect(kernel.percentile(p)).toBeLessThanOrEqual(user.percentile(p));
   expect(result.metrics.residence!.min).toBeGreaterThan(0);
   const net = result.metrics['rtt.net']!;
-  for (const p of STANDARD) expect(net.percentile(p)).toBeLessThan(user.percentile(p));
+  // Per probe rtt.net < rtt.user; strictly at p50 only, since in the tail a stall of milliseconds can put both in one bucket.
+  for (const p of STANDARD) expect(net.percentile(p)).toBeLessThanOrEqual(user.percentile(p));
+  expect(net.percentile(50)).toBeLessThan(user.percentile(50));
   for (const name of ['stack.tx', 'stack.rx', 'owd.fwd', 'owd.rev'] as const) {
     expect(result.metrics[name]?.count, name).toBe(user.count);
   }
