@@ -128,6 +128,8 @@ export function renderReport(report, source) {
   if (!paths.length) lines.push(...notMeasured('The comparison with the floor and the peers'));
   for (const [name, p] of paths) lines.push(...comparison(name, p, s.rounds));
   lines.push(...rateSection(report), ...settingsSection(report), ...statusLineSection(report), ...processSection(report));
+  const failed = Object.entries(report.failedSections ?? {});
+  if (failed.length) lines.push('Sections that failed in this run:', '', ...failed.map(([name, why]) => `- ${name}: ${why}`), '');
   lines.push(...targetsMarkdown(report.targets ?? judgeTargets(report)), '');
   return [...lines, END].join('\n');
 }

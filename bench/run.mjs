@@ -487,13 +487,27 @@ async function main() {
   } finally {
     for (const l of lab) l.remove?.();
   }
-  if (run('rate')) await rateAccuracy();
-  if (run('settings')) await settingsEffects();
-  if (run('status')) await statusLineCost();
-  if (run('startup')) startup();
-  if (run('soak')) await soak();
-  if (run('instructions')) await instructions();
-  if (run('monitor')) await monitorScale();
+  // A section that fails is reported and the run goes on: one broken section must not cost the others' minutes.
+  const failed = [];
+  const attempt = async (name, section) => {
+    if (!run(name)) return;
+    try {
+      await section();
+    } catch (error) {
+      failed.push(name);
+      (report.failedSections ??= {})[name] = String(error?.message ?? error);
+      say(`${name} section failed: ${report.failedSections[name]}`);
+      say();
+      console.error(error);
+    }
+  };
+  await attempt('rate', rateAccuracy);
+  await attempt('settings', settingsEffects);
+  await attempt('status', statusLineCost);
+  await attempt('startup', startup);
+  await attempt('soak', soak);
+  await attempt('instructions', instructions);
+  await attempt('monitor', monitorScale);
   report.targets = judgeTargets(report);
   for (const line of targetsMarkdown(report.targets)) say(line);
   say();
@@ -501,6 +515,10 @@ async function main() {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(out, 'latest.md'), `${lines.join('\n')}\n`);
   console.error(`wrote ${path.relative(root, file)} and bench/out/latest.md`);
+  if (failed.length > 0) {
+    console.error(`sections that failed: ${failed.join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error) => {

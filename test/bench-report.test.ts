@@ -80,6 +80,12 @@ describe('the benchmark report as Markdown', () => {
     expect(md).toContain('Memory (soak): not measured in this run.');
   });
 
+  it('names each section that failed and why, since the run goes on past it', () => {
+    const md = renderReport({ ...fixture(), instructionsPerRoundTrip: undefined, failedSections: { instructions: 'callgrind counted nothing' } }, 'x.json');
+    expect(md).toContain('Instructions per round trip: not measured in this run.');
+    expect(md).toContain('Sections that failed in this run:\n\n- instructions: callgrind counted nothing\n');
+  });
+
   it('replaces only the generated section of bench/README.md, which keeps its markers', () => {
     const readme = readFileSync(path.join(__dirname, '..', 'bench', 'README.md'), 'utf8');
     const section = renderReport(fixture(), 'x.json');

@@ -70,7 +70,8 @@ class Mesh {
   void request_snapshot();
 
   void setup();
-  void run(const std::atomic<bool>& stop, ProgressSink<MeshProgress>* sink);
+  // Never inlined, so that profiles and callgrind's --toggle-collect can name the loop.
+  [[gnu::noinline]] void run(const std::atomic<bool>& stop, ProgressSink<MeshProgress>* sink);
   // After run(), from the thread that joined it: closes the running targets' sockets.
   void close() noexcept;
 

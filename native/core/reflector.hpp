@@ -105,7 +105,8 @@ class Reflector {
   // On the session thread, before run(): pins it as asked and gives it a file
   // table of its own; throws SystemError when pinning is refused.
   void setup();
-  void run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink);
+  // Never inlined, so that profiles and callgrind's --toggle-collect can name the loop.
+  [[gnu::noinline]] void run(const std::atomic<bool>& stop, ProgressSink<ReflectorProgress>* sink);
   // Closes the socket once run() has returned, freeing the port; counters and
   // grants stay readable. Call it from a thread that shares the process's file table.
   void close() noexcept;

@@ -51,7 +51,8 @@ class Sender {
   // can report a session that could not start before any probe is sent.
   void setup();
   // Runs on the session thread, after setup(), until every stream is done or stop is set.
-  void run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink);
+  // Never inlined, so that profiles and callgrind's --toggle-collect can name the loop.
+  [[gnu::noinline]] void run(const std::atomic<bool>& stop, ProgressSink<SenderProgress>* sink);
   // Closes every stream's socket and finishes the capture file once run()
   // has returned; results stay readable. Call it from a thread that shares
   // the process's file table.
