@@ -228,10 +228,14 @@ export interface MetricProgress {
   p99: number;
   p999: number;
   max: number;
-  /** Bucket index (histogram.ts layout) of counts[0]. */
-  countsFrom: number;
-  /** Cumulative bucket counts from the bucket of min to that of max. */
-  counts: Float64Array;
+  /** Bucket index (histogram.ts layout) of counts[0]; with `counts`. */
+  countsFrom?: number;
+  /**
+   * Cumulative bucket counts from the bucket of min to that of max: only in
+   * the snapshots of a session that asked (ProbeSession.wantProgressCounts),
+   * since they run to hundreds of KiB a snapshot.
+   */
+  counts?: Float64Array;
 }
 
 export interface RawSenderProgress {
@@ -274,6 +278,8 @@ export interface NativeSession<Result> {
   stop(): void;
   /** onProgress is called only while this is true (false at start): an unwatched loop takes no snapshots. */
   setProgressWanted(wanted: boolean): void;
+  /** Snapshots carry bucket counts (MetricProgress.counts) only while this is true (false at start). */
+  setProgressCounts(wanted: boolean): void;
   readonly result: Promise<Result>;
   readonly local: NativeEndpoint;
   /** Settled when the session is built, before its first packet. */

@@ -201,6 +201,7 @@ export abstract class Session<Events extends Record<keyof Events, unknown[]> & S
 export class ProbeSession extends Session<ProbeSessionEvents, ProbeResult> implements AsyncIterable<ProbeProgress> {
   #native: NativeSession<RawSenderResult> | undefined;
   #stopRequested = false;
+  #countsWanted = false;
 
   /**
    * Validates the options and the target synchronously (everything that
@@ -228,6 +229,7 @@ export class ProbeSession extends Session<ProbeSessionEvents, ProbeResult> imple
       }
       this.#native = native;
       native.setProgressWanted(this.listenerCount('progress') > 0);
+      native.setProgressCounts(this.#countsWanted);
       this.emit('started', { local: native.local, timestamping: native.timestamping });
       const onAbort = () => native.stop();
       if (this.#stopRequested || signal?.aborted) native.stop();
@@ -245,6 +247,18 @@ export class ProbeSession extends Session<ProbeSessionEvents, ProbeResult> imple
         signal?.removeEventListener('abort', onAbort);
       }
     })());
+  }
+
+  /**
+   * Whether progress snapshots carry each metric's bucket counts (`counts`,
+   * `countsFrom`), which an interval histogram log diffs; off by default,
+   * since they run to hundreds of KiB a snapshot that the session thread
+   * copies and the event loop turns into garbage. Takes effect from the
+   * next snapshot; writeHistogramLog turns it on.
+   */
+  wantProgressCounts(wanted = true): void {
+    this.#countsWanted = wanted;
+    this.#native?.setProgressCounts(wanted);
   }
 
   /** Ends the session; `result` then resolves with what was recorded so far. */

@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import type { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostCaps } from '../src/caps';
+import { indexOf } from '../src/histogram';
 import { ProbeResult, RttProbeError, probe, startReflector, type ProbeProgress, type Reflector } from '../src/index';
 
 const STANDARD = [50, 90, 99, 99.9, 99.99];
@@ -151,6 +152,27 @@ describe('sessions', () => {
       expect(next.received).toBeGreaterThanOrEqual(2000);
     } finally {
       await watched.stop();
+    }
+  });
+
+  it('puts bucket counts in progress snapshots only for a session that asked, and they add up to the running count', async () => {
+    const session = probe(target(), { duration: '1500ms', progressInterval: '20ms' });
+    const snapshots: ProbeProgress[] = [];
+    session.on('progress', (p) => snapshots.push(p));
+    await new Promise((r) => setTimeout(r, 400));
+    const before = snapshots.length;
+    session.wantProgressCounts();
+    await session.result;
+    const withoutCounts = snapshots.slice(0, before).filter((p) => p.metrics['rtt.user']);
+    expect(withoutCounts.length).toBeGreaterThan(3);
+    for (const p of withoutCounts) expect(p.metrics['rtt.user']).not.toHaveProperty('counts');
+    // The switch takes effect from the next snapshot; queued ones (at most two) may still lack counts.
+    const counted = snapshots.slice(before + 2);
+    expect(counted.length).toBeGreaterThan(3);
+    for (const p of counted) {
+      const m = p.metrics['rtt.user']!;
+      expect(m.counts!.reduce((a, b) => a + b, 0)).toBe(m.count);
+      expect(m.countsFrom).toBe(indexOf(m.min));
     }
   });
 

@@ -68,10 +68,12 @@ Napi::Value sender_progress_to_js(Napi::Env env, const SenderProgress& p) {
     v.Set("p99", double(m.p99));
     v.Set("p999", double(m.p999));
     v.Set("max", double(m.max));
-    Napi::Float64Array counts = Napi::Float64Array::New(env, m.counts.size());
-    for (size_t k = 0; k < m.counts.size(); ++k) counts[k] = double(m.counts[k]);
-    v.Set("countsFrom", double(m.counts_from));
-    v.Set("counts", counts);
+    if (!m.counts.empty()) {
+      Napi::Float64Array counts = Napi::Float64Array::New(env, m.counts.size());
+      for (size_t k = 0; k < m.counts.size(); ++k) counts[k] = double(m.counts[k]);
+      v.Set("countsFrom", double(m.counts_from));
+      v.Set("counts", counts);
+    }
     metrics.Set(kMetricNames[i], v);
   }
   o.Set("metrics", metrics);

@@ -69,6 +69,8 @@ class SessionRunner final : public ProgressSink<Progress> {
   // Set from JS while it has 'progress' listeners; read once per interval.
   void set_progress_wanted(bool wanted) noexcept { progress_wanted_.store(wanted, std::memory_order_relaxed); }
   bool wanted() const noexcept override { return progress_wanted_.load(std::memory_order_relaxed); }
+  void set_counts_wanted(bool wanted) noexcept { counts_wanted_.store(wanted, std::memory_order_relaxed); }
+  bool counts_wanted() const noexcept override { return counts_wanted_.load(std::memory_order_relaxed); }
 
   // On the loop thread, once per progress interval: a futex wake at most.
   void publish(const Progress& snapshot) noexcept override {
@@ -205,6 +207,7 @@ class SessionRunner final : public ProgressSink<Progress> {
   alignas(64) std::atomic<bool> stop_{false};
   alignas(64) SnapshotSlots<Progress> slots_;
   std::atomic<bool> progress_wanted_{false};
+  std::atomic<bool> counts_wanted_{false};
   std::mutex relay_mutex_;
   std::condition_variable relay_wake_;
   Progress* ready_[2] = {nullptr, nullptr};  // published, not yet passed on

@@ -2,7 +2,8 @@
 // session on the JS thread and sets up its thread (so bind, connect, pinning,
 // priority and mlock failures throw synchronously with an errno `code`), then
 // runs it; stop(), setProgressWanted(bool) (onProgress
-// is called only while it is true), the `result` Promise, the `local`
+// is called only while it is true), setProgressCounts(bool) (snapshots carry
+// bucket counts only while it is true), the `result` Promise, the `local`
 // address and the `timestamping` grant are the rest of its surface. Traits
 // supply the conversions.
 #pragma once
@@ -27,6 +28,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
     return Base::DefineClass(env, Traits::kName,
                              {Base::template InstanceMethod<&SessionWrap::stop>("stop"),
                               Base::template InstanceMethod<&SessionWrap::set_progress_wanted>("setProgressWanted"),
+                              Base::template InstanceMethod<&SessionWrap::set_progress_counts>("setProgressCounts"),
                               Base::template InstanceAccessor<&SessionWrap::result>("result"),
                               Base::template InstanceAccessor<&SessionWrap::local>("local"),
                               Base::template InstanceAccessor<&SessionWrap::timestamping>("timestamping")});
@@ -66,6 +68,13 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap<Traits>> {
       throw invalid_type(info.Env(), "setProgressWanted(wanted) needs a boolean");
     }
     runner_->set_progress_wanted(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  }
+  Napi::Value set_progress_counts(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) {
+      throw invalid_type(info.Env(), "setProgressCounts(wanted) needs a boolean");
+    }
+    runner_->set_counts_wanted(info[0].As<Napi::Boolean>().Value());
     return info.Env().Undefined();
   }
   Napi::Value result(const Napi::CallbackInfo&) { return runner_->promise(); }

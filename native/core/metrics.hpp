@@ -94,7 +94,8 @@ struct MetricProgress {
   // The cumulative bucket counts from the bucket of min to that of max (the
   // rest are zero): a reader diffs two snapshots into an interval histogram,
   // and a dropped snapshot only merges two intervals. Grows at a progress
-  // interval when the range widens, never per packet.
+  // interval when the range widens, never per packet. Empty unless the sink
+  // wants counts.
   size_t counts_from = 0;
   std::vector<uint64_t> counts;
 };

@@ -16,6 +16,9 @@ class ProgressSink {
  public:
   virtual ~ProgressSink() = default;
   virtual bool wanted() const noexcept = 0;
+  // Whether snapshots carry each metric's bucket counts: copying them costs
+  // the loop a few hundred KiB a snapshot, and only interval logs read them.
+  virtual bool counts_wanted() const noexcept { return false; }
   virtual void publish(const Snapshot& snapshot) noexcept = 0;
 };
 

@@ -8,7 +8,7 @@
 namespace rtt {
 namespace {
 
-void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
+void fill_progress(const Histogram& h, MetricProgress& out, bool with_counts) noexcept {
   static constexpr double kPs[4] = {50, 90, 99, 99.9};
   int64_t v[4];
   h.values_at_percentiles(kPs, v, 4);
@@ -19,7 +19,8 @@ void fill_progress(const Histogram& h, MetricProgress& out) noexcept {
   out.p99 = v[2];
   out.p999 = v[3];
   out.max = h.max();
-  if (out.count == 0) {
+  if (out.count == 0 || !with_counts) {
+    out.counts_from = 0;
     out.counts.clear();
     return;
   }
@@ -47,10 +48,11 @@ Sender::Sender(const SenderConfig& config) : config_(config), clock_(config.cloc
 
 void Sender::publish(int64_t now, ProgressSink<SenderProgress>* sink) noexcept {
   progress_.elapsed_ns = now - run_facts_.started_ns;
+  const bool with_counts = sink->counts_wanted();
   for (size_t i = 0; i < streams_.size(); ++i) {
     progress_.streams[i].counters = streams_[i]->counters();
     for (size_t m = 0; m < kMetricCount; ++m) {
-      fill_progress(streams_[i]->histogram(Metric(m)), progress_.streams[i].metrics[m]);
+      fill_progress(streams_[i]->histogram(Metric(m)), progress_.streams[i].metrics[m], with_counts);
     }
   }
   sink->publish(progress_);

@@ -14,6 +14,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
+import { OptionRangeError } from '../errors';
 import { Histogram, indexOf } from '../histogram';
 import { VERSION } from '../host';
 import { METRIC_NAMES, type MetricName } from '../metrics';
@@ -97,7 +98,14 @@ export class HistogramLogWriter {
     const metrics: Array<[MetricName, Counts]> = [];
     for (const name of METRIC_NAMES) {
       const m = p.metrics[name];
-      if (m) metrics.push([name, snapshotCounts(m.countsFrom, m.counts)]);
+      if (!m) continue;
+      if (m.counts === undefined || m.countsFrom === undefined) {
+        throw new OptionRangeError(
+          `the progress snapshot's ${name} has no bucket counts: call session.wantProgressCounts() before its first snapshot (writeHistogramLog does)`,
+          'ERR_INVALID_ARG_VALUE',
+        );
+      }
+      metrics.push([name, snapshotCounts(m.countsFrom, m.counts)]);
     }
     this.#interval(p.elapsedNs, metrics);
   }
@@ -148,6 +156,7 @@ export class HistogramLogWriter {
  */
 export function writeHistogramLog(session: ProbeSession, path: string): Promise<ProbeResult> {
   const writer = new HistogramLogWriter(path);
+  session.wantProgressCounts();
   session.on('progress', (p) => writer.progress(p));
   return session.result.then(
     (result) => {

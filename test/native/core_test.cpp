@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -961,14 +962,27 @@ void user_clock_takes_the_tsc_where_the_host_allows_it() {
   user_clock_reads_clock_realtime(rtt::ClockSource::Realtime);
 }
 
-// Counts what a session hands over; wants snapshots only while `want` is set.
+// Counts what a session hands over; wants snapshots only while `want` is
+// set, and bucket counts in them only while `counts` is. Of a sender's
+// snapshots it counts those whose rtt.user counts add up to its count.
 template <class Snapshot>
 class CountingSink final : public rtt::ProgressSink<Snapshot> {
  public:
   std::atomic<bool> want{false};
+  std::atomic<bool> counts{false};
   std::atomic<int> published{0};
+  std::atomic<int> with_counts{0};
   bool wanted() const noexcept override { return want.load(); }
-  void publish(const Snapshot&) noexcept override { ++published; }
+  bool counts_wanted() const noexcept override { return counts.load(); }
+  void publish(const Snapshot& s) noexcept override {
+    ++published;
+    if constexpr (std::is_same_v<Snapshot, rtt::SenderProgress>) {
+      const rtt::MetricProgress& user = s.streams[0].metrics[size_t(rtt::Metric::RttUser)];
+      uint64_t sum = 0;
+      for (uint64_t c : user.counts) sum += c;
+      if (!user.counts.empty() && sum == user.count) ++with_counts;
+    }
+  }
 };
 
 void progress_goes_only_to_a_sink_that_wants_it() {
@@ -982,7 +996,7 @@ void progress_goes_only_to_a_sink_that_wants_it() {
   stream.bind = rtt::parse_endpoint("127.0.0.1", 0);
   stream.mode = rtt::SenderMode::Rate;
   stream.rate_pps = 2000;
-  stream.duration_ns = 400000000;
+  stream.duration_ns = 1000000000;  // ends well after the last phase starts, even on a loaded host
   rtt::SenderConfig sc;
   sc.streams.push_back(stream);
   sc.busy_poll = false;
@@ -1000,14 +1014,21 @@ void progress_goes_only_to_a_sink_that_wants_it() {
     sender.setup();
     sender.run(stop, &sender_sink);
   });
-  // About 20 intervals unwatched, then 20 watched.
+  // About 20 intervals unwatched, 10 watched without bucket counts, the rest with.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int unwatched = sender_sink.published.load();
   sender_sink.want = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int watched = sender_sink.published.load();
+  int counted_before_asked = sender_sink.with_counts.load();
+  sender_sink.counts = true;
   sender_thread.join();
   stop = true;
   reflector_thread.join();
   CHECK(unwatched == 0);
+  CHECK(watched >= 3);
+  CHECK(counted_before_asked == 0);
+  CHECK(sender_sink.with_counts.load() >= 3);
   CHECK(sender_sink.published.load() >= 5);
   CHECK(reflector_sink.published.load() == 0);
   CHECK(sender.streams()[0]->counters().received > 100);
