@@ -92,7 +92,7 @@ describe('the benchmark report as Markdown', () => {
     const replaced = replaceSection(readme, section);
     expect(replaced.startsWith(readme.slice(0, readme.indexOf(START)))).toBe(true);
     expect(replaced).toContain('| not pinned | 3.38 |');
-    expect(replaceSection(replaced, renderReport(null))).toBe(readme);
+    expect(replaceSection(replaced, renderReport(null))).toBe(replaceSection(readme, renderReport(null)));
     expect(() => replaceSection(readme.replace(END, ''), section)).toThrow(/markers/);
   });
 });
