@@ -488,13 +488,11 @@ async function main() {
     for (const l of lab) l.remove?.();
   }
   // A section that fails is reported and the run goes on: one broken section must not cost the others' minutes.
-  const failed = [];
   const attempt = async (name, section) => {
     if (!run(name)) return;
     try {
       await section();
     } catch (error) {
-      failed.push(name);
       (report.failedSections ??= {})[name] = String(error?.message ?? error);
       say(`${name} section failed: ${report.failedSections[name]}`);
       say();
@@ -515,6 +513,7 @@ async function main() {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(out, 'latest.md'), `${lines.join('\n')}\n`);
   console.error(`wrote ${path.relative(root, file)} and bench/out/latest.md`);
+  const failed = Object.keys(report.failedSections ?? {});
   if (failed.length > 0) {
     console.error(`sections that failed: ${failed.join(', ')}`);
     process.exitCode = 1;

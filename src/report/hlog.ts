@@ -92,6 +92,12 @@ export class HistogramLogWriter {
     this.#previousNs = endNs;
   }
 
+  /** Writes an interval per progress snapshot of `session`, which is asked for the bucket counts the intervals are diffed from. */
+  follow(session: ProbeSession): void {
+    session.wantProgressCounts();
+    session.on('progress', (p) => this.progress(p));
+  }
+
   /** One interval per metric measured so far: the counts since the previous snapshot. */
   progress(p: ProbeProgress): void {
     this.#header(Date.now() - p.elapsedNs / 1e6);
@@ -156,8 +162,7 @@ export class HistogramLogWriter {
  */
 export function writeHistogramLog(session: ProbeSession, path: string): Promise<ProbeResult> {
   const writer = new HistogramLogWriter(path);
-  session.wantProgressCounts();
-  session.on('progress', (p) => writer.progress(p));
+  writer.follow(session);
   return session.result.then(
     (result) => {
       writer.finish(result);

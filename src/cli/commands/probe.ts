@@ -78,10 +78,7 @@ export async function runProbe(io: Io, session: ProbeSession, { json, display, h
   // The page draws latency over time from the snapshots: one a progress interval, a few hundred bytes each.
   const timeline: ProbeProgress[] = [];
   if (html) session.on('progress', (p) => timeline.push(p));
-  if (hlog) {
-    session.wantProgressCounts();
-    session.on('progress', (p) => hlog.progress(p));
-  }
+  hlog?.follow(session);
   try {
     const result = await session.result.finally(() => status?.clear());
     // The result is printed first: a file that fails to write cannot lose it.
