@@ -7,16 +7,17 @@
  * cannot be written fails before the run.
  */
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Histogram } from '../src/histogram';
-import { writeHistogramLog } from '../src/report/hlog';
+import { HistogramLogWriter, writeHistogramLog } from '../src/report/hlog';
 import { hgrmPaths } from '../src/report/hgrm';
 import type { ProbeResultJSON } from '../src/result';
-import { probe } from '../src/session';
+import { probe, type ProbeProgress } from '../src/session';
 import type { MetricName } from '../src/metrics';
 import type { LabReportJSON } from '../src/lab/report';
 import { runCli, startCliReflector } from './support/cli';
@@ -144,6 +145,20 @@ describe('--hlog: an HdrHistogram interval log', () => {
     const intervals = readLog(file).filter((i) => i.tag === 'rtt.user');
     expect(intervals.reduce((n, i) => n + i.histogram.totalCount, 0)).toBe(done.metrics['rtt.user']!.count);
     expect(done.metrics['rtt.user']!.count).toBe(3000);
+  });
+
+  it('refuses a snapshot without bucket counts, saying to ask the session for them', async () => {
+    const file = path.join(dir, 'refused.hlog');
+    const writer = new HistogramLogWriter(file);
+    const session = probe(`127.0.0.1:${reflector.listening.port}`, { count: 2000, progressInterval: '20ms', busyPoll: false });
+    const [snapshot] = (await once(session, 'progress')) as [ProbeProgress];
+    session.stop();
+    await session.result;
+    expect(() => writer.progress(snapshot)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/has no bucket counts: call session\.wantProgressCounts\(\)/) }),
+    );
+    writer.close();
+    expect(readFileSync(file, 'utf8')).toBe('');
   });
 });
 

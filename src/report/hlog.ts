@@ -100,7 +100,6 @@ export class HistogramLogWriter {
 
   /** One interval per metric measured so far: the counts since the previous snapshot. */
   progress(p: ProbeProgress): void {
-    this.#header(Date.now() - p.elapsedNs / 1e6);
     const metrics: Array<[MetricName, Counts]> = [];
     for (const name of METRIC_NAMES) {
       const m = p.metrics[name];
@@ -113,6 +112,7 @@ export class HistogramLogWriter {
       }
       metrics.push([name, snapshotCounts(m.countsFrom, m.counts)]);
     }
+    this.#header(Date.now() - p.elapsedNs / 1e6);
     this.#interval(p.elapsedNs, metrics);
   }
 
